@@ -1,0 +1,38 @@
+/** One resource the program registered, as the offline render records it. */
+export interface RenderedResource {
+  /** Pulumi type token, e.g. `kubernetes:core/v1:Secret` or `camunda-orchestrator:index:CamundaOrchestrator`. */
+  type: string;
+  /** Pulumi logical name. */
+  name: string;
+  /** URN as Pulumi would build it: `urn:pulumi:<stack>::<project>::<parent types$>type::<name>`. */
+  urn: string;
+  /** Logical name of the parent resource, or null for top-level resources. */
+  parent: string | null;
+  /** True for custom resources, false for component resources. */
+  custom: boolean;
+  /** Inputs with every secret value replaced by {@link REDACTED}. */
+  inputs: Record<string, unknown>;
+}
+
+/** What stands in for every secret value in rendered files. */
+export const REDACTED = "[secret]";
+
+export interface RenderOptions {
+  /** Stack name; its config comes from `Pulumi.<stack>.yaml` in `projectDir`. */
+  stack: string;
+  /** Directory holding `Pulumi.yaml` and the stack files; default: the repository root. */
+  projectDir?: string;
+  /** OAM Application file that overrides the stack's `application` key. */
+  appFile?: string;
+  /** Config overrides; keys without a namespace belong to `camunda-orchestrator`. */
+  config?: Record<string, string>;
+  /** Secret config overrides, same key rules. */
+  secrets?: Record<string, string>;
+}
+
+export interface RenderResult {
+  stack: string;
+  resources: RenderedResource[];
+  /** Stack outputs with secrets redacted. */
+  outputs: Record<string, unknown>;
+}
