@@ -1,0 +1,194 @@
+// Real PostgreSQL and Redis servers for tests: free loopback ports, throwaway data directories.
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { Client } from "pg";
+
+const PG_BIN_DIRS = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"];
+
+export interface PostgresServer {
+  url: string;
+  port: number;
+  /** Stops the server but keeps its data: simulates an outage. */
+  pause(): Promise<void>;
+  /** Starts a paused server again on the same port with the same data. */
+  resume(): Promise<void>;
+  /** Stops the server and deletes its data directory. */
+  stop(): Promise<void>;
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function findPgBin(): string {
+  const fromEnv = process.env.PG_BIN_DIR;
+  const dirs = fromEnv ? [fromEnv, ...PG_BIN_DIRS] : PG_BIN_DIRS;
+  const dir = dirs.find((d) => fs.existsSync(path.join(d, "postgres")) && fs.existsSync(path.join(d, "initdb")));
+  if (!dir) {
+    throw new Error(`PostgreSQL server binaries not found in ${dirs.join(", ")}: install the Debian package "postgresql" (apt-get install -y postgresql)`);
+  }
+  return dir;
+}
+
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+// PostgreSQL refuses to run as root: as root, spawn it directly as the "postgres" system user
+// (spawn's uid/gid rather than runuser, so signals reach postgres itself).
+function pgUserIds(): { uid?: number; gid?: number } {
+  if (!isRoot()) return {};
+  const id = (flag: string) => Number(spawnSync("id", [flag, "postgres"], { encoding: "utf8" }).stdout.trim());
+  const uid = id("-u");
+  const gid = id("-g");
+  if (!Number.isInteger(uid) || uid === 0) throw new Error('running as root needs a "postgres" system user (Debian package "postgresql" creates it)');
+  return { uid, gid };
+}
+
+function ownByPgUser(p: string): void {
+  if (!isRoot()) return;
+  const r = spawnSync("chown", ["-R", "postgres:postgres", p]);
+  if (r.status !== 0) throw new Error(`chown postgres ${p} failed: ${r.stderr}`);
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, child: ChildProcess, logs: () => string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}: ${logs()}`);
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs} ms: ${logs()}`);
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = findPgBin();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "pg-test-"));
+  fs.chmodSync(root, 0o755);
+  const dataDir = path.join(root, "data");
+  const sockDir = path.join(root, "sock");
+  fs.mkdirSync(dataDir);
+  fs.mkdirSync(sockDir);
+  ownByPgUser(root);
+  const ids = pgUserIds();
+  const env = { ...process.env, HOME: root, LC_ALL: "C" };
+  const init = spawnSync(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"], { encoding: "utf8", env, cwd: root, ...ids });
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
+
+  const port = await freePort();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let child: ChildProcess | undefined;
+  let log = "";
+
+  const probe = async (): Promise<boolean> => {
+    const c = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+    try {
+      await c.connect();
+      await c.query("select 1");
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    const args = [
+      "-D", dataDir, "-p", String(port), "-k", sockDir,
+      "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+      "-c", "max_connections=200",
+    ];
+    log = "";
+    const proc = spawn(path.join(bin, "postgres"), args, { stdio: ["ignore", "pipe", "pipe"], env, cwd: root, ...ids });
+    proc.stdout?.on("data", (d) => (log += d));
+    proc.stderr?.on("data", (d) => (log += d));
+    child = proc;
+    await waitFor("postgres", probe, proc, () => log);
+  };
+
+  // SIGINT = fast shutdown: terminates client connections, like a crashed/restarted server would.
+  const halt = async (): Promise<void> => {
+    if (child) await stopChild(child, "SIGINT");
+    child = undefined;
+  };
+
+  await start();
+  return {
+    url,
+    port,
+    pause: halt,
+    resume: start,
+    stop: async () => {
+      await halt();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1");
+    let buf = "";
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.on("error", () => done(false));
+    sock.on("connect", () => sock.write("PING\r\n"));
+    sock.on("data", (d) => {
+      buf += d;
+      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
+    });
+  });
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) => fs.existsSync(p));
+  if (!bin) throw new Error(`redis-server not found: install the Debian package "redis-server" (apt-get install -y redis-server)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-test-"));
+  const port = await freePort();
+  let log = "";
+  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d) => (log += d));
+  child.stderr?.on("data", (d) => (log += d));
+  await waitFor("redis-server", () => redisPing(port), child, () => log);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      await stopChild(child, "SIGTERM");
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
