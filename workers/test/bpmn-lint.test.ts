@@ -1,0 +1,166 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+// bpmnlint and bpmn-moddle ship no declarations that "moduleResolution: node" can see; type the few members used.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type El = { $type: string; id: string; [key: string]: any };
+interface Report { id?: string; message: string; category: string }
+const { Linter } = require("bpmnlint") as {
+  Linter: new (opts: { config: object; resolver: object }) => { lint(root: El): Promise<Record<string, Report[]>> };
+};
+const NodeResolver = require("bpmnlint/lib/resolver/node-resolver") as new () => object;
+const { BpmnModdle } = require("bpmn-moddle") as {
+  BpmnModdle: new (ext: object) => { fromXML(xml: string): Promise<{ rootElement: El; warnings: Error[] }> };
+};
+const zeebeSchema = require("zeebe-bpmn-moddle/resources/zeebe.json") as object;
+
+const WORKFLOWS = join(__dirname, "..", "workflows");
+const LINT_CONFIG = { extends: ["bpmnlint:recommended", "plugin:camunda-compat/camunda-cloud-8-8"] };
+
+async function parse(xml: string): Promise<El> {
+  const { rootElement, warnings } = await new BpmnModdle({ zeebe: zeebeSchema }).fromXML(xml);
+  assert.deepEqual(warnings.map((w) => w.message), [], "import warnings");
+  return rootElement;
+}
+
+async function lint(definitions: El): Promise<Report[]> {
+  const results = await new Linter({ config: LINT_CONFIG, resolver: new NodeResolver() }).lint(definitions);
+  return Object.entries(results).flatMap(([rule, reports]) => reports.map((r) => ({ ...r, message: `${rule}: ${r.message}` })));
+}
+
+const processOf = (definitions: El): El => definitions.rootElements.find((e: El) => e.$type === "bpmn:Process");
+const elements = (definitions: El): El[] => processOf(definitions).flowElements ?? [];
+const taskType = (el: El): string | undefined =>
+  el.extensionElements?.values?.find((v: El) => v.$type === "zeebe:TaskDefinition")?.type;
+const eventDefinition = (el: El): El | undefined => el.eventDefinitions?.[0];
+
+/** Problems in how the saga wires compensation; empty when every rule holds. */
+function compensationProblems(definitions: El): string[] {
+  const problems: string[] = [];
+  const all = elements(definitions);
+  const associations: El[] = (processOf(definitions).artifacts ?? []).filter((a: El) => a.$type === "bpmn:Association");
+  const steps = all.filter((e) => /^call-microservice-/.test(taskType(e) ?? ""));
+  for (const step of steps) {
+    const svc = taskType(step)!.slice("call-microservice-".length);
+    const boundary = all.find(
+      (e) => e.$type === "bpmn:BoundaryEvent" && e.attachedToRef === step && eventDefinition(e)?.$type === "bpmn:CompensateEventDefinition",
+    );
+    if (!boundary) { problems.push(`${step.id}: no compensation boundary`); continue; }
+    const handler = associations.find((a) => a.sourceRef === boundary)?.targetRef as El | undefined;
+    if (!handler) { problems.push(`${boundary.id}: no association to a handler`); continue; }
+    if (handler.isForCompensation !== true) problems.push(`${handler.id}: not isForCompensation`);
+    if (taskType(handler) !== `compensate-${svc}`) problems.push(`${handler.id}: type ${taskType(handler)} does not compensate ${svc}`);
+  }
+  return problems;
+}
+
+/** Ids of elements reachable from `from` along sequence flows. */
+function reachable(from: El): Set<string> {
+  const seen = new Set<string>();
+  const todo = [from];
+  while (todo.length) {
+    const el = todo.pop()!;
+    if (seen.has(el.id)) continue;
+    seen.add(el.id);
+    for (const flow of el.outgoing ?? []) todo.push(flow.targetRef);
+  }
+  return seen;
+}
+
+function assertDiagramComplete(definitions: El): void {
+  const plane = definitions.diagrams[0].plane;
+  const drawn = new Map<string, El>(plane.planeElement.map((d: El) => [d.bpmnElement.id, d]));
+  const artifacts: El[] = processOf(definitions).artifacts ?? [];
+  for (const el of [...elements(definitions), ...artifacts]) {
+    const di = drawn.get(el.id);
+    assert.ok(di, `${el.id} has no diagram element`);
+    if (di.$type === "bpmndi:BPMNShape") assert.ok(di.bounds.width > 0 && di.bounds.height > 0, `${el.id} bounds`);
+    else assert.ok(di.waypoint.length >= 2, `${el.id} needs at least two waypoints`);
+  }
+}
+
+describe("BPMN templates", () => {
+  const files = ["parallel-orchestration.bpmn", "compensation-saga.bpmn"];
+
+  for (const file of files) {
+    it(`${file} lints with zero errors for Camunda 8.8 and is fully drawn`, async () => {
+      const definitions = await parse(readFileSync(join(WORKFLOWS, file), "utf8"));
+      const reports = await lint(definitions);
+      const errors = reports.filter((r) => r.category === "error" || r.category === "rule-error");
+      assert.deepEqual(errors.map((e) => `${e.id} ${e.message}`), []);
+      // Warnings do not fail the build, but the templates are expected to have none either.
+      assert.deepEqual(reports.map((r) => `${r.category} ${r.id} ${r.message}`), []);
+      assert.equal(definitions.$attrs["modeler:executionPlatform"], "Camunda Cloud");
+      assert.equal(definitions.$attrs["modeler:executionPlatformVersion"], "8.8.0");
+      assert.equal(processOf(definitions).isExecutable, true);
+      assertDiagramComplete(definitions);
+      for (const el of elements(definitions).filter((e) => taskType(e) !== undefined)) {
+        assert.match(taskType(el)!, /^(call-microservice-[a-z0-9-]+|compensate-[a-z0-9-]+|publish-and-wait)$/, el.id);
+      }
+    });
+  }
+
+  it("parallel-orchestration splits into call-microservice tasks and joins all of them", async () => {
+    const definitions = await parse(readFileSync(join(WORKFLOWS, "parallel-orchestration.bpmn"), "utf8"));
+    const gateways = elements(definitions).filter((e) => e.$type === "bpmn:ParallelGateway");
+    const split = gateways.find((g) => g.outgoing.length > 1);
+    const joinGateway = gateways.find((g) => g.incoming.length > 1);
+    assert.ok(split && joinGateway, "split and join gateways");
+    const branches: El[] = split.outgoing.map((f: El) => f.targetRef);
+    assert.deepEqual(branches.map((t) => taskType(t)).sort(), [
+      "call-microservice-inventory", "call-microservice-payment", "call-microservice-shipping",
+    ]);
+    for (const task of branches) assert.equal(task.outgoing[0].targetRef, joinGateway, `${task.id} leads to the join`);
+    assert.equal(joinGateway.incoming.length, branches.length);
+    // A branch that can leave early (boundary event) would deadlock the join.
+    assert.equal(elements(definitions).filter((e) => e.$type === "bpmn:BoundaryEvent").length, 0);
+    for (const task of branches) {
+      const headers = task.extensionElements.values.find((v: El) => v.$type === "zeebe:TaskHeaders").values;
+      assert.deepEqual(headers.map((h: El) => h.key).sort(), ["path", "resultVariable", "timeoutMs"]);
+    }
+  });
+
+  it("compensation-saga links every step to its compensate-<svc> handler and routes rejection, request and timeout to compensation", async () => {
+    const definitions = await parse(readFileSync(join(WORKFLOWS, "compensation-saga.bpmn"), "utf8"));
+    assert.deepEqual(compensationProblems(definitions), []);
+    const all = elements(definitions);
+    const compensationEnd = all.find((e) => e.$type === "bpmn:EndEvent" && eventDefinition(e)?.$type === "bpmn:CompensateEventDefinition");
+    assert.ok(compensationEnd, "compensation end event");
+
+    const boundaries = all.filter((e) => e.$type === "bpmn:BoundaryEvent" && e.outgoing?.length);
+    const errorBoundaries = boundaries.filter((b) => eventDefinition(b)!.$type === "bpmn:ErrorEventDefinition");
+    assert.deepEqual(errorBoundaries.map((b) => taskType(b.attachedToRef)).sort(), [
+      "call-microservice-inventory", "call-microservice-payment", "call-microservice-shipping",
+    ]);
+    for (const b of errorBoundaries) assert.equal(eventDefinition(b)!.errorRef.errorCode, "BUSINESS_REJECTION");
+
+    const timer = boundaries.find((b) => eventDefinition(b)!.$type === "bpmn:TimerEventDefinition");
+    assert.ok(timer, "timer boundary");
+    assert.match(eventDefinition(timer)!.timeDuration.body, /"PT5M"/);
+    const request = boundaries.find((b) => eventDefinition(b)!.$type === "bpmn:MessageEventDefinition");
+    assert.equal(eventDefinition(request!)!.messageRef.name, "saga-compensation-requested");
+    for (const b of boundaries) assert.ok(reachable(b).has(compensationEnd.id), `${b.id} reaches compensation`);
+
+    const publish = all.find((e) => taskType(e) === "publish-and-wait")!;
+    const waiting = publish.outgoing[0].targetRef;
+    assert.equal(waiting.$type, "bpmn:ReceiveTask");
+    assert.equal(waiting.messageRef.name, "saga-confirmed");
+  });
+
+  it("reports a service task without a task definition as a lint error", async () => {
+    const xml = readFileSync(join(WORKFLOWS, "parallel-orchestration.bpmn"), "utf8")
+      .replace('<zeebe:taskDefinition type="call-microservice-payment" retries="3" />', "");
+    const errors = (await lint(await parse(xml))).filter((r) => r.category === "error");
+    assert.deepEqual(errors.map((e) => e.id), ["Task_Payment"]);
+    assert.match(errors[0]!.message, /TaskDefinition/);
+  });
+
+  it("flags a compensation handler whose type compensates another service", async () => {
+    const xml = readFileSync(join(WORKFLOWS, "compensation-saga.bpmn"), "utf8")
+      .replace('type="compensate-payment"', 'type="compensate-inventory"');
+    assert.deepEqual(compensationProblems(await parse(xml)), [
+      "Task_CompensatePayment: type compensate-inventory does not compensate payment",
+    ]);
+  });
+});
