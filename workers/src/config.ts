@@ -1,0 +1,106 @@
+// Worker configuration from environment variables, validated once at start-up.
+import * as path from "path";
+import { z } from "zod";
+
+const bool = (def: boolean) =>
+  z.enum(["true", "false"], { message: "must be true or false" }).default(def ? "true" : "false").transform((v) => v === "true");
+const int = (def: number, min = 1) => z.coerce.number({ message: "must be a number" }).int("must be an integer").min(min, `must be at least ${min}`).default(def);
+const list = z.string().default("").transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
+const url = (schemes: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return schemes.includes(new URL(v).protocol.replace(/:$/, ""));
+    } catch {
+      return false;
+    }
+  }, `must be a URL with scheme ${schemes.join(" or ")}`);
+
+const SAGA_PATTERNS = ["compensation", "timeout", "retry"] as const;
+
+const schema = z
+  .object({
+    ZEEBE_GRPC_ADDRESS: url(["grpc", "grpcs"]).default("grpc://localhost:26500"),
+    ZEEBE_REST_ADDRESS: url(["http", "https"]).optional(),
+    CAMUNDA_AUTH_STRATEGY: z.enum(["NONE", "OAUTH"]).default("NONE"),
+    ZEEBE_CLIENT_ID: z.string().min(1).optional(),
+    ZEEBE_CLIENT_SECRET: z.string().min(1).optional(),
+    CAMUNDA_OAUTH_URL: url(["http", "https"]).optional(),
+    ZEEBE_TOKEN_AUDIENCE: z.string().min(1).optional(),
+    DATABASE_URL: url(["postgres", "postgresql"]),
+    REDIS_URL: url(["redis", "rediss"]).optional(),
+    ENABLE_EVENT_STREAMING: bool(false),
+    EVENT_BUS: z.enum(["kafka", "redis-streams"]).default("kafka"),
+    KAFKA_BROKERS: list,
+    KAFKA_SSL: bool(false),
+    KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+    KAFKA_SASL_USERNAME: z.string().optional(),
+    KAFKA_SASL_PASSWORD: z.string().optional(),
+    TOPICS_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/, "must contain only letters, digits, '.', '_' and '-'").default("orchestrator"),
+    SAGA_PATTERNS: z
+      .string()
+      .default("compensation,timeout,retry")
+      .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(SAGA_PATTERNS, { message: `each entry must be one of ${SAGA_PATTERNS.join(", ")}` }))),
+    DISCOVERY_LABEL_SELECTOR: z.string().min(1).default("orchestration.platform/managed=true"),
+    DISCOVERY_NAMESPACES: list,
+    DISCOVERY_STATIC_SERVICES: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === "") return undefined;
+        try {
+          const parsed = z.record(z.string(), url(["http", "https"])).parse(JSON.parse(v));
+          return parsed;
+        } catch {
+          ctx.addIssue({ code: "custom", message: 'must be a JSON object mapping service names to http(s) base URLs, e.g. {"payment":"http://localhost:9001"}' });
+          return z.NEVER;
+        }
+      }),
+    WORKFLOWS_DIR: z.string().min(1).default(path.resolve(__dirname, "..", "workflows")),
+    PORT: int(8080).pipe(z.number().max(65535, "must be at most 65535")),
+    MAX_JOBS_ACTIVE: int(64),
+    POLL_INTERVAL_MS: int(20),
+    JOB_TIMEOUT_MS: int(60000),
+    CALL_TIMEOUT_MS: int(10000),
+    BACKOFF_BASE_MS: int(1000),
+    BACKOFF_CAP_MS: int(60000),
+    SHUTDOWN_DRAIN_MS: int(20000, 0),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((c, ctx) => {
+    if (c.CAMUNDA_AUTH_STRATEGY === "OAUTH") {
+      for (const k of ["ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET", "CAMUNDA_OAUTH_URL"] as const) {
+        if (!c[k]) ctx.addIssue({ code: "custom", path: [k], message: "is required when CAMUNDA_AUTH_STRATEGY=OAUTH" });
+      }
+    }
+    if (c.ENABLE_EVENT_STREAMING && c.EVENT_BUS === "kafka" && c.KAFKA_BROKERS.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["KAFKA_BROKERS"], message: "is required when ENABLE_EVENT_STREAMING=true and EVENT_BUS=kafka" });
+    }
+    if (c.ENABLE_EVENT_STREAMING && c.EVENT_BUS === "redis-streams" && !c.REDIS_URL) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required when ENABLE_EVENT_STREAMING=true and EVENT_BUS=redis-streams" });
+    }
+    if (c.KAFKA_SASL_MECHANISM && (!c.KAFKA_SASL_USERNAME || !c.KAFKA_SASL_PASSWORD)) {
+      ctx.addIssue({ code: "custom", path: [c.KAFKA_SASL_USERNAME ? "KAFKA_SASL_PASSWORD" : "KAFKA_SASL_USERNAME"], message: "is required when KAFKA_SASL_MECHANISM is set" });
+    }
+    if (c.BACKOFF_CAP_MS < c.BACKOFF_BASE_MS) {
+      ctx.addIssue({ code: "custom", path: ["BACKOFF_CAP_MS"], message: "must be at least BACKOFF_BASE_MS" });
+    }
+  });
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset" (Kubernetes often renders optional variables as "").
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = String(issue.path[0] ?? "environment");
+  const value = cleaned[name];
+  const shown = value === undefined ? "not set" : /SECRET|PASSWORD/.test(name) ? "value hidden" : `got "${value}"`;
+  const message = issue.code === "invalid_type" && value === undefined ? "is required" : issue.message;
+  throw new ConfigError(`invalid configuration: ${name} ${message} (${shown})`);
+}

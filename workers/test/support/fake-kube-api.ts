@@ -1,0 +1,107 @@
+// A loopback HTTP server speaking enough of the Kubernetes list/watch API for Services:
+// list with resourceVersion, watch streams of JSON lines, 410 Gone for expired versions,
+// and the ability to drop every open watch connection.
+import * as http from "http";
+import * as net from "net";
+
+interface Svc { metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string }; spec: { ports: { name?: string; port: number }[] } }
+interface Ev { rv: number; type: "ADDED" | "MODIFIED" | "DELETED"; obj: Svc }
+
+export class FakeKubeApi {
+  private rv = 100;
+  private readonly objects = new Map<string, Svc>();
+  private readonly events: Ev[] = [];
+  private readonly watchers = new Set<{ res: http.ServerResponse; ns?: string; selector?: string }>();
+  private readonly sockets = new Set<net.Socket>();
+  /** Events older than this are "compacted": watching from before it answers 410 Gone. */
+  compactedBefore = 0;
+  lists = 0;
+  watches = 0;
+  private constructor(private readonly server: http.Server, readonly url: string) {}
+
+  static async start(): Promise<FakeKubeApi> {
+    const server = http.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as net.AddressInfo;
+    const api = new FakeKubeApi(server, `http://127.0.0.1:${port}`);
+    server.on("connection", (s) => {
+      api.sockets.add(s);
+      s.on("close", () => api.sockets.delete(s));
+    });
+    server.on("request", (req, res) => api.handle(req, res));
+    return api;
+  }
+
+  upsert(namespace: string, name: string, port: number, labels: Record<string, string> = { "orchestration.platform/managed": "true" }): void {
+    const key = `${namespace}/${name}`;
+    const type = this.objects.has(key) ? "MODIFIED" : "ADDED";
+    this.rv += 1;
+    const obj: Svc = { metadata: { name, namespace, labels, resourceVersion: String(this.rv) }, spec: { ports: [{ name: "http", port }] } };
+    this.objects.set(key, obj);
+    this.emit({ rv: this.rv, type, obj });
+  }
+
+  remove(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const obj = this.objects.get(key);
+    if (!obj) return;
+    this.objects.delete(key);
+    this.rv += 1;
+    this.emit({ rv: this.rv, type: "DELETED", obj: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.rv) } } });
+  }
+
+  /** Cuts every open watch connection abruptly (like a lost API server connection). */
+  dropWatches(): void {
+    for (const w of this.watchers) w.res.socket?.destroy();
+    this.watchers.clear();
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((r) => this.server.close(r));
+  }
+
+  private matches(obj: Svc, ns?: string, selector?: string): boolean {
+    if (ns && obj.metadata.namespace !== ns) return false;
+    if (!selector) return true;
+    return selector.split(",").every((term) => {
+      const [k, v] = term.split("=");
+      return obj.metadata.labels[k] === v;
+    });
+  }
+
+  private emit(ev: Ev): void {
+    this.events.push(ev);
+    for (const w of this.watchers) if (this.matches(ev.obj, w.ns, w.selector)) w.res.write(JSON.stringify({ type: ev.type, object: ev.obj }) + "\n");
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const u = new URL(req.url ?? "/", this.url);
+    const m = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?services$/.exec(u.pathname);
+    if (!m || req.method !== "GET") {
+      res.writeHead(404).end();
+      return;
+    }
+    const ns = m[1];
+    const selector = u.searchParams.get("labelSelector") ?? undefined;
+    if (u.searchParams.get("watch") !== "true") {
+      this.lists += 1;
+      const items = [...this.objects.values()].filter((o) => this.matches(o, ns, selector));
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "ServiceList", apiVersion: "v1", metadata: { resourceVersion: String(this.rv) }, items }));
+      return;
+    }
+    this.watches += 1;
+    const from = Number(u.searchParams.get("resourceVersion") ?? "0");
+    res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+    res.flushHeaders();
+    if (from < this.compactedBefore) {
+      res.end(JSON.stringify({ type: "ERROR", object: { kind: "Status", code: 410, reason: "Expired", message: "too old resource version" } }) + "\n");
+      return;
+    }
+    for (const ev of this.events) if (ev.rv > from && this.matches(ev.obj, ns, selector)) res.write(JSON.stringify({ type: ev.type, object: ev.obj }) + "\n");
+    const w = { res, ns, selector };
+    this.watchers.add(w);
+    req.on("close", () => this.watchers.delete(w));
+  }
+}
