@@ -39,7 +39,7 @@ describe("gateway peer with the real @camunda8/sdk client", () => {
         if (job.elementId === "ok") return job.complete({ done: job.variables.n });
         if (job.elementId === "flaky" && job.retries > 1) return job.fail({ errorMessage: "boom", retries: job.retries - 1, retryBackOff: 100 });
         if (job.elementId === "flaky") return job.complete({});
-        return job.error({ errorCode: "E1", errorMessage: "rejected" });
+        return job.error({ errorCode: "E1", errorMessage: "rejected", variables: {} });
       },
     });
     // Let the worker's long poll start before jobs are queued.
