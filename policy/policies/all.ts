@@ -1,0 +1,25 @@
+import { Policies } from "@pulumi/policy";
+import { deadLetterRetention } from "./dead-letter-retention";
+import { discoveryRbacLeastPrivilege } from "./discovery-rbac-least-privilege";
+import { istioGatewayHttps } from "./istio-gateway-https";
+import { kafkaTopicDurability } from "./kafka-topic-durability";
+import { knativeWorkerClusterLocal } from "./knative-worker-cluster-local";
+import { noPlaintextCredentials } from "./no-plaintext-credentials";
+import { orchestratorCompleteness } from "./orchestrator-completeness";
+import { pinnedImages } from "./pinned-images";
+import { postgresqlRoleLeastPrivilege } from "./postgresql-role-least-privilege";
+import { workerContainerHardening } from "./worker-container-hardening";
+
+/** Every policy of the pack: served by index.ts to the Pulumi CLI and run by offline.ts on a render. */
+export const policies: Policies = [
+  noPlaintextCredentials,
+  workerContainerHardening,
+  pinnedImages,
+  discoveryRbacLeastPrivilege,
+  istioGatewayHttps,
+  knativeWorkerClusterLocal,
+  kafkaTopicDurability,
+  deadLetterRetention,
+  postgresqlRoleLeastPrivilege,
+  orchestratorCompleteness,
+];

@@ -1,0 +1,49 @@
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { kubeType } from "../lib/k8s";
+import { DEAD_LETTER_SUFFIX, topicOf } from "../lib/kafka";
+import { ORCHESTRATOR } from "../lib/types";
+
+/** True when `ancestor` is on `r`'s parent chain. */
+export function descendsFrom(r: PolicyResource, ancestor: PolicyResource): boolean {
+  for (let p = r.parent; p; p = p.parent) if (p.urn === ancestor.urn) return true;
+  return false;
+}
+
+const isPrometheusRule = (type: string) => {
+  const t = kubeType(type);
+  return t?.group === "monitoring.coreos.com" && t.kind === "PrometheusRule";
+};
+
+export const orchestratorCompleteness: StackValidationPolicy = {
+  name: "orchestrator-completeness",
+  description:
+    "Every CamundaOrchestrator has its dead-letter topic (unless its event bus is Redis Streams, where the " +
+    "worker creates streams) and, when monitoring is on, its PrometheusRule alerts. Fix: create them as " +
+    "children of the orchestrator component, named <topicsPrefix>.dead-letter.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const orchestrators = args.resources.filter((r) => r.type === ORCHESTRATOR);
+    if (orchestrators.length === 0) args.notApplicable("the stack has no CamundaOrchestrator");
+    for (const o of orchestrators) {
+      const { eventBus, monitoring } = o.props;
+      // In `pulumi preview` a component's props are its registered outputs, so these must be registered too.
+      if ((eventBus !== "kafka" && eventBus !== "redis-streams") || typeof monitoring !== "boolean") {
+        reportViolation(
+          `Orchestrator "${o.name}" does not state eventBus and monitoring, so its parts cannot be checked.`,
+          o.urn,
+        );
+        continue;
+      }
+      const parts = args.resources.filter((r) => descendsFrom(r, o));
+      if (eventBus === "kafka") {
+        const expected = `${o.props.topicsPrefix ?? o.props.name ?? o.name}${DEAD_LETTER_SUFFIX}`;
+        if (!parts.some((r) => topicOf(r.type, r.props)?.name === expected)) {
+          reportViolation(`Orchestrator "${o.name}" has no dead-letter topic "${expected}" among its parts.`, o.urn);
+        }
+      }
+      if (monitoring && !parts.some((r) => isPrometheusRule(r.type))) {
+        reportViolation(`Orchestrator "${o.name}" has monitoring on but no PrometheusRule among its parts.`, o.urn);
+      }
+    }
+  },
+};
