@@ -1,0 +1,121 @@
+// The event bridge: inbound events become Zeebe actions, each event handled once.
+//   <prefix>.triggers  -> createProcessInstance
+//   <prefix>.responses -> publishMessage (name and correlation key from the event)
+//   <prefix>.errors    -> publishMessage COMPENSATION_MESSAGE (starts compensation in the saga template)
+// Invalid events and events Zeebe rejects for good go to <prefix>.dead-letter; other failures are
+// thrown so the bus redelivers them.
+import type { EventBus, InboundEvent, TopicNames } from "./bus";
+import type { Dedup } from "./dedup";
+import { EVENT_ID_HEADER } from "./event-id";
+import { describeIssues, errorSchema, responseSchema, triggerSchema } from "./payloads";
+import { classifyZeebeError } from "./zeebe-errors";
+
+/** Message name the compensation-saga template waits on (boundary event of "Await confirmation"). */
+export const COMPENSATION_MESSAGE = "saga-compensation-requested";
+export const DEFAULT_BRIDGE_GROUP = "event-bridge";
+export const DEFAULT_MESSAGE_TTL_MS = 600_000;
+
+type Variables = Record<string, unknown>;
+
+/** The part of the SDK's ZeebeGrpcClient the bridge uses. */
+export interface BridgeZeebe {
+  createProcessInstance(req: { bpmnProcessId: string; variables: Variables }): Promise<unknown>;
+  publishMessage(req: { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Variables }): Promise<unknown>;
+}
+
+/** A pino logger fits. */
+export interface BridgeLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface EventBridgeOptions {
+  bus: EventBus;
+  zeebe: BridgeZeebe;
+  dedup: Dedup;
+  topics: TopicNames;
+  log: BridgeLog;
+  group?: string;
+  /** Buffer time of published messages when the event names none (ms). */
+  defaultTimeToLiveMs?: number;
+}
+
+export type ZeebeAction =
+  | { kind: "start"; request: { bpmnProcessId: string; variables: Variables } }
+  | { kind: "message"; request: { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Variables } }
+  | { kind: "invalid"; reason: string };
+
+/** What an inbound event asks of Zeebe; pure. The event id becomes the messageId so Zeebe also de-duplicates. */
+export function toZeebeAction(event: InboundEvent, topics: TopicNames, defaultTimeToLiveMs = DEFAULT_MESSAGE_TTL_MS): ZeebeAction {
+  if (event.topic === topics.triggers) {
+    const p = triggerSchema.safeParse(event.value);
+    if (!p.success) return { kind: "invalid", reason: `invalid trigger: ${describeIssues(p.error)}` };
+    return { kind: "start", request: { bpmnProcessId: p.data.bpmnProcessId, variables: p.data.variables ?? {} } };
+  }
+  if (event.topic === topics.responses) {
+    const p = responseSchema.safeParse(event.value);
+    if (!p.success) return { kind: "invalid", reason: `invalid response: ${describeIssues(p.error)}` };
+    return {
+      kind: "message",
+      request: {
+        name: p.data.messageName,
+        correlationKey: p.data.correlationKey,
+        timeToLive: p.data.timeToLiveMs ?? defaultTimeToLiveMs,
+        messageId: event.id,
+        variables: p.data.variables ?? {},
+      },
+    };
+  }
+  if (event.topic === topics.errors) {
+    const p = errorSchema.safeParse(event.value);
+    if (!p.success) return { kind: "invalid", reason: `invalid error event: ${describeIssues(p.error)}` };
+    return {
+      kind: "message",
+      request: {
+        name: COMPENSATION_MESSAGE,
+        correlationKey: p.data.correlationKey,
+        timeToLive: defaultTimeToLiveMs,
+        messageId: event.id,
+        variables: { ...p.data.variables, compensationRequest: { error: p.data.error, eventId: event.id } },
+      },
+    };
+  }
+  return { kind: "invalid", reason: `no bridge route for topic ${event.topic}` };
+}
+
+export async function startEventBridge(opts: EventBridgeOptions): Promise<void> {
+  const { bus, zeebe, dedup, topics, log } = opts;
+  const group = opts.group ?? DEFAULT_BRIDGE_GROUP;
+
+  const deadLetter = async (event: InboundEvent, reason: string) => {
+    log.warn({ eventId: event.id, topic: event.topic, reason }, "event sent to dead-letter");
+    await bus.publish(topics.deadLetter, {
+      key: event.key ?? event.id,
+      value: { reason, sourceTopic: event.topic, eventId: event.id, key: event.key, value: event.value },
+      // A fixed id: should this publish be repeated after a failure, consumers see one dead letter.
+      headers: { [EVENT_ID_HEADER]: `dead-letter/${event.id}`, "source-event-id": event.id },
+    });
+  };
+
+  const perform = async (event: InboundEvent) => {
+    const action = toZeebeAction(event, topics, opts.defaultTimeToLiveMs);
+    if (action.kind === "invalid") return deadLetter(event, action.reason);
+    try {
+      const result = action.kind === "start" ? await zeebe.createProcessInstance(action.request) : await zeebe.publishMessage(action.request);
+      // The SDK resolves null instead of acting when its client is closing: not done, so redeliver.
+      if (result === null) throw new Error("zeebe client is closing; event not applied");
+      log.info({ eventId: event.id, topic: event.topic, action: action.kind }, "event applied");
+    } catch (err) {
+      const outcome = classifyZeebeError(err);
+      if (outcome === "duplicate") return;
+      if (outcome === "permanent") return deadLetter(event, `zeebe rejected ${action.kind}: ${(err as Error).message}`);
+      throw err;
+    }
+  };
+
+  await bus.subscribe([topics.triggers, topics.responses, topics.errors], group, async (event) => {
+    if (!(await dedup.once(group, event.id, () => perform(event)))) {
+      log.info({ eventId: event.id, topic: event.topic }, "duplicate event skipped");
+    }
+  });
+}

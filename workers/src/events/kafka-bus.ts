@@ -1,0 +1,76 @@
+// Event bus on Kafka (kafkajs): idempotent producer, one consumer group per subscribe call.
+import { Admin, Consumer, Kafka, logLevel, Producer, SASLOptions } from "kafkajs";
+import type { EventBus, InboundEvent, OutboundEvent } from "./bus";
+import { fromKafkaRecord, toKafkaMessage } from "./kafka-mapping";
+import { withTimeout } from "./timeout";
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string };
+  pingTimeoutMs?: number;
+}
+
+interface Connectable { connect(): Promise<void>; disconnect(): Promise<void> }
+
+/** Connect once and share the result; forget a failed attempt so the next call retries. */
+function lazily<T extends Connectable>(make: () => T, connected: Connectable[]): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= (async () => {
+      const client = make();
+      await client.connect();
+      connected.push(client);
+      return client;
+    })().catch((err) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+}
+
+export class KafkaBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly producer: () => Promise<Producer>;
+  private readonly admin: () => Promise<Admin>;
+  private readonly consumers: Consumer[] = [];
+  /** Producer and admin once connected; never connected ones need no disconnect. */
+  private readonly connected: Connectable[] = [];
+
+  constructor(private readonly opts: KafkaOptions) {
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      ssl: opts.ssl ?? false,
+      sasl: opts.sasl as SASLOptions | undefined,
+      logLevel: logLevel.WARN,
+    });
+    // Idempotent: a retried send is written once; one request in flight keeps per-key order.
+    this.producer = lazily(() => this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }), this.connected);
+    this.admin = lazily(() => this.kafka.admin(), this.connected);
+  }
+
+  async publish(topic: string, event: OutboundEvent): Promise<void> {
+    await (await this.producer()).send({ topic, messages: [toKafkaMessage(event)] });
+  }
+
+  async subscribe(topics: string[], group: string, handler: (event: InboundEvent) => Promise<void>): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: group });
+    this.consumers.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    // The offset is committed only after eachMessage resolved; a throw makes kafkajs deliver the record again.
+    await consumer.run({ eachMessage: async ({ topic, partition, message }) => handler(fromKafkaRecord(topic, partition, message)) });
+  }
+
+  async ping(): Promise<void> {
+    await withTimeout((async () => (await this.admin()).describeCluster())(), this.opts.pingTimeoutMs ?? 5_000, "kafka ping");
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.disconnect()));
+    await Promise.all(this.connected.map((c) => c.disconnect()));
+  }
+}
