@@ -50,7 +50,7 @@ export function checkPackConfig(doc: unknown, policies: Policies): PolicyPackCon
       if (!schema) throw new Error(`policy config: ${name} has no option "${key}"`);
       const items = schema.type === "array" && typeof schema.items === "object" && !Array.isArray(schema.items) ? schema.items : undefined;
       if (!typeMatches(schema.type, value) || (items && !(value as unknown[]).every((v) => typeMatches(items.type, v)))) {
-        throw new Error(`policy config: ${name}.${key} must be ${schema.type === "array" ? `an array of ${items?.type}` : `a ${schema.type}`}`);
+        throw new Error(`policy config: ${name}.${key} must be ${schema.type === "array" ? `an array of ${items?.type}` : `of type ${schema.type}`}`);
       }
     }
   }
