@@ -16,7 +16,7 @@ export type EventBusConfig = {
 export function createEventBus(config: EventBusConfig): EventBus {
   if (config.kind === "kafka") {
     if (!config.brokers?.length) throw new Error("event bus kind kafka needs at least one broker");
-    return new KafkaBus({ brokers: config.brokers, clientId: config.clientId, ssl: config.ssl, sasl: config.sasl });
+    return new KafkaBus({ brokers: config.brokers, clientId: config.clientId, ssl: config.ssl, sasl: config.sasl, onError: config.onError });
   }
   if (config.kind === "redis-streams") {
     if (!config.redisUrl) throw new Error("event bus kind redis-streams needs redisUrl");

@@ -10,6 +10,8 @@ export interface KafkaOptions {
   ssl?: boolean;
   sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string };
   pingTimeoutMs?: number;
+  /** Receives kafkajs warnings and errors instead of its console logger. */
+  onError?: (err: unknown, context: string) => void;
 }
 
 interface Connectable { connect(): Promise<void>; disconnect(): Promise<void> }
@@ -46,6 +48,9 @@ export class KafkaBus implements EventBus {
       ssl: opts.ssl ?? false,
       sasl: opts.sasl as SASLOptions | undefined,
       logLevel: logLevel.WARN,
+      ...(opts.onError && {
+        logCreator: () => ({ namespace, log }) => opts.onError!(new Error(log.message), `kafkajs ${namespace}`),
+      }),
     });
     // Idempotent: a retried send is written once; one request in flight keeps per-key order.
     this.producer = lazily(() => this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }), this.connected);

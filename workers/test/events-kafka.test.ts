@@ -1,0 +1,79 @@
+import { strict as assert } from "node:assert";
+import { randomUUID } from "node:crypto";
+import type { KafkaMessage } from "kafkajs";
+import { createEventBus, InboundEvent } from "../src/events";
+import { KafkaBus } from "../src/events/kafka-bus";
+import { fromKafkaRecord, toKafkaMessage } from "../src/events/kafka-mapping";
+import { freePort } from "./support/servers";
+
+const record = (m: Partial<KafkaMessage>): KafkaMessage => ({
+  key: null, value: null, timestamp: "0", attributes: 0, offset: "0", headers: {}, ...m,
+} as KafkaMessage);
+
+describe("events: Kafka mapping", () => {
+  it("maps an outbound event to a JSON message with key and headers, adding an event id", () => {
+    const m = toKafkaMessage({ key: "order-1", value: { total: 3 }, headers: { trace: "t1" } });
+    assert.equal(m.key, "order-1");
+    assert.equal(m.value, '{"total":3}');
+    assert.equal((m.headers as Record<string, string>).trace, "t1");
+    assert.match((m.headers as Record<string, string>)["event-id"]!, /^[0-9a-f-]{36}$/);
+    const kept = toKafkaMessage({ key: "k", value: null, headers: { "event-id": "chosen" } });
+    assert.equal((kept.headers as Record<string, string>)["event-id"], "chosen");
+  });
+
+  it("maps a record to an inbound event, id from the event-id header (Buffer or string)", () => {
+    const e = fromKafkaRecord("p.responses", 2, record({
+      key: Buffer.from("k1"), value: Buffer.from('{"messageName":"m"}'), offset: "41", headers: { "event-id": Buffer.from("abc") },
+    }));
+    assert.deepEqual(e, { topic: "p.responses", id: "abc", key: "k1", value: { messageName: "m" } });
+    assert.equal(fromKafkaRecord("t", 0, record({ headers: { "event-id": ["first", "second"] } })).id, "first");
+  });
+
+  it("falls back to topic/partition/offset as id, and passes non-JSON values as text", () => {
+    const e = fromKafkaRecord("p.triggers", 3, record({ value: Buffer.from("{oops"), offset: "17" }));
+    assert.deepEqual(e, { topic: "p.triggers", id: "p.triggers/3/17", key: null, value: "{oops" });
+  });
+});
+
+describe("events: Kafka bus without a broker", () => {
+  it("ping rejects within its timeout when nothing listens at the broker address", async () => {
+    const reported: string[] = [];
+    const bus = new KafkaBus({
+      brokers: [`127.0.0.1:${await freePort()}`], clientId: "ping-test", pingTimeoutMs: 1500,
+      onError: (err, context) => reported.push(`${context}: ${(err as Error).message}`),
+    });
+    const started = Date.now();
+    await assert.rejects(bus.ping());
+    assert.ok(Date.now() - started < 5000);
+    assert.ok(reported.some((r) => r.includes("ECONNREFUSED")), "connection errors reach onError");
+    await bus.close();
+  });
+});
+
+describe("events: Kafka bus against a real broker", function () {
+  const brokers = process.env.KAFKA_TEST_BROKERS?.split(",").map((b) => b.trim()).filter(Boolean);
+
+  before(function () {
+    if (!brokers?.length) {
+      console.log("    (skipped: needs a Kafka broker at KAFKA_TEST_BROKERS, e.g. KAFKA_TEST_BROKERS=127.0.0.1:9092)");
+      this.skip();
+    }
+  });
+
+  it("publishes and consumes a round trip through a consumer group", async () => {
+    const bus = createEventBus({ kind: "kafka", brokers: brokers!, clientId: "events-test" });
+    const topic = `events-test-${randomUUID()}`;
+    try {
+      await bus.ping();
+      const got: InboundEvent[] = [];
+      // Publishing first creates the topic (broker auto-create); the new group reads from the beginning.
+      await bus.publish(topic, { key: "k", value: { n: 1 }, headers: { "event-id": "kafka-1" } });
+      await bus.subscribe([topic], `g-${randomUUID()}`, async (e) => void got.push(e));
+      const deadline = Date.now() + 60_000;
+      while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(got, [{ topic, id: "kafka-1", key: "k", value: { n: 1 } }]);
+    } finally {
+      await bus.close();
+    }
+  });
+});
