@@ -1,0 +1,57 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { labels, objectNames } from "./naming";
+
+/** The only rules discovery needs: read Services and EndpointSlices, nothing else. */
+export const DISCOVERY_RULES = [
+  { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
+  { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+];
+
+export interface DiscoveryRbacArgs {
+  component: string;
+  namespace: pulumi.Input<string>;
+  /** Namespaces to watch: empty means the worker's own; `["*"]` means all (then a ClusterRole). */
+  watchNamespaces: readonly string[];
+}
+
+/**
+ * The worker's ServiceAccount and the least rules for service discovery: a Role and RoleBinding per
+ * watched namespace, or a ClusterRole only when every namespace is watched.
+ */
+export class DiscoveryRbac extends pulumi.ComponentResource {
+  public readonly serviceAccountName: pulumi.Output<string>;
+
+  constructor(name: string, args: DiscoveryRbacArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("camunda-orchestrator:discovery:DiscoveryRbac", name, { watchNamespaces: [...args.watchNamespaces] }, opts);
+    const names = objectNames(args.component);
+    const meta = { labels: labels(args.component, "discovery") };
+    const account = new k8s.core.v1.ServiceAccount(`${name}-account`, {
+      metadata: { ...meta, name: names.serviceAccount, namespace: args.namespace },
+      automountServiceAccountToken: true,
+    }, { parent: this });
+    const subject = { kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace };
+
+    if (args.watchNamespaces.includes("*")) {
+      const role = new k8s.rbac.v1.ClusterRole(`${name}-clusterrole`, { metadata: { ...meta, name: names.discoveryRole }, rules: DISCOVERY_RULES }, { parent: this });
+      new k8s.rbac.v1.ClusterRoleBinding(`${name}-clusterrolebinding`, {
+        metadata: { ...meta, name: names.discoveryRole },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+        subjects: [subject],
+      }, { parent: this });
+    } else {
+      const namespaces: pulumi.Input<string>[] = args.watchNamespaces.length > 0 ? [...args.watchNamespaces] : [args.namespace];
+      namespaces.forEach((namespace, index) => {
+        const suffix = args.watchNamespaces.length > 0 ? `-${args.watchNamespaces[index]}` : "";
+        const role = new k8s.rbac.v1.Role(`${name}-role${suffix}`, { metadata: { ...meta, name: names.discoveryRole, namespace }, rules: DISCOVERY_RULES }, { parent: this });
+        new k8s.rbac.v1.RoleBinding(`${name}-rolebinding${suffix}`, {
+          metadata: { ...meta, name: names.discoveryRole, namespace },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+          subjects: [subject],
+        }, { parent: this });
+      });
+    }
+    this.serviceAccountName = account.metadata.name;
+    this.registerOutputs({ serviceAccountName: this.serviceAccountName });
+  }
+}

@@ -1,0 +1,56 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { labels, objectNames } from "./naming";
+
+/** Knative's cluster-local gateway: the way into a cluster-local Knative Service behind a custom host. */
+export const KNATIVE_LOCAL_GATEWAY = "knative-local-gateway.istio-system.svc.cluster.local";
+
+export interface IstioGatewayArgs {
+  component: string;
+  namespace: pulumi.Input<string>;
+  host: string;
+  /** Kubernetes TLS Secret (in the ingress gateway's namespace) that holds the host's certificate. */
+  tlsCredentialName: string;
+  /** Name of the worker's Knative Service. */
+  workerServiceName: pulumi.Input<string>;
+  /** Labels of the Istio ingress gateway pods. */
+  selector?: Record<string, string>;
+}
+
+/** Exposes the worker on `host` over HTTPS through Istio; plain HTTP only redirects to HTTPS. */
+export class IstioGateway extends pulumi.ComponentResource {
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: IstioGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("camunda-orchestrator:ingress:IstioGateway", name, { host: args.host }, opts);
+    const names = objectNames(args.component);
+    const meta = { namespace: args.namespace, labels: labels(args.component, "ingress") };
+    const gateway = new k8s.apiextensions.CustomResource(`${name}-gateway`, {
+      apiVersion: "networking.istio.io/v1",
+      kind: "Gateway",
+      metadata: { ...meta, name: names.gateway },
+      spec: {
+        selector: args.selector ?? { istio: "ingressgateway" },
+        servers: [
+          { port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: [args.host], tls: { mode: "SIMPLE", credentialName: args.tlsCredentialName } },
+          { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [args.host], tls: { httpsRedirect: true } },
+        ],
+      },
+    }, { parent: this });
+    new k8s.apiextensions.CustomResource(`${name}-virtualservice`, {
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { ...meta, name: names.virtualService },
+      spec: {
+        hosts: [args.host],
+        gateways: [pulumi.interpolate`${gateway.metadata.namespace}/${gateway.metadata.name}`],
+        http: [{
+          rewrite: { authority: pulumi.interpolate`${args.workerServiceName}.${args.namespace}.svc.cluster.local` },
+          route: [{ destination: { host: KNATIVE_LOCAL_GATEWAY, port: { number: 80 } } }],
+        }],
+      },
+    }, { parent: this });
+    this.url = pulumi.output(`https://${args.host}`);
+    this.registerOutputs({ url: this.url });
+  }
+}

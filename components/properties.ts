@@ -1,0 +1,104 @@
+import { z } from "zod";
+import { CPU_QUANTITY, DNS_LABEL, ENV_NAME, HOSTNAME, MEMORY_QUANTITY } from "./quantities";
+import { parseOrThrow, strictObject, ValidationError } from "./validation";
+
+export const SAGA_PATTERNS = ["compensation", "timeout", "retry"] as const;
+export type SagaPattern = (typeof SAGA_PATTERNS)[number];
+
+/**
+ * Environment variables the orchestrator sets on the worker itself, or that Knative reserves.
+ * The `environment` property may not override them: a typo there would silently rewire the worker.
+ */
+export const RESERVED_ENV_NAMES = [
+  "PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION",
+  "ZEEBE_GRPC_ADDRESS", "ZEEBE_REST_ADDRESS", "CAMUNDA_AUTH_STRATEGY", "ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET",
+  "CAMUNDA_OAUTH_URL", "ZEEBE_TOKEN_AUDIENCE", "DATABASE_URL", "REDIS_URL", "ENABLE_EVENT_STREAMING", "EVENT_BUS",
+  "KAFKA_BROKERS", "KAFKA_SSL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD",
+  "TOPICS_PREFIX", "SAGA_PATTERNS", "DISCOVERY_LABEL_SELECTOR", "DISCOVERY_NAMESPACES", "WORKFLOWS_DIR",
+] as const;
+
+const TOPIC_PREFIX = /^[a-zA-Z0-9._-]+$/;
+/** Longest component name: it prefixes Kubernetes names such as `<name>-camunda-zeebe-gateway` (63 max). */
+export const MAX_COMPONENT_NAME_LENGTH = 30;
+
+/** Properties of a `camunda-orchestrator` component, as written in an OAM Application or stack config. */
+export const componentPropertiesSchema = strictObject({
+  realtimePlatform: z.string().regex(DNS_LABEL, "must be a DNS label naming the event platform (lower case letters, digits, '-')"),
+  camundaMode: z.enum(["embedded", "remote"]).default("embedded"),
+  enableEventStreaming: z.boolean().default(true),
+  sagaPatterns: z
+    .array(z.enum(SAGA_PATTERNS))
+    .refine((patterns) => new Set(patterns).size === patterns.length, "must not list a pattern twice")
+    .default(["compensation", "retry"]),
+  topicsPrefix: z.string().regex(TOPIC_PREFIX, "may contain only letters, digits, '.', '_' and '-'").max(200).optional(),
+  language: z.enum(["typescript", "javascript", "java", "go", "python"]).optional(),
+  framework: z.string().min(1).optional(),
+  repository: z.string().min(1).optional(),
+  enableIstioGateway: z.boolean().default(false),
+  gatewayHost: z.string().regex(HOSTNAME, "must be a DNS hostname such as orders.example.com").optional(),
+  resources: strictObject({
+    cpu: z.string().regex(CPU_QUANTITY, "must be a Kubernetes CPU quantity such as 500m or 2"),
+    memory: z.string().regex(MEMORY_QUANTITY, "must be a Kubernetes memory quantity such as 512Mi or 2Gi"),
+  }).default({ cpu: "500m", memory: "512Mi" }),
+  environment: z
+    .record(
+      z.string()
+        .regex(ENV_NAME, "must be an environment variable name (letters, digits, '_', not starting with a digit)")
+        .refine((name) => !(RESERVED_ENV_NAMES as readonly string[]).includes(name), "is set by the orchestrator itself or reserved by Knative"),
+      z.string(),
+    )
+    .default({}),
+}).superRefine((props, ctx) => {
+  if (props.enableIstioGateway && !props.gatewayHost) {
+    ctx.addIssue({ code: "custom", path: ["gatewayHost"], message: "is required when enableIstioGateway is true (the host the Istio Gateway serves, e.g. orders.example.com)" });
+  }
+  if (!props.enableIstioGateway && props.gatewayHost) {
+    ctx.addIssue({ code: "custom", path: ["gatewayHost"], message: "is set but enableIstioGateway is false; set enableIstioGateway: true or remove gatewayHost" });
+  }
+  if ((props.language === undefined) !== (props.framework === undefined)) {
+    ctx.addIssue({ code: "custom", path: [props.language === undefined ? "language" : "framework"], message: "language and framework go together: set both to scaffold repositories, or neither" });
+  }
+});
+
+export type ComponentPropertiesInput = z.input<typeof componentPropertiesSchema>;
+
+/** Validated properties with defaults applied; `topicsPrefix` is always set. */
+export type ComponentProperties = Omit<z.output<typeof componentPropertiesSchema>, "topicsPrefix"> & { topicsPrefix: string };
+
+/** One orchestrator to create: its component name and validated properties. */
+export interface OrchestratorSpec {
+  name: string;
+  properties: ComponentProperties;
+}
+
+/** Validates one component's name and properties and applies the defaults. */
+export function validateComponent(name: unknown, properties: unknown): OrchestratorSpec {
+  const subject = `component "${String(name)}"`;
+  if (typeof name !== "string" || !DNS_LABEL.test(name) || name.length > MAX_COMPONENT_NAME_LENGTH) {
+    throw new ValidationError([
+      `${subject}: name: must be a DNS label of at most ${MAX_COMPONENT_NAME_LENGTH} characters (lower case letters, digits, '-'), since it prefixes Kubernetes names`,
+    ]);
+  }
+  const parsed = parseOrThrow(componentPropertiesSchema, properties ?? {}, subject, "properties");
+  return { name, properties: { ...parsed, topicsPrefix: parsed.topicsPrefix ?? name } };
+}
+
+/** Validates every component and reports all problems at once; names must be unique. */
+export function validateComponents(components: ReadonlyArray<{ name: unknown; properties: unknown }>): OrchestratorSpec[] {
+  const problems: string[] = [];
+  const specs: OrchestratorSpec[] = [];
+  const seen = new Set<string>();
+  for (const component of components) {
+    try {
+      const spec = validateComponent(component.name, component.properties);
+      if (seen.has(spec.name)) problems.push(`component "${spec.name}": name: used by more than one component; names must be unique`);
+      seen.add(spec.name);
+      specs.push(spec);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+  return specs;
+}

@@ -1,0 +1,153 @@
+import { z } from "zod";
+import { DNS_LABEL } from "./quantities";
+import { OrchestratorSpec } from "./properties";
+import { parseOrThrow, strictObject, ValidationError } from "./validation";
+
+/** Pulumi config namespace of this project: keys read `camunda-orchestrator:<key>`. */
+export const CONFIG_NAMESPACE = "camunda-orchestrator";
+
+/** Settings that hold credentials: they must be set with `pulumi config set --secret`. */
+export const SECRET_SETTING_KEYS = ["saasClientSecret", "postgresAdminPassword", "kafkaSaslPassword", "redisUrl"] as const;
+
+const bool = z.stringbool({ truthy: ["true"], falsy: ["false"] });
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const json = <S extends z.ZodType>(schema: S) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be valid JSON (a YAML list or map in the stack file)" });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const trafficTarget = strictObject({
+  revisionName: z.string().min(1).optional(),
+  latestRevision: z.boolean().optional(),
+  percent: z.number().int().min(0).max(100),
+  tag: z.string().regex(DNS_LABEL, "must be a DNS label").optional(),
+}).refine((t) => (t.revisionName === undefined) !== (t.latestRevision === undefined || t.latestRevision === false), {
+  message: "each traffic entry needs exactly one of revisionName or latestRevision: true",
+});
+
+/**
+ * Stack-level settings: every `camunda-orchestrator:*` config key except `application` and `components`.
+ * Values arrive as strings, as Pulumi hands them to programs.
+ */
+export const stackSettingsSchema = strictObject({
+  application: z.string().min(1).optional(),
+  components: z.string().min(1).optional(),
+  namespace: z.string().regex(DNS_LABEL, "must be a DNS label").default("camunda-orchestration"),
+  createNamespace: bool.default(true),
+  workerImage: z.string().min(1).default("ghcr.io/camunda-orchestrator/worker:0.1.0"),
+  workerMinScale: int(0, 1000).default(1),
+  workerMaxScale: int(1, 1000).default(10),
+  workerConcurrencyTarget: int(1, 10000).default(50),
+  workerTraffic: json(z.array(trafficTarget).min(1)).optional(),
+  discoveryNamespaces: z
+    .string()
+    .transform((text) => text.split(",").map((ns) => ns.trim()).filter((ns) => ns !== ""))
+    .pipe(z.array(z.string().regex(/^(\*|[a-z]([-a-z0-9]*[a-z0-9])?)$/, "must be namespace names or *")))
+    .default([]),
+  eventBus: z.enum(["kafka", "redis-streams"]).default("kafka"),
+  kafkaMode: z.enum(["strimzi", "external"]).default("strimzi"),
+  kafkaBootstrapServers: z.string().regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, "must be host:port[,host:port...]").optional(),
+  kafkaStrimziCluster: z.string().regex(DNS_LABEL, "must be a DNS label").optional(),
+  kafkaStrimziNamespace: z.string().regex(DNS_LABEL, "must be a DNS label").optional(),
+  kafkaTls: bool.optional(),
+  kafkaSaslMechanism: z.enum(["plain", "scram-sha256", "scram-sha512"]).optional(),
+  kafkaSaslUsername: z.string().min(1).optional(),
+  kafkaSaslPassword: z.string().min(1).optional(),
+  kafkaPartitions: int(1, 10000).default(3),
+  kafkaReplicationFactor: int(1, 10).default(1),
+  kafkaMinInsyncReplicas: int(1, 10).optional(),
+  topicRetentionMs: int(60_000, Number.MAX_SAFE_INTEGER).default(7 * 24 * 3600 * 1000),
+  deadLetterRetentionMs: int(60_000, Number.MAX_SAFE_INTEGER).default(14 * 24 * 3600 * 1000),
+  platformStackTemplate: z.string().includes("{platform}", { message: "must contain {platform}, e.g. acme/realtime-platform/{platform}" }).optional(),
+  postgresMode: z.enum(["in-cluster", "external"]).default("in-cluster"),
+  postgresHost: z.string().min(1).optional(),
+  postgresPort: int(1, 65535).default(5432),
+  postgresAdminUser: z.string().min(1).default("postgres"),
+  postgresAdminPassword: z.string().min(1).optional(),
+  postgresSslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).default("require"),
+  redisMode: z.enum(["in-cluster", "external"]).default("in-cluster"),
+  redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  monitoring: bool.default(true),
+  camundaChartVersion: z.string().min(1).default("13.0.0"),
+  camundaChartRepository: z.url().default("https://helm.camunda.io"),
+  zeebeClusterSize: int(1, 99).default(1),
+  zeebePartitionCount: int(1, 999).default(1),
+  zeebeReplicationFactor: int(1, 99).default(1),
+  istioTlsCredentialName: z.string().min(1).optional(),
+  saasClusterId: z.string().min(1).optional(),
+  saasRegion: z.string().regex(DNS_LABEL, "must be a region id such as bru-2").optional(),
+  saasClientId: z.string().min(1).optional(),
+  saasClientSecret: z.string().min(1).optional(),
+}).superRefine((s, ctx) => {
+  if (s.workerMinScale > s.workerMaxScale) ctx.addIssue({ code: "custom", path: ["workerMinScale"], message: `must not exceed workerMaxScale (${s.workerMaxScale})` });
+  if (s.workerTraffic) {
+    const total = s.workerTraffic.reduce((sum, t) => sum + t.percent, 0);
+    if (total !== 100) ctx.addIssue({ code: "custom", path: ["workerTraffic"], message: `percents must sum to 100, they sum to ${total}` });
+    const tags = s.workerTraffic.flatMap((t) => (t.tag ? [t.tag] : []));
+    if (new Set(tags).size !== tags.length) ctx.addIssue({ code: "custom", path: ["workerTraffic"], message: "tags must be unique" });
+  }
+  if (s.kafkaMinInsyncReplicas !== undefined && s.kafkaMinInsyncReplicas > s.kafkaReplicationFactor) {
+    ctx.addIssue({ code: "custom", path: ["kafkaMinInsyncReplicas"], message: `must not exceed kafkaReplicationFactor (${s.kafkaReplicationFactor})` });
+  }
+  if (s.zeebeReplicationFactor > s.zeebeClusterSize) {
+    ctx.addIssue({ code: "custom", path: ["zeebeReplicationFactor"], message: `must not exceed zeebeClusterSize (${s.zeebeClusterSize})` });
+  }
+  if ((s.kafkaSaslUsername === undefined) !== (s.kafkaSaslPassword === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["kafkaSaslUsername"], message: "kafkaSaslUsername and kafkaSaslPassword go together" });
+  }
+});
+
+export type StackSettings = z.output<typeof stackSettingsSchema>;
+
+/** How to set a key, for error messages: both the Pulumi CLI and the offline render. */
+export function howToSet(key: string, secret: boolean): string {
+  return secret
+    ? `set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\` (offline render: \`--secret ${key}=<value>\`)`
+    : `set it with \`pulumi config set ${CONFIG_NAMESPACE}:${key} <value>\` (offline render: \`--config ${key}=<value>\`)`;
+}
+
+/**
+ * Parses the raw `camunda-orchestrator:*` config (key without namespace → string value).
+ * `secretKeys` are the keys Pulumi holds as secrets; credentials set in plain text are rejected.
+ */
+export function parseStackSettings(raw: Record<string, string>, secretKeys: ReadonlySet<string>): StackSettings {
+  const plaintext = SECRET_SETTING_KEYS.filter((key) => raw[key] !== undefined && !secretKeys.has(key));
+  if (plaintext.length > 0) {
+    throw new ValidationError(plaintext.map((key) => `stack config: ${CONFIG_NAMESPACE}:${key}: holds a credential but is stored in plain text; ${howToSet(key, true)}`));
+  }
+  return parseOrThrow(stackSettingsSchema, raw, "stack config", CONFIG_NAMESPACE + ":");
+}
+
+/** Settings as the orchestrator holds them: credentials may already be (secret) Outputs. */
+export type SettingsToCheck = Pick<StackSettings, "eventBus" | "kafkaMode" | "postgresMode" | "redisMode"> & Partial<Record<keyof StackSettings, unknown>>;
+
+/** Checks what each orchestrator needs from the stack settings, e.g. SaaS credentials for remote mode. */
+export function checkSettingsFor(specs: readonly OrchestratorSpec[], settings: SettingsToCheck): void {
+  const problems: string[] = [];
+  const need = (spec: OrchestratorSpec, why: string, key: keyof StackSettings, secret = false) => {
+    if (settings[key] === undefined) problems.push(`component "${spec.name}": ${why} needs stack config ${CONFIG_NAMESPACE}:${key}; ${howToSet(key, secret)}`);
+  };
+  for (const spec of specs) {
+    if (spec.properties.camundaMode === "remote") {
+      need(spec, "camundaMode remote", "saasClusterId");
+      need(spec, "camundaMode remote", "saasRegion");
+      need(spec, "camundaMode remote", "saasClientId");
+      need(spec, "camundaMode remote", "saasClientSecret", true);
+    }
+    if (spec.properties.enableEventStreaming && settings.eventBus === "kafka" && settings.kafkaMode === "external" && !settings.platformStackTemplate) {
+      need(spec, "eventBus kafka with kafkaMode external (and no platformStackTemplate)", "kafkaBootstrapServers");
+    }
+  }
+  if (specs.length > 0 && settings.postgresMode === "external") {
+    const first = specs[0];
+    need(first, "postgresMode external", "postgresHost");
+    need(first, "postgresMode external", "postgresAdminPassword", true);
+  }
+  if (specs.length > 0 && settings.redisMode === "external") need(specs[0], "redisMode external", "redisUrl", true);
+  if (problems.length > 0) throw new ValidationError(problems);
+}

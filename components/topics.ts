@@ -1,0 +1,91 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as kafka from "@pulumi/kafka";
+import * as pulumi from "@pulumi/pulumi";
+import { labels, TOPIC_SUFFIXES, topicNames, TopicNames, topicObjectName } from "./naming";
+
+/** Partitions, replication and retention of the topics. */
+export interface TopicSettings {
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  retentionMs: number;
+  /** The dead-letter topic keeps records longer, long enough to replay them. */
+  deadLetterRetentionMs: number;
+}
+
+/** An existing Kafka cluster that `pulumi up` can reach. */
+export interface ExternalKafka {
+  bootstrapServers: pulumi.Input<string>;
+  tls: boolean;
+  sasl?: { mechanism: "plain" | "scram-sha256" | "scram-sha512"; username: pulumi.Input<string>; password: pulumi.Input<string> };
+}
+
+export interface EventTopicsArgs {
+  component: string;
+  prefix: string;
+  settings: TopicSettings;
+  /** `strimzi`: KafkaTopic resources for the Strimzi Topic Operator; `external`: topics created with the Kafka provider. */
+  mode: "strimzi" | "external";
+  strimzi?: { cluster: string; namespace: pulumi.Input<string> };
+  external?: ExternalKafka;
+}
+
+/** Topic-level config, as Kafka names it; values are strings for the Kafka provider. */
+export function topicConfig(role: keyof TopicNames, settings: TopicSettings): Record<string, string> {
+  return {
+    "retention.ms": String(role === "deadLetter" ? settings.deadLetterRetentionMs : settings.retentionMs),
+    "min.insync.replicas": String(settings.minInsyncReplicas),
+    "cleanup.policy": "delete",
+  };
+}
+
+/** The seven topics of one orchestrator, created in Kafka or as Strimzi KafkaTopic resources. */
+export class EventTopics extends pulumi.ComponentResource {
+  public readonly names: TopicNames;
+
+  constructor(name: string, args: EventTopicsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("camunda-orchestrator:events:EventTopics", name, { mode: args.mode, prefix: args.prefix }, opts);
+    this.names = topicNames(args.prefix);
+    const roles = Object.keys(this.names) as Array<keyof TopicNames>;
+
+    if (args.mode === "strimzi") {
+      if (!args.strimzi) throw new Error(`EventTopics ${name}: strimzi mode needs the Strimzi cluster`);
+      for (const role of roles) {
+        const topic = this.names[role];
+        new k8s.apiextensions.CustomResource(`${name}-${TOPIC_SUFFIXES[role]}`, {
+          apiVersion: "kafka.strimzi.io/v1beta2",
+          kind: "KafkaTopic",
+          metadata: {
+            name: topicObjectName(topic),
+            namespace: args.strimzi.namespace,
+            labels: { ...labels(args.component, "events"), "strimzi.io/cluster": args.strimzi.cluster },
+          },
+          spec: {
+            topicName: topic,
+            partitions: args.settings.partitions,
+            replicas: args.settings.replicationFactor,
+            // Strimzi takes typed values; the Kafka provider below takes strings.
+            config: Object.fromEntries(Object.entries(topicConfig(role, args.settings)).map(([k, v]) => [k, /^\d+$/.test(v) ? Number(v) : v])),
+          },
+        }, { parent: this });
+      }
+    } else {
+      if (!args.external) throw new Error(`EventTopics ${name}: external mode needs the Kafka connection`);
+      const { bootstrapServers, tls, sasl } = args.external;
+      const provider = new kafka.Provider(`${name}-provider`, {
+        bootstrapServers: pulumi.output(bootstrapServers).apply((servers) => servers.split(",")),
+        tlsEnabled: tls,
+        ...(sasl ? { saslMechanism: sasl.mechanism, saslUsername: sasl.username, saslPassword: pulumi.secret(sasl.password) } : {}),
+      }, { parent: this });
+      for (const role of roles) {
+        new kafka.Topic(`${name}-${TOPIC_SUFFIXES[role]}`, {
+          name: this.names[role],
+          partitions: args.settings.partitions,
+          replicationFactor: args.settings.replicationFactor,
+          config: topicConfig(role, args.settings),
+        }, { parent: this, provider });
+      }
+    }
+    this.registerOutputs({ names: this.names });
+  }
+}
