@@ -57,7 +57,7 @@ const schema = z
         }
       }),
     WORKFLOWS_DIR: z.string().min(1).default(path.resolve(__dirname, "..", "workflows")),
-    PORT: int(8080).pipe(z.number().max(65535, "must be at most 65535")),
+    PORT: int(8080, 0).pipe(z.number().max(65535, "must be at most 65535")),
     MAX_JOBS_ACTIVE: int(64),
     POLL_INTERVAL_MS: int(20),
     JOB_TIMEOUT_MS: int(60000),

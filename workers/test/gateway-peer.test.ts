@@ -7,7 +7,7 @@ describe("gateway peer with the real @camunda8/sdk client", () => {
   let c8: Camunda8;
   before(async () => {
     peer = await GatewayPeer.start();
-    c8 = new Camunda8({ ZEEBE_GRPC_ADDRESS: peer.address, CAMUNDA_AUTH_STRATEGY: "NONE", CAMUNDA_LOG_LEVEL: "none" } as any);
+    c8 = new Camunda8({ ZEEBE_GRPC_ADDRESS: peer.address, CAMUNDA_AUTH_STRATEGY: "NONE", CAMUNDA_LOG_LEVEL: "none", zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: "NONE" } } as any);
   });
   after(async () => {
     await c8.getZeebeGrpcApiClient().close();

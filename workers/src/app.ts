@@ -1,0 +1,126 @@
+// Wires the worker together: saga log, discovery, Zeebe job workers, events and the ops server.
+import type { Logger } from "pino";
+import type { Config } from "./config";
+import { deployWorkflows, readWorkflows, taskTypesOf } from "./deploy";
+import { inClusterKubeConfig, KubernetesDiscovery, resolveNamespaces } from "./discovery/kubernetes";
+import { ServiceRegistry, staticRegistry } from "./discovery/registry";
+import type { EventBus } from "./events/bus";
+import { topicNames } from "./events/bus";
+import { InfraHealth, HandlerDeps } from "./handlers/context";
+import { ExtraHandler, JobWorkers } from "./job-workers";
+import { startOpsServer } from "./http-server";
+import { Metrics } from "./metrics";
+import { migrate } from "./saga/migrations";
+import { SagaLog } from "./saga/log";
+import { StepEvents } from "./step-events";
+import { createZeebeClient, ZeebeClient } from "./zeebe";
+
+export interface WorkerOverrides {
+  /** Event bus to publish to (required when ENABLE_EVENT_STREAMING=true). */
+  bus?: EventBus;
+  registry?: ServiceRegistry;
+  /** Extra task handlers (e.g. publish-and-wait), by task type. */
+  extraHandlers?: (zeebe: ZeebeClient) => Record<string, ExtraHandler>;
+  /** Started after the job workers (e.g. the inbound event bridge). */
+  afterStart?: (zeebe: ZeebeClient) => Promise<void>;
+  defaultMetrics?: boolean;
+}
+
+export interface RunningWorker {
+  port: number;
+  metrics: Metrics;
+  saga: SagaLog;
+  jobWorkers: JobWorkers;
+  deployed: string[];
+  /** Stops activation, drains running jobs for up to drainMs, closes everything. Returns jobs abandoned. */
+  stop(drainMs?: number): Promise<number>;
+}
+
+async function retrying<T>(what: string, log: Logger, fn: () => Promise<T>, deadlineMs: number): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`${what} failed: ${String((err as Error)?.message ?? err)}`);
+      log.warn({ err: String(err), attempt: i }, `${what} failed; retrying`);
+      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)));
+    }
+  }
+}
+
+export async function startWorker(config: Config, log: Logger, overrides: WorkerOverrides = {}): Promise<RunningWorker> {
+  if (config.ENABLE_EVENT_STREAMING && !overrides.bus) throw new Error("ENABLE_EVENT_STREAMING=true needs an event bus");
+  const metrics = new Metrics(overrides.defaultMetrics ?? true);
+  const pool = SagaLog.connect(config.DATABASE_URL);
+  const saga = new SagaLog(pool);
+  const cleanups: (() => Promise<unknown>)[] = [() => pool.end()];
+  try {
+    const applied = await retrying("saga log migration", log, () => migrate(pool), 30000);
+    log.info({ applied }, "saga log schema ready");
+
+    const registry = overrides.registry ?? (await createRegistry(config, log));
+    cleanups.push(() => registry.close());
+
+    const zeebe = createZeebeClient(config);
+    cleanups.push(() => zeebe.close());
+    const files = readWorkflows(config.WORKFLOWS_DIR);
+    const deployed = await retrying("workflow deployment", log, () => deployWorkflows(zeebe, files), 60000);
+    log.info({ deployed, dir: config.WORKFLOWS_DIR }, "workflows deployed");
+
+    const bus = config.ENABLE_EVENT_STREAMING ? overrides.bus : undefined;
+    const events = new StepEvents(bus, topicNames(config.TOPICS_PREFIX), metrics, log);
+    const health = new InfraHealth();
+    const deps: HandlerDeps = { config, registry, saga, metrics, events, log, health };
+    const extra = overrides.extraHandlers?.(zeebe) ?? {};
+    const jobWorkers = new JobWorkers(zeebe, deps, config, log, extra);
+    const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);
+    registry.onChange(ensureAll);
+    ensureAll();
+    if (overrides.afterStart) await overrides.afterStart(zeebe);
+
+    let stopping = false;
+    const ops = await startOpsServer(config.PORT, metrics.registry, () => ({
+      zeebe: async () => void (await zeebe.topology()),
+      postgres: () => saga.ping(),
+      ...(bus ? { eventBus: () => bus.ping() } : {}),
+      ...(stopping ? { shutdown: async () => { throw new Error("shutting down"); } } : {}),
+    }));
+    cleanups.push(() => ops.close());
+
+    return {
+      port: ops.port,
+      metrics,
+      saga,
+      jobWorkers,
+      deployed,
+      stop: async (drainMs = config.SHUTDOWN_DRAIN_MS) => {
+        stopping = true;
+        const abandoned = await jobWorkers.stop(drainMs);
+        if (abandoned > 0) log.warn({ abandoned }, "drain bound reached; remaining jobs will time out and be redelivered");
+        await events.flush();
+        for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ err: String(err) }, "cleanup failed"));
+        return abandoned;
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function createRegistry(config: Config, log: Logger): Promise<ServiceRegistry> {
+  if (config.DISCOVERY_STATIC_SERVICES) {
+    log.info({ services: Object.keys(config.DISCOVERY_STATIC_SERVICES) }, "static service map (no Kubernetes watch)");
+    return staticRegistry(config.DISCOVERY_STATIC_SERVICES);
+  }
+  const disc = new KubernetesDiscovery({
+    kubeConfig: inClusterKubeConfig(),
+    labelSelector: config.DISCOVERY_LABEL_SELECTOR,
+    namespaces: resolveNamespaces(config.DISCOVERY_NAMESPACES),
+    log,
+  });
+  await disc.start();
+  log.info({ services: disc.known() }, "service discovery started");
+  return disc;
+}

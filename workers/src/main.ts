@@ -1,0 +1,40 @@
+// Process entry point: validate configuration, start, and shut down gracefully on SIGTERM/SIGINT.
+import { startWorker } from "./app";
+import { ConfigError, loadConfig } from "./config";
+import { createLogger } from "./logger";
+import { streamingOverrides } from "./streaming";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const streaming = config.ENABLE_EVENT_STREAMING ? streamingOverrides(config, log) : undefined;
+  const worker = await startWorker(config, log, streaming?.overrides ?? {});
+  log.info({ port: worker.port, types: worker.jobWorkers.types() }, "worker started");
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal, drainMs: config.SHUTDOWN_DRAIN_MS }, "shutting down: activation stopped, draining jobs");
+    const abandoned = await worker.stop();
+    await streaming?.close();
+    log.info({ abandoned }, "shutdown complete");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  process.stderr.write(`worker failed to start: ${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+// Saga log schema, applied by the worker at start-up. Append new versions; never edit applied ones.
+import type { Pool } from "pg";
+
+export const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      create table saga_steps (
+        process_instance_key text not null,
+        element_id text not null,
+        kind text not null check (kind in ('call', 'compensate')),
+        service text not null,
+        status text not null check (status in ('started', 'succeeded', 'failed', 'rejected', 'compensated', 'skipped', 'dead_lettered')),
+        idempotency_key text not null,
+        request jsonb,
+        response jsonb,
+        compensates text,
+        attempts int not null default 0,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        primary key (process_instance_key, element_id, kind)
+      );
+      create index saga_steps_by_service on saga_steps (process_instance_key, service, kind, status);
+      create table saga_attempts (
+        id bigserial primary key,
+        process_instance_key text not null,
+        element_id text not null,
+        kind text not null,
+        service text not null,
+        job_key text not null,
+        attempt int not null,
+        outcome text not null,
+        http_status int,
+        detail text,
+        duration_ms double precision,
+        at timestamptz not null default now()
+      );
+      create index saga_attempts_by_step on saga_attempts (process_instance_key, element_id, kind);
+    `,
+  },
+];
+
+// Arbitrary constant: serialises migrations across worker replicas starting together.
+const LOCK_ID = 7_311_042;
+
+export async function migrate(pool: Pool): Promise<number[]> {
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query("select pg_advisory_lock($1)", [LOCK_ID]);
+    await client.query("create table if not exists saga_schema_migrations (version int primary key, applied_at timestamptz not null default now())");
+    const done = new Set((await client.query<{ version: number }>("select version from saga_schema_migrations")).rows.map((r) => r.version));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await client.query("begin");
+      try {
+        await client.query(m.sql);
+        await client.query("insert into saga_schema_migrations (version) values ($1)", [m.version]);
+        await client.query("commit");
+        applied.push(m.version);
+      } catch (e) {
+        await client.query("rollback");
+        throw e;
+      }
+    }
+  } finally {
+    await client.query("select pg_advisory_unlock($1)", [LOCK_ID]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}
