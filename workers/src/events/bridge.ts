@@ -15,7 +15,12 @@ export const COMPENSATION_MESSAGE = "saga-compensation-requested";
 export const DEFAULT_BRIDGE_GROUP = "event-bridge";
 export const DEFAULT_MESSAGE_TTL_MS = 600_000;
 
-type Variables = Record<string, unknown>;
+// Same shape as the SDK's own JSON variables type (which it does not export), so its client fits BridgeZeebe.
+type Json = string | number | boolean | Json[] | JsonDoc[] | JsonDoc;
+interface JsonDoc { [key: string]: Json | undefined }
+export type Variables = { [key: string]: Json };
+/** Event values come from JSON, so their records hold JSON values. */
+const asVariables = (v: Record<string, unknown> | undefined): Variables => (v ?? {}) as Variables;
 
 /** The part of the SDK's ZeebeGrpcClient the bridge uses. */
 export interface BridgeZeebe {
@@ -50,7 +55,7 @@ export function toZeebeAction(event: InboundEvent, topics: TopicNames, defaultTi
   if (event.topic === topics.triggers) {
     const p = triggerSchema.safeParse(event.value);
     if (!p.success) return { kind: "invalid", reason: `invalid trigger: ${describeIssues(p.error)}` };
-    return { kind: "start", request: { bpmnProcessId: p.data.bpmnProcessId, variables: p.data.variables ?? {} } };
+    return { kind: "start", request: { bpmnProcessId: p.data.bpmnProcessId, variables: asVariables(p.data.variables) } };
   }
   if (event.topic === topics.responses) {
     const p = responseSchema.safeParse(event.value);
@@ -62,7 +67,7 @@ export function toZeebeAction(event: InboundEvent, topics: TopicNames, defaultTi
         correlationKey: p.data.correlationKey,
         timeToLive: p.data.timeToLiveMs ?? defaultTimeToLiveMs,
         messageId: event.id,
-        variables: p.data.variables ?? {},
+        variables: asVariables(p.data.variables),
       },
     };
   }
@@ -76,7 +81,7 @@ export function toZeebeAction(event: InboundEvent, topics: TopicNames, defaultTi
         correlationKey: p.data.correlationKey,
         timeToLive: defaultTimeToLiveMs,
         messageId: event.id,
-        variables: { ...p.data.variables, compensationRequest: { error: p.data.error, eventId: event.id } },
+        variables: asVariables({ ...p.data.variables, compensationRequest: { error: p.data.error, eventId: event.id } }),
       },
     };
   }
