@@ -1,7 +1,8 @@
 import { PolicyPackConfig } from "@pulumi/policy";
 import { readFileSync } from "fs";
+import { parseStackArgs, StackArgs } from "../render/args";
+import { renderStack } from "../render/render";
 import { RenderOptions, RenderResult } from "../render/types";
-import { CheckArgs, parseCheckArgs, USAGE } from "./args";
 import { runPolicies, Violation } from "./offline";
 import { checkPackConfig } from "./pack-config";
 import { policies } from "./policies/all";
@@ -28,17 +29,19 @@ function format(v: Violation): string {
  * or whatever the render rejects), 0 otherwise.
  */
 export async function runCheck(argv: string[], render: Render, print: (line: string) => void): Promise<number> {
-  let args: CheckArgs;
+  let args: StackArgs;
   try {
-    args = parseCheckArgs(argv);
+    // Same flags as the render (shared parser), plus the policy config file.
+    args = parseStackArgs(argv, ["policy-config"]);
   } catch (e) {
-    print(`error: ${(e as Error).message}\n${USAGE}`);
+    print(`error: ${(e as Error).message}`);
     return EXIT.badInput;
   }
   let packConfig: PolicyPackConfig = {};
   let result: RenderResult;
   try {
-    if (args.policyConfigFile) packConfig = checkPackConfig(readJson(args.policyConfigFile), policies);
+    const file = args.extra["policy-config"];
+    if (file) packConfig = checkPackConfig(readJson(file), policies);
     result = await render({ stack: args.stack, appFile: args.appFile, config: args.config, secrets: args.secrets });
   } catch (e) {
     print(`error: ${(e as Error).message}`);
@@ -55,8 +58,6 @@ export async function runCheck(argv: string[], render: Render, print: (line: str
 }
 
 if (require.main === module) {
-  // Loaded on demand so this module (and its tests) do not depend on the render being present.
-  const { renderStack } = require("../render/render") as { renderStack: Render };
   runCheck(process.argv.slice(2), renderStack, (line) => console.log(line)).then(
     (code) => process.exit(code),
     (e) => {
