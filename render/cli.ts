@@ -1,4 +1,6 @@
 // npm run render -- --stack <stack> [--app <file>] [--out <dir>] [--config key=value]... [--secret key=value]...
+//                    [--stack-outputs <file.json>]   (outputs of referenced stacks: { "<stack>": { "<output>": value } })
+import * as fs from "fs";
 import * as path from "path";
 import { parseStackArgs } from "./args";
 import { renderStack } from "./render";
@@ -7,13 +9,14 @@ import { summarize, writeRender } from "./write";
 async function main(): Promise<number> {
   let args;
   try {
-    args = parseStackArgs(process.argv.slice(2), ["out"]);
+    args = parseStackArgs(process.argv.slice(2), ["out", "stack-outputs"]);
   } catch (error) {
     console.error((error as Error).message);
     return 2;
   }
   try {
-    const result = await renderStack({ stack: args.stack, appFile: args.appFile, config: args.config, secrets: args.secrets });
+    const stackOutputs = args.extra["stack-outputs"] ? JSON.parse(fs.readFileSync(args.extra["stack-outputs"], "utf8")) : undefined;
+    const result = await renderStack({ stack: args.stack, appFile: args.appFile, config: args.config, secrets: args.secrets, stackOutputs });
     const outDir = path.resolve(args.extra.out ?? path.join("out", args.stack));
     writeRender(result, outDir);
     console.log(summarize(result));

@@ -28,6 +28,8 @@ export interface RenderOptions {
   config?: Record<string, string>;
   /** Secret config overrides, same key rules. */
   secrets?: Record<string, string>;
+  /** Outputs of other stacks by stack name, answering StackReferences (e.g. a realtime platform's Kafka). */
+  stackOutputs?: Record<string, Record<string, unknown>>;
 }
 
 export interface RenderResult {

@@ -80,6 +80,7 @@ export function summarize(result: RenderResult): string {
 /** `Secret`, `Service.serving.knative.dev`, `helm Release`, `kafka Topic`: short and unambiguous. */
 function kindLabel(resource: RenderedResource): string {
   const [pkg, group, kind] = resource.type.split(":");
+  if (pkg === "pulumi" && group === "providers") return `provider ${kind}`;
   if (!isKubernetesObject(resource)) return `${pkg === "kubernetes" ? "helm" : pkg} ${kind}`;
   const apiGroup = group.split("/").slice(0, -1).join("/");
   return apiGroup && apiGroup !== "core" ? `${kind}.${apiGroup}` : kind;
