@@ -35,4 +35,4 @@ export type { Dedup, RedisDedupOptions } from "./dedup";
 export { startEventBridge, toZeebeAction, COMPENSATION_MESSAGE, DEFAULT_BRIDGE_GROUP, DEFAULT_MESSAGE_TTL_MS } from "./bridge";
 export type { BridgeZeebe, BridgeLog, EventBridgeOptions } from "./bridge";
 export { handlePublishAndWait, PublishAndWaitError } from "./publish-and-wait";
-export type { PublishAndWaitJob } from "./publish-and-wait";
+export type { PublishAndWaitJob, PublishAndWaitResult } from "./publish-and-wait";

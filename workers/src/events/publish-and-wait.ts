@@ -35,7 +35,12 @@ export function resolveTopic(topic: string, topics: TopicNames): string | undefi
   return Object.values(topics).find((full) => full.endsWith(`.${topic}`));
 }
 
-export async function handlePublishAndWait(job: PublishAndWaitJob, bus: EventBus, topics: TopicNames): Promise<Record<string, unknown>> {
+/** The variables the job completes with (a type alias, so it fits the SDK's index-signature variables type). */
+export type PublishAndWaitResult = {
+  publishedEvent: { topic: string; eventId: string; key: string };
+};
+
+export async function handlePublishAndWait(job: PublishAndWaitJob, bus: EventBus, topics: TopicNames): Promise<PublishAndWaitResult> {
   const topicHeader = header(job, "topic");
   if (!topicHeader) throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: task header "topic" is missing`, false);
   const topic = resolveTopic(topicHeader, topics);
