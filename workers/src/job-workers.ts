@@ -9,6 +9,7 @@ import { parseTaskType } from "./headers";
 import type { ZeebeClient } from "./zeebe";
 
 type ZBWorker = ReturnType<ZeebeClient["createWorker"]>;
+const JOB_ACTION_ACKNOWLEDGEMENT = "JOB_ACTION_ACKNOWLEDGEMENT" as const;
 export type ExtraHandler = (job: WorkerJob) => Promise<unknown>;
 
 export class JobWorkers {
@@ -54,9 +55,23 @@ export class JobWorkers {
         timeout: this.config.JOB_TIMEOUT_MS,
         taskHandler: async (job) => {
           this.active += 1;
+          let acted = false;
+          const tracked: WorkerJob = {
+            ...(job as unknown as WorkerJob),
+            complete: (v) => ((acted = true), job.complete(v as never)),
+            fail: (c) => ((acted = true), job.fail(c)),
+            error: (e) => ((acted = true), job.error(e as never)),
+          };
           try {
-            return (await handler(job as unknown as WorkerJob)) as never;
+            return (await handler(tracked)) as never;
           } catch (err) {
+            if (acted) {
+              // The job action itself was refused (e.g. NOT_FOUND: the job timed out and went
+              // elsewhere). Nothing more to do here: Zeebe redelivers it, the saga log answers.
+              this.log.warn({ err: String(err), jobKey: job.key, type }, "job action refused by the gateway");
+              this.deps.metrics.jobs.inc({ type, outcome: "action_refused" });
+              return JOB_ACTION_ACKNOWLEDGEMENT;
+            }
             // Unexpected errors: keep the job alive for a retry rather than crash or drop it.
             this.log.error({ err, jobKey: job.key, type }, "job handler crashed");
             this.deps.metrics.jobs.inc({ type, outcome: "handler_error" });

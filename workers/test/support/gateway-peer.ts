@@ -113,7 +113,10 @@ export class GatewayPeer extends EventEmitter {
     this.enqueue({ ...job });
   }
 
-  /** The next CompleteJob for this job is answered with an error and the completion is lost. */
+  /**
+   * The next CompleteJob for this job is answered NOT_FOUND, as Zeebe does when the job timed out
+   * (e.g. the worker stalled or crashed before completing): the completion is lost.
+   */
   loseCompletionOf(jobKey: string): void {
     this.dropCompletion.add(jobKey);
   }
@@ -123,7 +126,7 @@ export class GatewayPeer extends EventEmitter {
     return [...this.queues.values()].reduce((n, q) => n + q.length, 0);
   }
 
-  /** Resolves when predicate() is true, re-checked after every recorded call. */
+  /** Resolves when predicate() is true, re-checked after every recorded call and every 25 ms. */
   waitFor(predicate: () => boolean, timeoutMs = 20000, what = "condition"): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -137,8 +140,10 @@ export class GatewayPeer extends EventEmitter {
         cleanup();
         reject(new Error(`gateway peer: timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);
+      const poll = setInterval(check, 25);
       const cleanup = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.off("recorded", check);
       };
       this.on("recorded", check);
@@ -266,7 +271,8 @@ export class GatewayPeer extends EventEmitter {
         const a = this.active.get(req.jobKey);
         if (!a) throw notFound(req.jobKey);
         if (this.dropCompletion.delete(req.jobKey)) {
-          throw Object.assign(new Error("completion lost (scripted)"), { code: grpc.status.UNAVAILABLE });
+          this.active.delete(req.jobKey);
+          throw Object.assign(new Error(`job ${req.jobKey} timed out (scripted): completion lost`), { code: grpc.status.NOT_FOUND });
         }
         this.active.delete(req.jobKey);
         const c: Completion = { jobKey: req.jobKey, job: a.job, variables: parseJson(req.variables), at: Date.now(), activatedAt: a.activatedAt };
@@ -284,7 +290,8 @@ export class GatewayPeer extends EventEmitter {
         if (this.options.redeliverFailedJobs && req.retries > 0) {
           const t = setTimeout(() => {
             this.timers.delete(t);
-            this.enqueue({ ...a.job, retries: req.retries, variables: req.variables ? parseJson(req.variables) : a.job.variables });
+            // Zeebe merges FailJob variables into the scope; it never replaces the job's variables.
+            this.enqueue({ ...a.job, retries: req.retries, variables: { ...a.job.variables, ...parseJson(req.variables) } });
           }, f.retryBackOff);
           this.timers.add(t);
         }
