@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
-import type { KafkaMessage } from "kafkajs";
+import { Kafka, KafkaMessage } from "kafkajs";
 import { createEventBus, InboundEvent } from "../src/events";
 import { KafkaBus } from "../src/events/kafka-bus";
 import { fromKafkaRecord, toKafkaMessage } from "../src/events/kafka-mapping";
@@ -65,8 +65,12 @@ describe("events: Kafka bus against a real broker", function () {
     const topic = `events-test-${randomUUID()}`;
     try {
       await bus.ping();
+      const admin = new Kafka({ clientId: "events-test-admin", brokers: brokers! }).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await admin.disconnect();
       const got: InboundEvent[] = [];
-      // Publishing first creates the topic (broker auto-create); the new group reads from the beginning.
+      // Published before subscribing: a new group reads from the beginning.
       await bus.publish(topic, { key: "k", value: { n: 1 }, headers: { "event-id": "kafka-1" } });
       await bus.subscribe([topic], `g-${randomUUID()}`, async (e) => void got.push(e));
       const deadline = Date.now() + 60_000;
