@@ -4,14 +4,8 @@ import { renderStack } from "../../render/render";
 import { RenderOptions } from "../../render/types";
 import { runPolicies } from "../offline";
 import { policies } from "../policies/all";
+import { BAD_APP, PROD_SECRETS } from "./support";
 
-// What `Pulumi.prod.yaml` keeps encrypted; the offline render takes them as --secret overrides.
-const PROD_SECRETS = {
-  saasClientSecret: "render-test-client-secret",
-  postgresAdminPassword: "render-test-admin-password",
-  kafkaSaslPassword: "render-test-sasl-password",
-  redisUrl: "rediss://:render-test-redis-password@redis.example.internal:6380",
-};
 const ROOT = path.resolve(__dirname, "../..");
 // Each example Application with the stacks it renders in (payments-remote needs the SaaS config only prod has).
 const EXAMPLES: [string, string[]][] = [
@@ -61,12 +55,7 @@ describe("policies over the example stacks (offline render)", () => {
   }
 
   it("the bad Application fails in prod, naming the right policies", async () => {
-    const { violations } = await check({
-      stack: "prod",
-      appFile: path.join(__dirname, "fixtures/bad-app.yaml"),
-      secrets: PROD_SECRETS,
-      config: { workerImage: "ghcr.io/camunda-orchestrator/worker:latest", kafkaReplicationFactor: "1", kafkaMinInsyncReplicas: "1" },
-    });
+    const { violations } = await check(BAD_APP);
     const named = (policy: string, pattern: RegExp) =>
       violations.some((v) => v.policy === policy && v.level === "mandatory" && pattern.test(v.message));
     assert.ok(named("no-plaintext-credentials", /environment variable PAYMENT_API_TOKEN/), "plain secret in environment");

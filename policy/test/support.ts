@@ -1,5 +1,6 @@
 import { Policies, PolicyPackConfig } from "@pulumi/policy";
-import { RenderedResource } from "../../render/types";
+import * as path from "path";
+import { RenderedResource, RenderOptions } from "../../render/types";
 import { runPolicies, Violation } from "../offline";
 
 /** A rendered resource as the render would record it, in stack `stack`. */
@@ -82,3 +83,19 @@ export function workerService(overrides: { container?: Record<string, unknown>; 
 }
 
 export const KNATIVE = "kubernetes:serving.knative.dev/v1:Service";
+
+/** What `Pulumi.prod.yaml` keeps encrypted; the offline render takes them as --secret overrides. */
+export const PROD_SECRETS = {
+  saasClientSecret: "render-test-client-secret",
+  postgresAdminPassword: "render-test-admin-password",
+  kafkaSaslPassword: "render-test-sasl-password",
+  redisUrl: "rediss://:render-test-redis-password@redis.example.internal:6380",
+};
+
+/** The deliberately bad Application in prod: plain secret in `environment`, `latest` image, replication factor 1. */
+export const BAD_APP: RenderOptions = {
+  stack: "prod",
+  appFile: path.join(__dirname, "fixtures/bad-app.yaml"),
+  secrets: PROD_SECRETS,
+  config: { workerImage: "ghcr.io/camunda-orchestrator/worker:latest", kafkaReplicationFactor: "1", kafkaMinInsyncReplicas: "1" },
+};
