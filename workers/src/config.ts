@@ -65,6 +65,7 @@ const schema = z
     BACKOFF_BASE_MS: int(1000),
     BACKOFF_CAP_MS: int(60000),
     SHUTDOWN_DRAIN_MS: int(20000, 0),
+    DEDUP_TTL_MS: int(86_400_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
@@ -76,8 +77,8 @@ const schema = z
     if (c.ENABLE_EVENT_STREAMING && c.EVENT_BUS === "kafka" && c.KAFKA_BROKERS.length === 0) {
       ctx.addIssue({ code: "custom", path: ["KAFKA_BROKERS"], message: "is required when ENABLE_EVENT_STREAMING=true and EVENT_BUS=kafka" });
     }
-    if (c.ENABLE_EVENT_STREAMING && c.EVENT_BUS === "redis-streams" && !c.REDIS_URL) {
-      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required when ENABLE_EVENT_STREAMING=true and EVENT_BUS=redis-streams" });
+    if (c.ENABLE_EVENT_STREAMING && !c.REDIS_URL) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required when ENABLE_EVENT_STREAMING=true (event de-duplication, and the bus when EVENT_BUS=redis-streams)" });
     }
     if (c.KAFKA_SASL_MECHANISM && (!c.KAFKA_SASL_USERNAME || !c.KAFKA_SASL_PASSWORD)) {
       ctx.addIssue({ code: "custom", path: [c.KAFKA_SASL_USERNAME ? "KAFKA_SASL_PASSWORD" : "KAFKA_SASL_USERNAME"], message: "is required when KAFKA_SASL_MECHANISM is set" });

@@ -1,11 +1,20 @@
-// Event streaming wiring: the configured bus for step events. (Inbound bridge and
-// publish-and-wait are added here once the events module provides them.)
+// Event streaming wiring (ENABLE_EVENT_STREAMING=true): the configured bus for step events,
+// the publish-and-wait task type, and the inbound bridge (triggers, responses, errors) de-duplicated in Redis.
+import Redis from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerOverrides } from "./app";
+import { backoffMs } from "./backoff";
 import type { Config } from "./config";
-import { createEventBus } from "./events";
+import { createEventBus, topicNames } from "./events";
+import { startEventBridge } from "./events/bridge";
+import { createRedisDedup } from "./events/dedup";
+import { handlePublishAndWait, PublishAndWaitError } from "./events/publish-and-wait";
+import type { WorkerJob } from "./handlers/context";
+
+export const PUBLISH_AND_WAIT = "publish-and-wait";
 
 export function streamingOverrides(config: Config, log: Logger): { overrides: WorkerOverrides; close(): Promise<void> } {
+  const topics = topicNames(config.TOPICS_PREFIX);
   const bus = createEventBus({
     kind: config.EVENT_BUS,
     clientId: `camunda-orchestrator-worker-${config.TOPICS_PREFIX}`,
@@ -15,5 +24,31 @@ export function streamingOverrides(config: Config, log: Logger): { overrides: Wo
     redisUrl: config.REDIS_URL,
     onError: (err, context) => log.warn({ err: String(err), context }, "event bus error"),
   });
-  return { overrides: { bus }, close: () => bus.close() };
+  // REDIS_URL is required with streaming (config validation): it holds the de-duplication marks.
+  const redis = new Redis(config.REDIS_URL!, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  redis.on("error", (err) => log.warn({ err: String(err) }, "redis error"));
+
+  const publishAndWait = async (job: WorkerJob): Promise<unknown> => {
+    try {
+      return job.complete(await handlePublishAndWait(job, bus, topics));
+    } catch (err) {
+      if (!(err instanceof PublishAndWaitError)) throw err;
+      // A bus outage is retried with backoff; a wrong model or variables is an incident.
+      const retries = err.retryable ? Math.max(0, job.retries - 1) : 0;
+      const retryBackOff = retries > 0 ? backoffMs(1, config.BACKOFF_BASE_MS, config.BACKOFF_CAP_MS) : 0;
+      return job.fail({ errorMessage: err.message, retries, retryBackOff });
+    }
+  };
+
+  return {
+    overrides: {
+      bus,
+      extraHandlers: () => ({ [PUBLISH_AND_WAIT]: publishAndWait }),
+      afterStart: (zeebe) => startEventBridge({ bus, zeebe, dedup: createRedisDedup(redis, { ttlMs: config.DEDUP_TTL_MS }), topics, log }),
+    },
+    close: async () => {
+      await bus.close();
+      redis.disconnect();
+    },
+  };
 }
