@@ -26,10 +26,12 @@ export const orchestratorCompleteness: StackValidationPolicy = {
     if (orchestrators.length === 0) args.notApplicable("the stack has no CamundaOrchestrator");
     for (const o of orchestrators) {
       const { eventBus, monitoring } = o.props;
-      // In `pulumi preview` a component's props are its registered outputs, so these must be registered too.
+      // The engine gives a stack policy each resource's outputs: for a component, what it registers with
+      // registerOutputs (the offline render records its args). Without these fields nothing can be checked.
       if ((eventBus !== "kafka" && eventBus !== "redis-streams") || typeof monitoring !== "boolean") {
         reportViolation(
-          `Orchestrator "${o.name}" does not state eventBus and monitoring, so its parts cannot be checked.`,
+          `Orchestrator "${o.name}" does not state eventBus and monitoring, so its parts cannot be checked: ` +
+            "the component must register eventBus, monitoring and topicsPrefix among its outputs.",
           o.urn,
         );
         continue;
