@@ -40,13 +40,19 @@ function options(parentUrn?: string): PolicyResourceOptions {
 // Same test as the CrossGuard server: a resource class's registered Pulumi type token.
 const typeOf = (resourceClass: unknown) => (resourceClass as { __pulumiType?: string } | undefined)?.__pulumiType;
 
-/** A rendered resource's parent: resolved by name, a component first (names repeat across types). */
+/** The parent's type, from the child's URN (`...::<parent types$>type::name`), if the URN carries it. */
+function parentTypeOf(urn: string): string | undefined {
+  const chain = (urn.split("::")[2] ?? "").split("$");
+  return chain.length > 1 ? chain[chain.length - 2] : undefined;
+}
+
+/** A rendered resource's parent: named by `parent`, disambiguated by the type its URN names (names repeat across types). */
 function parentsOf(resources: RenderedResource[]): Map<RenderedResource, RenderedResource> {
   const result = new Map<RenderedResource, RenderedResource>();
   for (const r of resources) {
     if (r.parent === null) continue;
     const candidates = resources.filter((p) => p.name === r.parent && p !== r);
-    const parent = candidates.find((p) => !p.custom) ?? candidates[0];
+    const parent = candidates.find((p) => p.type === parentTypeOf(r.urn)) ?? candidates.find((p) => !p.custom) ?? candidates[0];
     if (parent) result.set(r, parent);
   }
   return result;

@@ -19,7 +19,15 @@ describe("offline adapter", () => {
     assert.throws(() => args.notApplicable("why"));
   });
 
-  it("links stack resources to their parent objects by name, preferring components", () => {
+  it("links stack resources to their parent objects by name and the parent type in the URN", () => {
+    const parent = resource("kubernetes:core/v1:Secret", "a", {});
+    const child = { ...resource("kubernetes:core/v1:ConfigMap", "c", {}, { parent: "a" }) };
+    child.urn = "urn:pulumi:dev::p::pulumi:pulumi:Stack$kubernetes:core/v1:Secret$kubernetes:core/v1:ConfigMap::c";
+    const linked = stackResources([resource("camunda-orchestrator:x:Y", "a", {}), parent, child]);
+    assert.strictEqual(linked[2].parent, linked[1]);
+  });
+
+  it("links by name, preferring components, when the URN names no parent type", () => {
     const linked = stackResources([
       resource("kubernetes:core/v1:Secret", "a", {}),
       resource("camunda-orchestrator:index:CamundaOrchestrator", "a", {}),
