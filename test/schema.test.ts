@@ -1,0 +1,297 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { RenderResult } from "../render/types";
+import { isKubernetesObject, writeRender } from "../render/write";
+import {
+  autoscalingProblems, containerAndPortProblems, knativeServiceProblems, reservedEnvProblems, timeoutProblems, trafficProblems,
+} from "./support/knative-rules";
+import { RENDER_CASES, renderCase } from "./support/render-cases";
+import { metadataProblems, NoSchemaError, validateAgainstSchema } from "./support/schemas";
+import { validateKafkaTopic } from "./support/strimzi";
+
+type Obj = Record<string, unknown>;
+
+/** The Kubernetes objects of a render: custom `kubernetes:` resources except Helm releases; object = inputs. */
+function kubernetesObjects(result: RenderResult): Obj[] {
+  return result.resources.filter(isKubernetesObject).map((r) => r.inputs);
+}
+
+const kindOf = (o: Obj) => `${String(o.apiVersion)} ${String(o.kind)}`;
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** Kinds each case must render: a schema run over the wrong set of objects must not pass quietly. */
+const EXPECTED_KINDS: Record<string, string[]> = {
+  "dev": ["v1 Namespace", "v1 Secret", "v1 ConfigMap", "v1 ServiceAccount", "rbac.authorization.k8s.io/v1 Role", "rbac.authorization.k8s.io/v1 RoleBinding",
+    "apps/v1 StatefulSet", "apps/v1 Deployment", "v1 Service", "serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic",
+    "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule"],
+  "prod": ["v1 Secret", "serving.knative.dev/v1 Service", "networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService",
+    "monitoring.coreos.com/v1 ServiceMonitor"],
+  "dev + platform-multi": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic"],
+  "dev + payments-remote": ["networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService", "rbac.authorization.k8s.io/v1 Role"],
+  "dev + payments-remote, discovery in all namespaces": ["rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding"],
+  "dev, blue/green traffic split": ["serving.knative.dev/v1 Service"],
+};
+
+describe("rendered Kubernetes objects: schemas and Knative rules", function () {
+  this.timeout(120_000);
+  const tempDirs: string[] = [];
+  after(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+  for (const c of RENDER_CASES) {
+    describe(c.label, () => {
+      let result: RenderResult;
+      let objects: Obj[];
+      before(async () => {
+        result = await renderCase(c);
+        objects = kubernetesObjects(result);
+      });
+
+      it("renders the kinds this stack needs", () => {
+        const kinds = new Set(objects.map(kindOf));
+        for (const kind of EXPECTED_KINDS[c.label]) assert.ok(kinds.has(kind), `${c.label}: no ${kind} rendered; rendered: ${[...kinds].join(", ")}`);
+      });
+
+      it("validates every Kubernetes object against its schema; an object without a model fails", () => {
+        assert.ok(objects.length > 0, "the render produced no Kubernetes objects");
+        const failures: string[] = [];
+        const perKind = new Map<string, number>();
+        for (const object of objects) {
+          const where = `${kindOf(object)} ${String((object.metadata as Obj | undefined)?.name)}`;
+          try {
+            validateAgainstSchema(object);
+            perKind.set(kindOf(object), (perKind.get(kindOf(object)) ?? 0) + 1);
+          } catch (error) {
+            failures.push(`${where}: ${(error as Error).message}`);
+          }
+        }
+        assert.deepEqual(failures, [], `objects failing their schema:\n${failures.join("\n")}`);
+        const validated = [...perKind.values()].reduce((a, b) => a + b, 0);
+        assert.equal(validated, objects.length);
+        const summary = [...perKind].sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => `${kind.replace(/^v1 /, "")} ${n}`).join(", ");
+        console.log(`      ${c.label}: ${validated} objects validated (${summary})`);
+      });
+
+      it("has valid names, namespaces and labels", () => {
+        const problems = objects.flatMap((o) => metadataProblems(o).map((p) => `${kindOf(o)} ${String((o.metadata as Obj).name)}: ${p}`));
+        assert.deepEqual(problems, []);
+      });
+
+      it("obeys the Knative rules the schema does not check", () => {
+        const services = objects.filter((o) => o.apiVersion === "serving.knative.dev/v1" && o.kind === "Service");
+        assert.ok(services.length > 0, "no Knative Service rendered");
+        for (const service of services) assert.deepEqual(knativeServiceProblems(service), [], `Knative Service ${String((service.metadata as Obj).name)}`);
+      });
+
+      it("writes manifests that parse back to the same objects", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-render-"));
+        tempDirs.push(dir);
+        writeRender(result, dir);
+        const files = fs.readdirSync(path.join(dir, "manifests")).filter((f) => f.endsWith(".yaml"));
+        assert.equal(files.length, objects.length, "one manifest file per Kubernetes object (two objects with one file name would overwrite each other)");
+        const parsed = files.map((f) => parseYaml(fs.readFileSync(path.join(dir, "manifests", f), "utf8")) as Obj);
+        const key = (o: Obj) => `${kindOf(o)} ${String((o.metadata as Obj).namespace ?? "")}/${String((o.metadata as Obj).name)}`;
+        const byKey = new Map(parsed.map((o) => [key(o), o]));
+        assert.equal(byKey.size, parsed.length, "manifests hold distinct objects");
+        for (const object of objects) {
+          const written = byKey.get(key(object));
+          assert.ok(written, `no manifest for ${key(object)}`);
+          // JSON round trip: what a YAML file can hold (no undefined fields).
+          assert.deepEqual(written, clone(object), `manifest of ${key(object)} differs from the rendered object`);
+          assert.deepEqual(Object.keys(written).slice(0, 3), ["apiVersion", "kind", "metadata"]);
+        }
+      });
+    });
+  }
+
+  describe("rendered objects broken on purpose", () => {
+    it("fail their schema and the Knative rules", async () => {
+      const objects = kubernetesObjects(await renderCase(RENDER_CASES[0]));
+      const deployment = clone(objects.find((o) => o.kind === "Deployment")!);
+      (deployment.spec as Obj).replicas = "1";
+      assert.throws(() => validateAgainstSchema(deployment), /spec\/replicas/);
+      const topic = clone(objects.find((o) => o.kind === "KafkaTopic")!);
+      (topic.spec as Obj).partitions = 0;
+      assert.throws(() => validateAgainstSchema(topic), /spec\.partitions/);
+      const service = clone(objects.find((o) => o.apiVersion === "serving.knative.dev/v1")!) as { spec: { template: { spec: { containers: Array<{ ports: Obj[] }> } } } };
+      service.spec.template.spec.containers[0].ports.push({ name: "metrics", containerPort: 9600 });
+      assert.doesNotThrow(() => validateAgainstSchema(service as unknown as Obj), "a second port is schema-valid: only the Knative rules catch it");
+      assert.match(knativeServiceProblems(service as unknown as Obj).join(), /exactly one port/);
+    });
+  });
+
+  describe("blue/green traffic split", () => {
+    it("reaches the Knative Service as configured", async () => {
+      const c = RENDER_CASES.find((r) => r.label === "dev, blue/green traffic split")!;
+      const service = kubernetesObjects(await renderCase(c)).find((o) => o.apiVersion === "serving.knative.dev/v1")!;
+      assert.deepEqual((service.spec as Obj).traffic, [
+        { revisionName: "checkout-worker-00001", percent: 80, tag: "blue" },
+        { latestRevision: true, percent: 20, tag: "green" },
+      ]);
+    });
+  });
+});
+
+describe("schema validation helpers", () => {
+  const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "ns" }, data: { key: "value" } };
+
+  it("rejects an object no model covers instead of skipping it", () => {
+    assert.throws(() => validateAgainstSchema({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }), NoSchemaError);
+    assert.throws(() => validateAgainstSchema({ apiVersion: "v1", kind: "NoSuchKind", metadata: { name: "w" } }), NoSchemaError);
+    // A known group with a kind of another version: no silent fallback either.
+    assert.throws(() => validateAgainstSchema({ apiVersion: "kafka.strimzi.io/v1", kind: "KafkaTopic", metadata: { name: "t" } }), NoSchemaError);
+  });
+
+  it("reports the failing path of an invalid core object", () => {
+    validateAgainstSchema(configMap);
+    assert.throws(() => validateAgainstSchema({ ...configMap, data: { key: 3 } }), /data\/key/);
+    assert.throws(() => validateAgainstSchema({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: "2" } }), /spec/);
+  });
+
+  it("validates Istio v1 objects with the v1beta1 schema", () => {
+    const gateway = { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "g" }, spec: { selector: { istio: "ingressgateway" }, servers: [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["a.example.com"], tls: { mode: "SIMPLE" } }] } };
+    assert.match(validateAgainstSchema(gateway), /v1beta1 Gateway/);
+    const badMode = clone(gateway);
+    (badMode.spec.servers[0].tls as Obj).mode = "SOMETIMES";
+    assert.throws(() => validateAgainstSchema(badMode), /tls\/mode/);
+    const badVirtualService = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "v" }, spec: { hosts: "a.example.com" } };
+    assert.throws(() => validateAgainstSchema(badVirtualService), /hosts/);
+  });
+
+  it("validates Knative and prometheus-operator objects", () => {
+    assert.throws(() => validateAgainstSchema({ apiVersion: "serving.knative.dev/v1", kind: "Service", metadata: { name: "s" }, spec: { template: { spec: { containers: [{ ports: [{ containerPort: "8080" }] }] } } } }), /containerPort/);
+    assert.throws(() => validateAgainstSchema({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "m" }, spec: { endpoints: [] } }), /selector/);
+  });
+
+  it("validates Strimzi KafkaTopics by the CRD's schema", () => {
+    const topic = { apiVersion: "kafka.strimzi.io/v1beta2", kind: "KafkaTopic", metadata: { name: "t", labels: { "strimzi.io/cluster": "c" } }, spec: { partitions: 3, replicas: 1, topicName: "a.b", config: { "retention.ms": "1000" } } };
+    validateKafkaTopic(topic);
+    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, partitions: 0 } }), /spec\.partitions/);
+    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, replicas: 40000 } }), /spec\.replicas/);
+    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, partition: 3 } }), /partition/);
+    assert.throws(() => validateKafkaTopic({ ...topic, metadata: { name: "t" } }), /metadata\.labels/);
+    assert.throws(() => validateKafkaTopic({ ...topic, metadata: { ...topic.metadata, annotations: { a: 1 } } }), /annotations/);
+  });
+
+  it("checks names, namespaces and labels", () => {
+    assert.deepEqual(metadataProblems(configMap), []);
+    assert.equal(metadataProblems({ ...configMap, metadata: { name: "Bad_Name" } }).length, 1);
+    assert.equal(metadataProblems({ ...configMap, metadata: { name: "a", namespace: "a.b" } }).length, 1);
+    assert.equal(metadataProblems({ ...configMap, metadata: { name: "a", labels: { "x/y": "v".repeat(64) } } }).length, 1);
+    assert.equal(metadataProblems({ ...configMap, metadata: { name: "a", labels: { "-bad": "v" } } }).length, 1);
+    assert.equal(metadataProblems({ apiVersion: "v1", kind: "Service", metadata: { name: "1svc" } }).length, 1);
+    assert.equal(metadataProblems({ apiVersion: "v1", kind: "Service", metadata: {} }).length, 1);
+  });
+});
+
+describe("Knative rules", () => {
+  /** A valid Knative Service; each test breaks one rule. */
+  const valid = () => ({
+    apiVersion: "serving.knative.dev/v1",
+    kind: "Service",
+    metadata: { name: "w", annotations: {} as Obj },
+    spec: {
+      template: {
+        metadata: { annotations: { "autoscaling.knative.dev/min-scale": "1", "autoscaling.knative.dev/max-scale": "3", "autoscaling.knative.dev/target": "50" } as Obj },
+        spec: {
+          timeoutSeconds: 300 as unknown,
+          containers: [{ name: "w", image: "i", ports: [{ name: "http1", containerPort: 8080 }] as Obj[], env: [{ name: "A", value: "1" }] as Obj[] }],
+        },
+      },
+      traffic: [{ revisionName: "w-00001", percent: 80, tag: "blue" }, { latestRevision: true, percent: 20, tag: "green" }] as Obj[],
+    },
+  });
+
+  it("accepts a valid Service, with or without traffic", () => {
+    assert.deepEqual(knativeServiceProblems(valid()), []);
+    const { traffic: _traffic, ...spec } = valid().spec;
+    assert.deepEqual(knativeServiceProblems({ ...valid(), spec }), []);
+    for (const name of [undefined, "", "h2c"]) {
+      const s = valid();
+      s.spec.template.spec.containers[0].ports = [{ name, containerPort: 8080 }];
+      assert.deepEqual(containerAndPortProblems(s), [], `port name ${String(name)}`);
+    }
+  });
+
+  it("needs exactly one container", () => {
+    const none = valid();
+    none.spec.template.spec.containers = [];
+    assert.match(containerAndPortProblems(none).join(), /exactly one container/);
+    const two = valid();
+    two.spec.template.spec.containers.push(clone(two.spec.template.spec.containers[0]));
+    assert.match(containerAndPortProblems(two).join(), /found 2/);
+  });
+
+  it("needs exactly one port, named empty, http1 or h2c", () => {
+    const twoPorts = valid();
+    twoPorts.spec.template.spec.containers[0].ports.push({ name: "metrics", containerPort: 9090 });
+    assert.match(containerAndPortProblems(twoPorts).join(), /exactly one port/);
+    const noPort = valid();
+    noPort.spec.template.spec.containers[0].ports = [];
+    assert.match(containerAndPortProblems(noPort).join(), /found 0/);
+    const badName = valid();
+    badName.spec.template.spec.containers[0].ports = [{ name: "http", containerPort: 8080 }];
+    assert.match(containerAndPortProblems(badName).join(), /ports\[0\]\.name/);
+  });
+
+  it("rejects reserved environment names", () => {
+    for (const name of ["PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"]) {
+      const s = valid();
+      s.spec.template.spec.containers[0].env.push({ name, value: "x" });
+      assert.match(reservedEnvProblems(s).join(), new RegExp(`env\\[1\\]\\.name: ${name}`));
+    }
+  });
+
+  it("limits timeoutSeconds to 600", () => {
+    const s = valid();
+    s.spec.template.spec.timeoutSeconds = 600;
+    assert.deepEqual(timeoutProblems(s), []);
+    s.spec.template.spec.timeoutSeconds = 601;
+    assert.match(timeoutProblems(s).join(), /timeoutSeconds: 601/);
+    s.spec.template.spec.timeoutSeconds = "300";
+    assert.equal(timeoutProblems(s).length, 1);
+  });
+
+  it("wants autoscaling annotations as strings on the revision template", () => {
+    const numeric = valid();
+    numeric.spec.template.metadata.annotations["autoscaling.knative.dev/max-scale"] = 3;
+    assert.match(autoscalingProblems(numeric).join(), /max-scale: annotation values must be strings/);
+    const onService = valid();
+    onService.metadata.annotations["autoscaling.knative.dev/min-scale"] = "1";
+    assert.match(autoscalingProblems(onService).join(), /^metadata\.annotations\.autoscaling/);
+    const inverted = valid();
+    inverted.spec.template.metadata.annotations["autoscaling.knative.dev/min-scale"] = "5";
+    assert.match(autoscalingProblems(inverted).join(), /min-scale 5 exceeds max-scale 3/);
+    const notNumber = valid();
+    notNumber.spec.template.metadata.annotations["autoscaling.knative.dev/target"] = "fifty";
+    assert.match(autoscalingProblems(notNumber).join(), /target: "fifty"/);
+  });
+
+  it("wants traffic percents summing to 100", () => {
+    const s = valid();
+    s.spec.traffic[1].percent = 30;
+    assert.match(trafficProblems(s).join(), /sum to 110/);
+    s.spec.traffic = [];
+    assert.equal(trafficProblems(s).length, 1);
+  });
+
+  it("wants unique tags", () => {
+    const s = valid();
+    s.spec.traffic[1].tag = "blue";
+    assert.match(trafficProblems(s).join(), /"blue" is used twice/);
+  });
+
+  it("wants exactly one of revisionName and latestRevision per entry", () => {
+    const both = valid();
+    both.spec.traffic[0].latestRevision = true;
+    assert.match(trafficProblems(both).join(), /traffic\[0\].*has both/);
+    const neither = valid();
+    delete neither.spec.traffic[1].latestRevision;
+    assert.match(trafficProblems(neither).join(), /traffic\[1\].*has neither/);
+    const latestFalse = valid();
+    latestFalse.spec.traffic[1].latestRevision = false;
+    assert.match(trafficProblems(latestFalse).join(), /has neither/);
+  });
+});

@@ -1,0 +1,79 @@
+import { renderStack } from "../../render/render";
+import { RenderOptions, RenderResult } from "../../render/types";
+
+/**
+ * Distinctive fake credentials: long and unlike anything else the program writes, so finding one in
+ * a rendered file can only mean it leaked.
+ */
+export const FAKE_SECRETS = {
+  saasClientSecret: "fake-saas-secret-Q7xK2mVt9wLp",
+  postgresAdminPassword: "fake-pg-admin-Zr4Nq8Hs1Yd",
+  kafkaSaslPassword: "fake-kafka-sasl-Wc6Tb3Jm5Ke",
+  redisUrl: "rediss://default:fake-redis-pw-Hn2Vx7Lq4Ga@redis.example.internal:6380/0",
+} as const;
+
+/** The password inside {@link FAKE_SECRETS.redisUrl}: it must not leak on its own either. */
+export const FAKE_REDIS_PASSWORD = "fake-redis-pw-Hn2Vx7Lq4Ga";
+
+/** Plain SaaS connection settings a remote component needs besides its client secret. */
+const SAAS_CONNECTION = { saasClusterId: "5e2c9a1b-0000-4000-8000-00000000beef", saasRegion: "bru-2", saasClientId: "payments-dev-client" };
+
+export interface RenderCase {
+  /** Short label for test titles. */
+  label: string;
+  options: RenderOptions;
+}
+
+/** The example stacks and variants every render test goes through. */
+export const RENDER_CASES: readonly RenderCase[] = [
+  { label: "dev", options: { stack: "dev" } },
+  { label: "prod", options: { stack: "prod", secrets: { ...FAKE_SECRETS } } },
+  { label: "dev + platform-multi", options: { stack: "dev", appFile: "examples/platform-multi.yaml" } },
+  {
+    label: "dev + payments-remote",
+    options: { stack: "dev", appFile: "examples/payments-remote.yaml", config: { ...SAAS_CONNECTION }, secrets: { saasClientSecret: FAKE_SECRETS.saasClientSecret } },
+  },
+  {
+    label: "dev + payments-remote, discovery in all namespaces",
+    options: {
+      stack: "dev",
+      appFile: "examples/payments-remote.yaml",
+      config: { ...SAAS_CONNECTION, discoveryNamespaces: "*" },
+      secrets: { saasClientSecret: FAKE_SECRETS.saasClientSecret },
+    },
+  },
+  {
+    label: "dev, blue/green traffic split",
+    options: {
+      stack: "dev",
+      config: {
+        workerTraffic: JSON.stringify([
+          { revisionName: "checkout-worker-00001", percent: 80, tag: "blue" },
+          { latestRevision: true, percent: 20, tag: "green" },
+        ]),
+      },
+    },
+  },
+];
+
+/** Every secret value a case passes in (and the password inside a Redis URL). */
+export function secretValuesOf(options: RenderOptions): string[] {
+  const values = Object.values(options.secrets ?? {});
+  if (values.includes(FAKE_SECRETS.redisUrl)) values.push(FAKE_REDIS_PASSWORD);
+  return values;
+}
+
+const cache = new Map<RenderCase, Promise<RenderResult>>();
+/** Mock runs share the SDK's global runtime state: one at a time. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Renders a case once per test process (renders are deterministic; the program runs under mocks). */
+export function renderCase(renderCase: RenderCase): Promise<RenderResult> {
+  let result = cache.get(renderCase);
+  if (!result) {
+    result = queue.then(() => renderStack(renderCase.options));
+    queue = result.catch(() => undefined);
+    cache.set(renderCase, result);
+  }
+  return result;
+}
