@@ -196,6 +196,10 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
         ...(kafkaSecret ? { kafkaCredentials: kafkaSecret } : {}),
       }));
     this.registerOutputs({
+      // Policies of a real preview read components' registered outputs: repeat what they check.
+      eventBus: settings.eventBus,
+      monitoring: settings.monitoring,
+      topicsPrefix: props.topicsPrefix,
       namespace: this.namespace,
       zeebeGatewayAddress: this.zeebeGatewayAddress,
       zeebeRestAddress: this.zeebeRestAddress,

@@ -97,9 +97,6 @@ export const stackSettingsSchema = strictObject({
   if (s.zeebeReplicationFactor > s.zeebeClusterSize) {
     ctx.addIssue({ code: "custom", path: ["zeebeReplicationFactor"], message: `must not exceed zeebeClusterSize (${s.zeebeClusterSize})` });
   }
-  if ((s.kafkaSaslUsername === undefined) !== (s.kafkaSaslPassword === undefined)) {
-    ctx.addIssue({ code: "custom", path: ["kafkaSaslUsername"], message: "kafkaSaslUsername and kafkaSaslPassword go together" });
-  }
 });
 
 export type StackSettings = z.output<typeof stackSettingsSchema>;
@@ -142,6 +139,12 @@ export function checkSettingsFor(specs: readonly OrchestratorSpec[], settings: S
     if (spec.properties.enableEventStreaming && settings.eventBus === "kafka" && settings.kafkaMode === "external" && !settings.platformStackTemplate) {
       need(spec, "eventBus kafka with kafkaMode external (and no platformStackTemplate)", "kafkaBootstrapServers");
     }
+  }
+  if (specs.length > 0 && settings.eventBus === "kafka" && settings.kafkaSaslUsername !== undefined) {
+    need(specs[0], "kafkaSaslUsername (SASL authentication)", "kafkaSaslPassword", true);
+  }
+  if (specs.length > 0 && settings.eventBus === "kafka" && settings.kafkaSaslPassword !== undefined) {
+    need(specs[0], "kafkaSaslPassword (SASL authentication)", "kafkaSaslUsername");
   }
   if (specs.length > 0 && settings.postgresMode === "external") {
     const first = specs[0];
