@@ -125,3 +125,14 @@ describe("Knative worker spec", () => {
     assert.deepEqual(container.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } });
   });
 });
+
+describe("alert rules", () => {
+  it("use only metrics the worker exports", async () => {
+    const { Metrics } = await import("../workers/src/metrics");
+    const exported = new Set((await new Metrics(false).registry.getMetricsAsJSON()).map((m) => m.name));
+    const { workerAlertRules } = await import("../components/alert-rules");
+    const used = workerAlertRules("shop-worker")[0].rules.flatMap((rule) => rule.expr.match(/worker_[a-z_]+/g) ?? []);
+    assert.ok(used.length >= 3);
+    for (const metric of used) assert.ok(exported.has(metric), `${metric} is not exported by the worker`);
+  });
+});
