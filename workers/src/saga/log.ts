@@ -1,5 +1,6 @@
 // The saga log: one row per step (call or compensation) in a process instance, plus one row per attempt.
 import { Pool } from "pg";
+import { Batcher, uniqueRounds } from "./batcher";
 
 export type StepKind = "call" | "compensate";
 export type StepStatus = "started" | "succeeded" | "failed" | "rejected" | "compensated" | "skipped" | "dead_lettered";
@@ -42,6 +43,11 @@ export interface AttemptOutcome {
 export class SagaLogUnavailableError extends Error {}
 
 const FINAL: StepStatus[] = ["succeeded", "compensated", "skipped"];
+
+interface BeginItem { ref: StepRef; service: string; idempotencyKey: string; request: string; compensates: string | null }
+interface FinishItem { ref: StepRef; service: string; o: AttemptOutcome }
+
+const refKey = (r: StepRef) => `${r.processInstanceKey}\u0000${r.elementId}\u0000${r.kind}`;
 
 function toRow(r: Record<string, any>): StepRow {
   return {
@@ -86,42 +92,77 @@ export class SagaLog {
   }
 
   /**
-   * Records the start of an attempt, unless the step is already finished. One round trip on
-   * the happy path: the upsert does nothing for a finished step and we then read it back.
+   * Records the start of an attempt, unless the step is already finished (then returns it).
+   * Concurrent calls are batched into one statement (see Batcher).
    */
-  async begin(ref: StepRef, service: string, idempotencyKey: string, request: unknown, compensates?: string): Promise<BeginResult> {
-    const rows = await this.q(
-      `insert into saga_steps (process_instance_key, element_id, kind, service, status, idempotency_key, request, compensates, attempts)
-       values ($1, $2, $3, $4, 'started', $5, $6, $7, 1)
-       on conflict (process_instance_key, element_id, kind) do update
-         set attempts = saga_steps.attempts + 1, status = 'started', updated_at = now()
-         where saga_steps.status <> all ($8)
-       returning attempts`,
-      [ref.processInstanceKey, ref.elementId, ref.kind, service, idempotencyKey, JSON.stringify(request ?? null), compensates ?? null, FINAL],
-    );
-    if (rows.length === 1) return { attempt: rows[0].attempts };
-    const existing = await this.get(ref);
-    if (!existing) throw new Error(`saga step ${ref.processInstanceKey}/${ref.elementId} vanished`);
-    return { finished: existing, attempt: existing.attempts };
+  begin(ref: StepRef, service: string, idempotencyKey: string, request: unknown, compensates?: string): Promise<BeginResult> {
+    return this.beginBatch.submit({ ref, service, idempotencyKey, request: JSON.stringify(request ?? null), compensates: compensates ?? null });
   }
+
+  private readonly beginBatch = new Batcher<BeginItem, BeginResult>(async (items) => {
+    const out: BeginResult[] = new Array(items.length);
+    for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
+      const col = <T>(f: (i: BeginItem) => T) => round.map((r) => f(r.item));
+      // The CTE sees the table as before the statement: finished steps (not updated) come back whole.
+      const rows = await this.q(
+        `with input as (
+           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])
+             as t(pik, el, kind, service, ikey, request, compensates, idx)
+         ), ins as (
+           insert into saga_steps (process_instance_key, element_id, kind, service, status, idempotency_key, request, compensates, attempts)
+           select pik, el, kind, service, 'started', ikey, request::jsonb, compensates, 1 from input
+           on conflict (process_instance_key, element_id, kind) do update
+             set attempts = saga_steps.attempts + 1, status = 'started', updated_at = now()
+             where saga_steps.status <> all ($9)
+           returning process_instance_key, element_id, kind, attempts
+         )
+         select i.idx, ins.attempts as new_attempts, s.*
+         from input i
+         left join ins on ins.process_instance_key = i.pik and ins.element_id = i.el and ins.kind = i.kind
+         left join saga_steps s on ins.attempts is null and s.process_instance_key = i.pik and s.element_id = i.el and s.kind = i.kind`,
+        [col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind), col((i) => i.service), col((i) => i.idempotencyKey), col((i) => i.request), col((i) => i.compensates), round.map((r) => r.index), FINAL],
+      );
+      for (const r of rows) {
+        if (r.new_attempts !== null) out[r.idx] = { attempt: r.new_attempts };
+        else if (r.process_instance_key) out[r.idx] = { finished: toRow(r), attempt: r.attempts };
+        else throw new Error(`saga step ${items[r.idx].ref.processInstanceKey}/${items[r.idx].ref.elementId} vanished`);
+      }
+    }
+    return out;
+  });
 
   async get(ref: StepRef): Promise<StepRow | undefined> {
     const rows = await this.q("select * from saga_steps where process_instance_key = $1 and element_id = $2 and kind = $3", [ref.processInstanceKey, ref.elementId, ref.kind]);
     return rows[0] ? toRow(rows[0]) : undefined;
   }
 
-  /** Updates the step and appends the attempt in one statement. */
-  async finish(ref: StepRef, service: string, o: AttemptOutcome): Promise<void> {
-    await this.q(
-      `with s as (
-         update saga_steps set status = $4, response = coalesce($5, response), updated_at = now()
-         where process_instance_key = $1 and element_id = $2 and kind = $3
-       )
-       insert into saga_attempts (process_instance_key, element_id, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
-       values ($1, $2, $3, $6, $7, $8, $9, $10, $11, $12)`,
-      [ref.processInstanceKey, ref.elementId, ref.kind, o.status, o.response === undefined ? null : JSON.stringify(o.response), service, o.jobKey, o.attempt, o.outcome, o.httpStatus ?? null, o.detail ?? null, o.durationMs ?? null],
-    );
+  /** Updates the step and appends the attempt; concurrent calls share one statement. */
+  finish(ref: StepRef, service: string, o: AttemptOutcome): Promise<void> {
+    return this.finishBatch.submit({ ref, service, o });
   }
+
+  private readonly finishBatch = new Batcher<FinishItem, void>(async (items) => {
+    for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
+      const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
+      await this.q(
+        `with input as (
+           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::int[], $11::text[], $12::float8[])
+             as t(pik, el, kind, status, response, service, job_key, attempt, outcome, http_status, detail, duration_ms)
+         ), s as (
+           update saga_steps st set status = i.status, response = coalesce(i.response::jsonb, st.response), updated_at = now()
+           from input i where st.process_instance_key = i.pik and st.element_id = i.el and st.kind = i.kind
+         )
+         insert into saga_attempts (process_instance_key, element_id, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
+         select pik, el, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms from input`,
+        [
+          col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind), col((i) => i.o.status),
+          col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))), col((i) => i.service), col((i) => i.o.jobKey),
+          col((i) => i.o.attempt), col((i) => i.o.outcome), col((i) => i.o.httpStatus ?? null), col((i) => i.o.detail ?? null), col((i) => i.o.durationMs ?? null),
+        ],
+      );
+    }
+    return items.map(() => undefined);
+  });
 
   /** Succeeded calls of a service in a process instance (optionally one element): what a compensation undoes. */
   async succeededCalls(processInstanceKey: string, service: string, elementId?: string): Promise<StepRow[]> {

@@ -1,0 +1,122 @@
+// Benchmark: jobs/s through the full worker path vs a bare @camunda8/sdk worker doing the same
+// HTTP call, both fed by the same gateway peer and HTTP service, each in its own process.
+// Prints a table, then (last line) one JSON object with the figures.
+import { ChildProcess, fork } from "child_process";
+import * as path from "path";
+import { freshDatabase, workflowsDir } from "../test/support/harness";
+import { startPostgres } from "../test/support/servers";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const TUNING = { MAX_JOBS_ACTIVE: process.env.BENCH_MAX_JOBS ?? "64", POLL_INTERVAL_MS: process.env.BENCH_POLL_MS ?? "10" };
+const TYPE = "call-microservice-bench";
+
+interface Result { jobs: number; seconds: number; jobsPerSec: number; p50: number; p99: number; failures: number }
+
+function child(file: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; hello: any }> {
+  const proc = fork(path.join(__dirname, file), [], {
+    cwd: ROOT,
+    execArgv: ["-r", "ts-node/register/transpile-only"],
+    env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), ...env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    proc.once("message", (hello) => resolve({ proc, hello }));
+    proc.once("exit", (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
+  });
+}
+
+function ask<T>(proc: ChildProcess, msg: unknown): Promise<T> {
+  return new Promise((resolve) => {
+    proc.once("message", (m) => resolve(m as T));
+    proc.send(msg as object);
+  });
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once("exit", r));
+  proc.send({ cmd: "stop" });
+  const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function measure(peer: ChildProcess, worker: ChildProcess): Promise<Result> {
+  await ask<Result>(peer, { cmd: "run", type: TYPE, jobs: WARMUP, variables: { orderId: "warm" } });
+  return ask<Result>(peer, { cmd: "run", type: TYPE, jobs: JOBS, variables: { orderId: "o-1", amount: 42, items: ["a", "b", "c"] } });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  // Self-limit: never run longer than two minutes.
+  setTimeout(() => {
+    console.error("bench exceeded 120 s; aborting");
+    process.exit(1);
+  }, 120000).unref();
+
+  const pg = await startPostgres();
+  const peer = await child("peer-process.ts");
+  const service = await child("service-process.ts");
+  const results: { bare: Result[]; full: Result[] } = { bare: [], full: [] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const bare = await child("bare-worker.ts", { ZEEBE_GRPC_ADDRESS: peer.hello.address, SERVICE_URL: service.hello.url, TASK_TYPE: TYPE, ...TUNING });
+      results.bare.push(await measure(peer.proc, bare.proc));
+      await stop(bare.proc);
+
+      const full = await child("full-worker.ts", {
+        ZEEBE_GRPC_ADDRESS: peer.hello.address,
+        CAMUNDA_AUTH_STRATEGY: "NONE",
+        DATABASE_URL: await freshDatabase(pg.url, `bench${round}`),
+        DISCOVERY_STATIC_SERVICES: JSON.stringify({ bench: service.hello.url }),
+        WORKFLOWS_DIR: workflowsDir([TYPE]),
+        PORT: "0",
+        LOG_LEVEL: "warn",
+        ...TUNING,
+      });
+      results.full.push(await measure(peer.proc, full.proc));
+      await stop(full.proc);
+    }
+  } finally {
+    await stop(peer.proc);
+    await stop(service.proc);
+    await pg.stop();
+  }
+
+  // Median of rounds (by throughput) for each mode.
+  const median = (rs: Result[]) => [...rs].sort((a, b) => a.jobsPerSec - b.jobsPerSec)[Math.floor(rs.length / 2)];
+  const bare = median(results.bare);
+  const full = median(results.full);
+  const row = (name: string, r: Result) => `${name.padEnd(6)} | ${r.jobsPerSec.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${String(r.failures).padStart(8)}`;
+  console.log(`jobs per round: ${JOBS} (warm-up ${WARMUP}), rounds: ${ROUNDS}, maxJobsToActivate ${TUNING.MAX_JOBS_ACTIVE}, pollInterval ${TUNING.POLL_INTERVAL_MS} ms`);
+  console.log("worker |   jobs/s | p50 ms  | p99 ms  | failures");
+  console.log("-------+----------+---------+---------+---------");
+  for (const r of results.bare) console.log(row("bare", r));
+  for (const r of results.full) console.log(row("full", r));
+  const summary = {
+    fullJobsPerSec: Math.round(full.jobsPerSec),
+    bareJobsPerSec: Math.round(bare.jobsPerSec),
+    ratio: Number((full.jobsPerSec / bare.jobsPerSec).toFixed(3)),
+    p50AddedMs: full.p50 - bare.p50,
+    p99AddedMs: full.p99 - bare.p99,
+    fullP50Ms: full.p50,
+    fullP99Ms: full.p99,
+    bareP50Ms: bare.p50,
+    bareP99Ms: bare.p99,
+    jobs: JOBS,
+    rounds: ROUNDS,
+    maxJobsToActivate: Number(TUNING.MAX_JOBS_ACTIVE),
+    pollIntervalMs: Number(TUNING.POLL_INTERVAL_MS),
+    elapsedSeconds: Math.round((Date.now() - started) / 1000),
+  };
+  console.log(JSON.stringify(summary));
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
