@@ -1,0 +1,155 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { findLeaks } from "../render/redact";
+import { renderStack } from "../render/render";
+import { REDACTED, RenderResult } from "../render/types";
+import { writeRender } from "../render/write";
+import { findInFiles, listFiles } from "./support/files";
+import { FAKE_SECRETS, RENDER_CASES, renderCase, secretValuesOf } from "./support/render-cases";
+
+type Obj = Record<string, unknown>;
+
+/** What the preview mocks hand out for every generated password (`render/mocks.ts`). */
+const GENERATED_PREFIX = "render-generated-";
+/** Worker environment variables that carry credentials: only ever by secretKeyRef. */
+const CREDENTIAL_ENV = ["DATABASE_URL", "REDIS_URL", "ZEEBE_CLIENT_SECRET", "KAFKA_SASL_PASSWORD"];
+
+function manifests(dir: string): Obj[] {
+  return fs.readdirSync(path.join(dir, "manifests")).map((f) => parseYaml(fs.readFileSync(path.join(dir, "manifests", f), "utf8")) as Obj);
+}
+
+interface EnvEntry { name: string; value?: unknown; valueFrom?: { secretKeyRef?: { name?: unknown; key?: unknown } } }
+
+function workerEnv(service: Obj): EnvEntry[] {
+  const containers = ((service.spec as Obj).template as { spec: { containers: Array<{ env?: EnvEntry[] }> } }).spec.containers;
+  return containers.flatMap((c) => c.env ?? []);
+}
+
+describe("secrets never reach a rendered file in plain text", function () {
+  this.timeout(120_000);
+  const tempDirs: string[] = [];
+  const tempDir = (prefix: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+  };
+  after(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+  for (const c of RENDER_CASES) {
+    describe(c.label, () => {
+      let result: RenderResult;
+      let dir: string;
+      before(async () => {
+        result = await renderCase(c);
+        dir = tempDir("secrets-render-");
+        writeRender(result, dir);
+      });
+
+      it("writes no secret value and no generated password into any file", () => {
+        const files = listFiles(dir);
+        assert.ok(files.includes("resources.json") && files.includes("outputs.json"), `written: ${files.join(", ")}`);
+        assert.ok(files.some((f) => f.startsWith("manifests" + path.sep)), "no manifests written");
+        const embedded = result.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release");
+        assert.equal(files.some((f) => f.startsWith("helm" + path.sep)), embedded, "a helm/ values file exactly when Zeebe runs embedded");
+        const needles = [...secretValuesOf(c.options), GENERATED_PREFIX];
+        assert.deepEqual(findInFiles(dir, needles), []);
+      });
+
+      it("has generated passwords in the render, so the placeholder scan is not vacuous", () => {
+        // Every case creates passwords with @pulumi/random (saga database role, in-cluster PostgreSQL/Redis).
+        assert.ok(result.resources.some((r) => r.type === "random:index/randomPassword:RandomPassword"), "no RandomPassword rendered");
+      });
+
+      it("writes every Secret with [secret] for each key, and at least one key", () => {
+        const secrets = manifests(dir).filter((m) => m.apiVersion === "v1" && m.kind === "Secret");
+        assert.ok(secrets.length > 0, "no Secret manifest");
+        for (const secret of secrets) {
+          const name = String((secret.metadata as Obj).name);
+          const payload = { ...(secret.data as Obj | undefined), ...(secret.stringData as Obj | undefined) };
+          assert.ok(Object.keys(payload).length > 0, `Secret ${name} lists no keys`);
+          for (const [key, value] of Object.entries(payload)) assert.equal(value, REDACTED, `Secret ${name} key ${key}`);
+        }
+        const inResources = (JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as Array<{ type: string; inputs: Obj }>)
+          .filter((r) => r.type === "kubernetes:core/v1:Secret");
+        assert.equal(inResources.length, secrets.length);
+        for (const r of inResources) {
+          for (const value of Object.values({ ...(r.inputs.data as Obj | undefined), ...(r.inputs.stringData as Obj | undefined) })) assert.equal(value, REDACTED);
+        }
+      });
+
+      it("passes credentials to the worker only by secretKeyRef, to Secrets and keys it renders", () => {
+        const all = manifests(dir);
+        const secretKeys = new Map(all.filter((m) => m.kind === "Secret").map((m) => [
+          String((m.metadata as Obj).name), new Set(Object.keys({ ...(m.data as Obj | undefined), ...(m.stringData as Obj | undefined) })),
+        ]));
+        const services = all.filter((m) => m.apiVersion === "serving.knative.dev/v1" && m.kind === "Service");
+        assert.ok(services.length > 0);
+        for (const service of services) {
+          const env = workerEnv(service);
+          const names = env.map((e) => e.name);
+          for (const required of ["DATABASE_URL", "REDIS_URL"]) assert.ok(names.includes(required), `worker env lacks ${required}`);
+          if (c.options.secrets?.saasClientSecret) assert.ok(names.includes("ZEEBE_CLIENT_SECRET"), "remote Zeebe without ZEEBE_CLIENT_SECRET");
+          if (c.options.secrets?.kafkaSaslPassword) assert.ok(names.includes("KAFKA_SASL_PASSWORD"), "SASL without KAFKA_SASL_PASSWORD");
+          for (const entry of env.filter((e) => CREDENTIAL_ENV.includes(e.name))) {
+            assert.equal(entry.value, undefined, `${entry.name} has a plain value`);
+            const ref = entry.valueFrom?.secretKeyRef;
+            assert.ok(ref && typeof ref.name === "string" && typeof ref.key === "string", `${entry.name} is not a secretKeyRef`);
+            assert.ok(secretKeys.get(ref.name as string)?.has(ref.key as string), `${entry.name} refers to ${String(ref.name)}/${String(ref.key)}, which no rendered Secret holds`);
+          }
+        }
+      });
+    });
+  }
+
+  describe("the file scan", () => {
+    it("finds a planted secret, in plain text and base64", () => {
+      const dir = tempDir("secrets-scan-");
+      fs.mkdirSync(path.join(dir, "manifests"));
+      fs.writeFileSync(path.join(dir, "manifests", "a.yaml"), `data:\n  url: ${FAKE_SECRETS.postgresAdminPassword}\n`);
+      fs.writeFileSync(path.join(dir, "b.json"), JSON.stringify({ data: Buffer.from(`postgres://u:${FAKE_SECRETS.kafkaSaslPassword}@h/db`).toString("base64") }));
+      fs.writeFileSync(path.join(dir, "c.json"), `{"x":"${GENERATED_PREFIX}0123456789abcdef"}`);
+      assert.deepEqual(findInFiles(dir, [FAKE_SECRETS.postgresAdminPassword, FAKE_SECRETS.kafkaSaslPassword, GENERATED_PREFIX]).sort(), [
+        `b.json: ${FAKE_SECRETS.kafkaSaslPassword} (base64)`,
+        `c.json: ${GENERATED_PREFIX}`,
+        `${path.join("manifests", "a.yaml")}: ${FAKE_SECRETS.postgresAdminPassword}`,
+      ]);
+    });
+  });
+
+  describe("the leak guard", () => {
+    it("rejects a render where a secret value also reaches a plain field, naming the resource", async () => {
+      // The SaaS cluster id is plain (it is part of the Zeebe addresses); here it equals the client secret.
+      const value = "abcd-1234";
+      await assert.rejects(
+        renderStack({
+          stack: "dev",
+          appFile: "examples/payments-remote.yaml",
+          config: { saasClusterId: value, saasRegion: "bru-2", saasClientId: "payments-dev-client" },
+          secrets: { saasClientSecret: value },
+        }),
+        (error: Error) => {
+          assert.match(error.message, /secret values reached these places in plain text; nothing was written/);
+          assert.match(error.message, /kubernetes:serving\.knative\.dev\/v1:Service payments-worker-service: inputs\.spec\.template\.spec\.containers\[0\]\.env\[\d+\]\.value/);
+          assert.match(error.message, /stack output orchestrators\.payments\.zeebeGatewayAddress/);
+          return true;
+        },
+      );
+    });
+
+    it("rejects a Kafka SASL user name equal to the SASL password (provider input)", async () => {
+      await assert.rejects(
+        renderStack({ stack: "prod", config: { kafkaSaslUsername: FAKE_SECRETS.kafkaSaslPassword }, secrets: { ...FAKE_SECRETS } }),
+        /pulumi:providers:kafka payments-topics-provider: inputs\.saslUsername/,
+      );
+    });
+
+    it("finds secrets and generated passwords by path", () => {
+      const inputs = { spec: { env: [{ name: "A", value: "x" }, { name: "B", value: `postgres://u:${GENERATED_PREFIX}ab12@h` }] }, note: "abcd-1234" };
+      assert.deepEqual(findLeaks(inputs, [`${GENERATED_PREFIX}ab12`, "abcd-1234"]), ["spec.env[1].value", "note"]);
+      assert.deepEqual(findLeaks(inputs, ["not-there"]), []);
+    });
+  });
+});
