@@ -136,3 +136,10 @@ describe("alert rules", () => {
     for (const metric of used) assert.ok(exported.has(metric), `${metric} is not exported by the worker`);
   });
 });
+
+describe("the worker contract", () => {
+  it("the worker and the components name topics alike (the image does not depend on the library)", async () => {
+    const worker = await import("../workers/src/events/bus");
+    assert.deepEqual(worker.topicNames("shop.prod"), topicNames("shop.prod"));
+  });
+});
