@@ -32,7 +32,12 @@ const schema = z
     EVENT_BUS: z.enum(["kafka", "redis-streams"]).default("kafka"),
     KAFKA_BROKERS: list,
     KAFKA_SSL: bool(false),
-    KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+    // Accepts kafkajs spelling (scram-sha-512) and the Kafka provider's (scram-sha512), any case.
+    KAFKA_SASL_MECHANISM: z
+      .string()
+      .transform((v) => v.toLowerCase().replace(/^scram-sha(256|512)$/, "scram-sha-$1"))
+      .pipe(z.enum(["plain", "scram-sha-256", "scram-sha-512"], { message: "must be plain, scram-sha-256 or scram-sha-512" }))
+      .optional(),
     KAFKA_SASL_USERNAME: z.string().optional(),
     KAFKA_SASL_PASSWORD: z.string().optional(),
     TOPICS_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/, "must contain only letters, digits, '.', '_' and '-'").default("orchestrator"),

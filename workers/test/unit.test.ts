@@ -37,6 +37,13 @@ describe("config", () => {
     assert.strictEqual(c.MAX_JOBS_ACTIVE, 8);
   });
 
+  it("normalises the SASL mechanism spelling of the Pulumi Kafka provider to kafkajs'", () => {
+    const sasl = { KAFKA_SASL_USERNAME: "u", KAFKA_SASL_PASSWORD: "p" };
+    assert.strictEqual(loadConfig({ ...base, ...sasl, KAFKA_SASL_MECHANISM: "scram-sha512" }).KAFKA_SASL_MECHANISM, "scram-sha-512");
+    assert.strictEqual(loadConfig({ ...base, ...sasl, KAFKA_SASL_MECHANISM: "SCRAM-SHA-256" }).KAFKA_SASL_MECHANISM, "scram-sha-256");
+    assert.throws(() => loadConfig({ ...base, ...sasl, KAFKA_SASL_MECHANISM: "gssapi" }), /KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512/);
+  });
+
   const bad: [Record<string, string>, RegExp][] = [
     [{}, /^invalid configuration: DATABASE_URL is required \(not set\)$/],
     [{ ...base, DATABASE_URL: "mysql://x" }, /^invalid configuration: DATABASE_URL must be a URL with scheme postgres or postgresql \(got "mysql:\/\/x"\)$/],
