@@ -28,6 +28,7 @@ zeebe.createWorker({
 });
 process.send!({ ready: true });
 process.on("message", async (m: { cmd: string }) => {
+  if (m.cmd === "cpu") process.send!(process.cpuUsage());
   if (m.cmd === "stop") {
     await zeebe.close();
     process.exit(0);

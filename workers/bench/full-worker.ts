@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const worker = await startWorker(config, createLogger(config.LOG_LEVEL));
   process.send!({ ready: true });
   process.on("message", async (m: { cmd: string }) => {
+    if (m.cmd === "cpu") process.send!(process.cpuUsage());
     if (m.cmd === "stop") {
       await worker.stop(2000);
       process.exit(0);

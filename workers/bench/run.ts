@@ -5,6 +5,7 @@ import { ChildProcess, fork } from "child_process";
 import * as path from "path";
 import { freshDatabase, workflowsDir } from "../test/support/harness";
 import { startPostgres } from "../test/support/servers";
+import { treeCpuMs } from "./proc-cpu";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
@@ -13,7 +14,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TUNING = { MAX_JOBS_ACTIVE: process.env.BENCH_MAX_JOBS ?? "64", POLL_INTERVAL_MS: process.env.BENCH_POLL_MS ?? "10" };
 const TYPE = "call-microservice-bench";
 
-interface Result { jobs: number; seconds: number; jobsPerSec: number; p50: number; p99: number; failures: number }
+interface Result { jobs: number; seconds: number; jobsPerSec: number; p50: number; p99: number; failures: number; cpuMsPerJob: number; pgCpuMsPerJob: number }
 
 function child(file: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; hello: any }> {
   const proc = fork(path.join(__dirname, file), [], {
@@ -44,9 +45,15 @@ async function stop(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-async function measure(peer: ChildProcess, worker: ChildProcess): Promise<Result> {
+/** Throughput and latency from the peer; CPU time of the worker process itself (user + system) per job. */
+async function measure(peer: ChildProcess, worker: ChildProcess, pgPid: number): Promise<Result> {
   await ask<Result>(peer, { cmd: "run", type: TYPE, jobs: WARMUP, variables: { orderId: "warm" } });
-  return ask<Result>(peer, { cmd: "run", type: TYPE, jobs: JOBS, variables: { orderId: "o-1", amount: 42, items: ["a", "b", "c"] } });
+  const cpu0 = await ask<NodeJS.CpuUsage>(worker, { cmd: "cpu" });
+  const pg0 = treeCpuMs(pgPid);
+  const r = await ask<Omit<Result, "cpuMsPerJob" | "pgCpuMsPerJob">>(peer, { cmd: "run", type: TYPE, jobs: JOBS, variables: { orderId: "o-1", amount: 42, items: ["a", "b", "c"] } });
+  const cpu1 = await ask<NodeJS.CpuUsage>(worker, { cmd: "cpu" });
+  const pg1 = treeCpuMs(pgPid);
+  return { ...r, cpuMsPerJob: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000 / JOBS, pgCpuMsPerJob: (pg1 - pg0) / JOBS };
 }
 
 async function main(): Promise<void> {
@@ -64,7 +71,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const bare = await child("bare-worker.ts", { ZEEBE_GRPC_ADDRESS: peer.hello.address, SERVICE_URL: service.hello.url, TASK_TYPE: TYPE, ...TUNING });
-      results.bare.push(await measure(peer.proc, bare.proc));
+      results.bare.push(await measure(peer.proc, bare.proc, pg.pid()!));
       await stop(bare.proc);
 
       const full = await child("full-worker.ts", {
@@ -77,7 +84,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: "warn",
         ...TUNING,
       });
-      results.full.push(await measure(peer.proc, full.proc));
+      results.full.push(await measure(peer.proc, full.proc, pg.pid()!));
       await stop(full.proc);
     }
   } finally {
@@ -90,10 +97,10 @@ async function main(): Promise<void> {
   const median = (rs: Result[]) => [...rs].sort((a, b) => a.jobsPerSec - b.jobsPerSec)[Math.floor((rs.length - 1) / 2)];
   const bare = median(results.bare);
   const full = median(results.full);
-  const row = (name: string, r: Result) => `${name.padEnd(6)} | ${r.jobsPerSec.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${String(r.failures).padStart(8)}`;
+  const row = (name: string, r: Result) => `${name.padEnd(6)} | ${r.jobsPerSec.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${r.cpuMsPerJob.toFixed(3).padStart(10)} | ${r.pgCpuMsPerJob.toFixed(3).padStart(9)} | ${String(r.failures).padStart(8)}`;
   console.log(`jobs per round: ${JOBS} (warm-up ${WARMUP}), rounds: ${ROUNDS}, maxJobsToActivate ${TUNING.MAX_JOBS_ACTIVE}, pollInterval ${TUNING.POLL_INTERVAL_MS} ms`);
-  console.log("worker |   jobs/s | p50 ms  | p99 ms  | failures");
-  console.log("-------+----------+---------+---------+---------");
+  console.log("worker |   jobs/s | p50 ms  | p99 ms  | cpu ms/job | pg ms/job | failures");
+  console.log("-------+----------+---------+---------+------------+-----------+---------");
   for (const r of results.bare) console.log(row("bare", r));
   for (const r of results.full) console.log(row("full", r));
   const summary = {
@@ -106,6 +113,11 @@ async function main(): Promise<void> {
     fullP99Ms: full.p99,
     bareP50Ms: bare.p50,
     bareP99Ms: bare.p99,
+    // CPU per job of the worker process, and of PostgreSQL (the saga log's cost on the server side).
+    fullCpuMsPerJob: Number(full.cpuMsPerJob.toFixed(3)),
+    bareCpuMsPerJob: Number(bare.cpuMsPerJob.toFixed(3)),
+    fullPgCpuMsPerJob: Number(full.pgCpuMsPerJob.toFixed(3)),
+    cpuRatio: Number((bare.cpuMsPerJob / (full.cpuMsPerJob + full.pgCpuMsPerJob)).toFixed(3)),
     jobs: JOBS,
     rounds: ROUNDS,
     maxJobsToActivate: Number(TUNING.MAX_JOBS_ACTIVE),

@@ -34,6 +34,7 @@ describe("gateway peer with the real @camunda8/sdk client", () => {
     const worker = zb.createWorker({
       taskType: "t",
       pollInterval: 50,
+      loglevel: "NONE",
       taskHandler: async (job) => {
         seen.push(`${job.elementId}:${job.retries}`);
         if (job.elementId === "ok") return job.complete({ done: job.variables.n });

@@ -11,6 +11,8 @@ const PG_BIN_DIRS = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
 export interface PostgresServer {
   url: string;
   port: number;
+  /** pid of the running postmaster (undefined while paused). */
+  pid(): number | undefined;
   /** Stops the server but keeps its data: simulates an outage. */
   pause(): Promise<void>;
   /** Starts a paused server again on the same port with the same data. */
@@ -144,6 +146,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   return {
     url,
     port,
+    pid: () => child?.pid,
     pause: halt,
     resume: start,
     stop: async () => {
