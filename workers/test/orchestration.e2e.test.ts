@@ -5,6 +5,9 @@ import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson, runWorker, testConfig, workflowsDir } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
 import { RecordingBus } from "./support/memory-bus";
+import pino from "pino";
+import { startWorker } from "../src/app";
+import { ServiceCache } from "../src/discovery/registry";
 import { PostgresServer, startPostgres } from "./support/servers";
 
 describe("worker end-to-end: orchestration, retries, rejection", function () {
@@ -122,5 +125,23 @@ describe("worker end-to-end: orchestration, retries, rejection", function () {
     assert.strictEqual(e.errorCode, "BUSINESS_REJECTION");
     assert.deepStrictEqual(e.variables, { rejection: { service: "strict", elementId: "Strict", status: 422, body: { error: "card declined" } } });
     assert.ok(!peer.failures.some((f) => f.jobKey === key), "no retry for a rejection");
+  });
+
+  it("starts workers for a service discovered after start-up, without a restart", async () => {
+    const cache = new ServiceCache();
+    const late = await startService("latecomer", () => ({ status: 200, body: { hello: "late" } }));
+    const other = await startWorker(testConfig(peer, await freshDatabase(pg.url, "latecomer"), []), pino({ level: "silent" }), { registry: cache, defaultMetrics: false });
+    try {
+      assert.ok(!other.jobWorkers.types().includes("call-microservice-latecomer"));
+      cache.set("latecomer", late.url);
+      assert.ok(other.jobWorkers.types().includes("call-microservice-latecomer"));
+      assert.ok(other.jobWorkers.types().includes("compensate-latecomer"));
+      const key = peer.addJob({ type: "call-microservice-latecomer", elementId: "Late" });
+      await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, "late completion");
+      assert.deepStrictEqual(peer.completions.find((c) => c.jobKey === key)!.variables, { latecomer: { hello: "late" } });
+    } finally {
+      await other.stop(500);
+      await late.stop();
+    }
   });
 });
