@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { RenderResult } from "../render/types";
+import { RenderedResource, RenderResult } from "../render/types";
 import { isKubernetesObject, writeRender } from "../render/write";
 import {
   autoscalingProblems, containerAndPortProblems, knativeServiceProblems, reservedEnvProblems, timeoutProblems, trafficProblems,
@@ -16,7 +16,17 @@ type Obj = Record<string, unknown>;
 
 /** The Kubernetes objects of a render: custom `kubernetes:` resources except Helm releases; object = inputs. */
 function kubernetesObjects(result: RenderResult): Obj[] {
-  return result.resources.filter(isKubernetesObject).map((r) => r.inputs);
+  return kubernetesResources(result).map((r) => r.inputs);
+}
+
+function kubernetesResources(result: RenderResult): RenderedResource[] {
+  return result.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
+}
+
+/** `kubernetes:core/v1:Secret` → `v1 Secret`; `kubernetes:serving.knative.dev/v1:Service` → `serving.knative.dev/v1 Service`. */
+function kindOfType(type: string): string {
+  const [, groupVersion, kind] = type.split(":");
+  return `${groupVersion.replace(/^core\//, "")} ${kind}`;
 }
 
 const kindOf = (o: Obj) => `${String(o.apiVersion)} ${String(o.kind)}`;
@@ -47,6 +57,11 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
       before(async () => {
         result = await renderCase(c);
         objects = kubernetesObjects(result);
+      });
+
+      it("counts as Kubernetes objects exactly what the render writes as manifests, each of the kind its type names", () => {
+        assert.deepEqual(kubernetesResources(result), result.resources.filter(isKubernetesObject));
+        for (const r of kubernetesResources(result)) assert.equal(kindOf(r.inputs), kindOfType(r.type), `${r.type} ${r.name}`);
       });
 
       it("renders the kinds this stack needs", () => {
