@@ -8,7 +8,7 @@ import type { EventBus } from "./events/bus";
 import { topicNames } from "./events/bus";
 import { InfraHealth, HandlerDeps } from "./handlers/context";
 import { ExtraHandler, JobWorkers } from "./job-workers";
-import { startOpsServer } from "./http-server";
+import { startOpsServer, withTimeout } from "./http-server";
 import { Metrics } from "./metrics";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
@@ -35,6 +35,8 @@ export interface RunningWorker {
   /** Stops activation, drains running jobs for up to drainMs, closes everything. Returns jobs abandoned. */
   stop(drainMs?: number): Promise<number>;
 }
+
+const CLEANUP_BOUND_MS = 1000;
 
 async function retrying<T>(what: string, log: Logger, fn: () => Promise<T>, deadlineMs: number): Promise<T> {
   const until = Date.now() + deadlineMs;
@@ -99,7 +101,10 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
         const abandoned = await jobWorkers.stop(drainMs);
         if (abandoned > 0) log.warn({ abandoned }, "drain bound reached; remaining jobs will time out and be redelivered");
         await events.flush();
-        for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ err: String(err) }, "cleanup failed"));
+        // Bounded: the SDK's close waits for every running job, which the drain bound already gave up on.
+        for (const c of cleanups.reverse()) {
+          await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: String(err) }, "cleanup failed"));
+        }
         return abandoned;
       },
     };

@@ -57,4 +57,27 @@ describe("gateway peer with the real @camunda8/sdk client", () => {
     assert.strictEqual(peer.errors[0].errorCode, "E1");
     assert.ok(seen.includes("flaky:1"));
   });
+
+  it("hands a job out again when its activation times out, and refuses the late completion", async () => {
+    const zb = c8.getZeebeGrpcApiClient();
+    let deliveries = 0;
+    const worker = zb.createWorker({
+      taskType: "slow-t",
+      pollInterval: 50,
+      timeout: 200,
+      loglevel: "NONE",
+      taskHandler: async (job) => {
+        deliveries += 1;
+        if (deliveries === 1) await new Promise((r) => setTimeout(r, 600));
+        return job.complete({ delivery: deliveries });
+      },
+    });
+    const key = peer.addJob({ type: "slow-t" });
+    await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, "completion");
+    await new Promise((r) => setTimeout(r, 700));
+    await worker.close();
+    assert.strictEqual(deliveries, 2);
+    assert.ok(peer.timedOut >= 1);
+    assert.deepStrictEqual(peer.completions.filter((c) => c.jobKey === key).map((c) => c.variables), [{ delivery: 2 }]);
+  });
 });

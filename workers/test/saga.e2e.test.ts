@@ -27,6 +27,7 @@ describe("worker end-to-end: saga", function () {
       await startService("shipping", () => ({ status: 409, body: { error: "no carrier" } })),
       await startService("ledger", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: "ledger down" } } : { status: 200, body: { entry: 7 } })),
       await startService("slow", () => ({ status: 200, body: { slow: true }, delayMs: 400 })),
+      await startService("glacial", () => ({ status: 200, body: {}, delayMs: 5000 })),
     );
     db = await freshDatabase(pg.url, "saga");
     bus = new RecordingBus();
@@ -165,5 +166,17 @@ describe("worker end-to-end: saga", function () {
     worker = undefined;
     assert.strictEqual(abandoned, 0);
     assert.ok(peer.completions.some((c) => c.jobKey === key), "the running job completed during the drain");
+  });
+
+  it("stop() gives up on a job that outlives the drain bound, within the bound", async () => {
+    worker = await runWorker(testConfig(peer, db, services), bus);
+    const key = peer.addJob({ type: "call-microservice-glacial", elementId: "Glacial" });
+    await peer.waitFor(() => svc("glacial").calls.length === 1, 10000, "glacial call started");
+    const t0 = Date.now();
+    const abandoned = await worker.stop(300);
+    worker = undefined;
+    assert.strictEqual(abandoned, 1);
+    assert.ok(Date.now() - t0 < 1900, `stop took ${Date.now() - t0} ms`);
+    assert.ok(!peer.completions.some((c) => c.jobKey === key));
   });
 });

@@ -63,12 +63,14 @@ export class GatewayPeer extends EventEmitter {
   readonly deployments: DeployedResource[] = [];
   /** Number of ActivateJobs/StreamActivatedJobs jobs handed out (including redeliveries). */
   activations = 0;
+  /** Jobs handed out again because their activation timed out. */
+  timedOut = 0;
   /** When false, Topology answers UNAVAILABLE (for readiness tests). */
   healthy = true;
 
   private readonly queues = new Map<string, PeerJob[]>();
   private readonly waiters = new Map<string, Waiter[]>();
-  private readonly active = new Map<string, { job: PeerJob; activatedAt: number }>();
+  private readonly active = new Map<string, { job: PeerJob; activatedAt: number; timer: NodeJS.Timeout }>();
   private readonly dropCompletion = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -152,6 +154,7 @@ export class GatewayPeer extends EventEmitter {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    for (const a of this.active.values()) clearTimeout(a.timer);
     for (const ws of this.waiters.values()) for (const w of ws) this.endWaiter(w);
     this.waiters.clear();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
@@ -189,13 +192,28 @@ export class GatewayPeer extends EventEmitter {
     };
   }
 
-  private take(type: string, max: number, worker: string): Record<string, unknown>[] {
+  /** Hands out up to max jobs; like Zeebe, a job not completed/failed within `timeoutMs` is handed out again. */
+  private take(type: string, max: number, worker: string, timeoutMs: number): Record<string, unknown>[] {
     const q = this.queues.get(type) ?? [];
     const batch = q.splice(0, max);
     const now = Date.now();
-    for (const job of batch) this.active.set(job.key, { job, activatedAt: now });
+    for (const job of batch) {
+      const timer = setTimeout(() => {
+        if (this.active.get(job.key)?.timer !== timer) return;
+        this.active.delete(job.key);
+        this.timedOut += 1;
+        this.enqueue(job);
+      }, timeoutMs > 0 ? timeoutMs : 300000);
+      timer.unref();
+      this.active.set(job.key, { job, activatedAt: now, timer });
+    }
     this.activations += batch.length;
     return batch.map((j) => this.toActivated(j, worker));
+  }
+
+  private release(jobKey: string): void {
+    clearTimeout(this.active.get(jobKey)?.timer);
+    this.active.delete(jobKey);
   }
 
   private endWaiter(w: Waiter): void {
@@ -212,7 +230,7 @@ export class GatewayPeer extends EventEmitter {
     while (ws && ws.length > 0 && this.pending(type) > 0) {
       const w = ws.shift()!;
       if (w.call.cancelled) continue;
-      const jobs = this.take(type, w.maxJobs, w.call.request.worker);
+      const jobs = this.take(type, w.maxJobs, w.call.request.worker, Number(w.call.request.timeout));
       w.call.write({ jobs });
       this.endWaiter(w);
     }
@@ -244,7 +262,7 @@ export class GatewayPeer extends EventEmitter {
       ActivateJobs: (call: grpc.ServerWritableStream<any, any>) => {
         const { type, maxJobsToActivate, requestTimeout } = call.request;
         if (this.pending(type) > 0) {
-          call.write({ jobs: this.take(type, maxJobsToActivate, call.request.worker) });
+          call.write({ jobs: this.take(type, maxJobsToActivate, call.request.worker, Number(call.request.timeout)) });
           call.end();
           return;
         }
@@ -271,10 +289,10 @@ export class GatewayPeer extends EventEmitter {
         const a = this.active.get(req.jobKey);
         if (!a) throw notFound(req.jobKey);
         if (this.dropCompletion.delete(req.jobKey)) {
-          this.active.delete(req.jobKey);
+          this.release(req.jobKey);
           throw Object.assign(new Error(`job ${req.jobKey} timed out (scripted): completion lost`), { code: grpc.status.NOT_FOUND });
         }
-        this.active.delete(req.jobKey);
+        this.release(req.jobKey);
         const c: Completion = { jobKey: req.jobKey, job: a.job, variables: parseJson(req.variables), at: Date.now(), activatedAt: a.activatedAt };
         this.completions.push(c);
         this.recorded("complete", c);
@@ -284,7 +302,7 @@ export class GatewayPeer extends EventEmitter {
       FailJob: unary((req: { jobKey: string; retries: number; errorMessage: string; retryBackOff: string; variables: string }) => {
         const a = this.active.get(req.jobKey);
         if (!a) throw notFound(req.jobKey);
-        this.active.delete(req.jobKey);
+        this.release(req.jobKey);
         const f: Failure = { jobKey: req.jobKey, job: a.job, retries: req.retries, errorMessage: req.errorMessage, retryBackOff: Number(req.retryBackOff), at: Date.now() };
         this.failures.push(f);
         if (this.options.redeliverFailedJobs && req.retries > 0) {
@@ -302,7 +320,7 @@ export class GatewayPeer extends EventEmitter {
       ThrowError: unary((req: { jobKey: string; errorCode: string; errorMessage: string; variables: string }) => {
         const a = this.active.get(req.jobKey);
         if (!a) throw notFound(req.jobKey);
-        this.active.delete(req.jobKey);
+        this.release(req.jobKey);
         const e: ThrownError = { jobKey: req.jobKey, job: a.job, errorCode: req.errorCode, errorMessage: req.errorMessage, variables: parseJson(req.variables) };
         this.errors.push(e);
         this.recorded("thrownError", e);
