@@ -17,7 +17,7 @@ export function classifyError(err: unknown): CallOutcome {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return { kind: "transient", reason: "timeout" };
   const code = e?.cause?.code;
-  return { kind: "transient", reason: code ? `connection error ${code}` : `connection error: ${e?.message ?? String(err)}` };
+  return { kind: "transient", reason: code ? `connection error ${code}` : `connection error: ${e?.cause?.message ?? e?.message ?? String(err)}` };
 }
 
 /** BPMN error codes thrown by the worker (documented in README). */
