@@ -84,7 +84,7 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
     log.error({ jobKey: job.key, service, attempts: begun.attempt, published, reason: failure.reason }, "compensation out of retries: dead-lettered, incident raised");
     return job.fail({ errorMessage: `compensation of ${service} failed after ${begun.attempt} attempts (dead-lettered): ${failure.reason}`, retries: 0, retryBackOff: 0 });
   } catch (err) {
-    return failForInfrastructure(job, deps, err);
+    return failForInfrastructure(job, deps, err, service);
   }
 }
 

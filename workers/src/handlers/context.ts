@@ -62,11 +62,11 @@ export function stringHeaders(h: Record<string, unknown>): Record<string, string
  * The saga log is down: fail the job for a later retry WITHOUT using up its retries (the step
  * itself did not fail), with a growing backoff, so no job is lost while PostgreSQL is away.
  */
-export async function failForInfrastructure(job: WorkerJob, deps: HandlerDeps, err: unknown): Promise<unknown> {
+export async function failForInfrastructure(job: WorkerJob, deps: HandlerDeps, err: unknown, service: string): Promise<unknown> {
   if (!(err instanceof SagaLogUnavailableError)) throw err;
   const n = deps.health.failed(err);
   const retryBackOff = backoffMs(n, deps.config.BACKOFF_BASE_MS, deps.config.BACKOFF_CAP_MS);
-  deps.metrics.retries.inc({ service: job.type, reason: "saga_log_unavailable" });
+  deps.metrics.retries.inc({ service, reason: "saga_log_unavailable" });
   deps.metrics.jobs.inc({ type: job.type, outcome: "failed_infrastructure" });
   deps.log.warn({ jobKey: job.key, type: job.type, retryBackOff, err: String(err) }, "saga log unavailable; job failed for retry");
   return job.fail({ errorMessage: String((err as Error).message), retries: job.retries, retryBackOff });
