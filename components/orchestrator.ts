@@ -7,7 +7,7 @@ import { IstioGateway } from "./ingress";
 import { WORKFLOWS_MOUNT } from "./knative";
 import { Monitoring } from "./monitoring";
 import { labels, objectNames, SECRET_KEYS, TopicNames, topicNames } from "./naming";
-import { ComponentProperties, validateComponent } from "./properties";
+import { ComponentProperties, ComponentPropertiesInput, validateComponent } from "./properties";
 import { checkSettingsFor, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
 import { EventTopics } from "./topics";
 import { WorkerService } from "./worker";
@@ -29,8 +29,8 @@ export type OrchestratorSettings = Partial<Omit<StackSettings, ProgramOnlyKey | 
   };
 
 export interface CamundaOrchestratorArgs {
-  /** The component's properties, as in an OAM Application; validated here, with defaults applied. */
-  properties: unknown;
+  /** The component's properties, as in an OAM Application; validated again at run time, with defaults applied. */
+  properties: ComponentPropertiesInput;
   /** Namespace for every namespaced object (it must exist, or be created by the caller). */
   namespace: pulumi.Input<string>;
   /** Stack-level settings; omitted fields take their defaults. */

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-  CamundaOrchestrator, DiscoveryRbac, EventTopics, IstioGateway, Monitoring, RedisCache, SagaDatabase, WorkerService, WorkflowModels, Zeebe,
+  CamundaOrchestrator, ComponentPropertiesInput, DiscoveryRbac, EventTopics, IstioGateway, Monitoring, RedisCache, SagaDatabase, WorkerService, WorkflowModels, Zeebe,
 } from "../components";
 import { REDACTED } from "../render/types";
 import { at, ofType, runProgram, single } from "./support/mock-program";
@@ -271,7 +271,9 @@ describe("CamundaOrchestrator", () => {
   });
 
   it("rejects invalid properties and missing SaaS credentials before creating anything", () => {
-    assert.match(problemsOf(() => new CamundaOrchestrator("c", { namespace: "n", properties: { realtimePlatform: "p", camundaMode: "cloud" } }))[0], /^component "c": properties\.camundaMode/);
+    // Typed callers cannot write this; properties read from YAML or JavaScript can.
+    const untyped = { realtimePlatform: "p", camundaMode: "cloud" } as unknown as ComponentPropertiesInput;
+    assert.match(problemsOf(() => new CamundaOrchestrator("c", { namespace: "n", properties: untyped }))[0], /^component "c": properties\.camundaMode/);
     const problems = problemsOf(() => new CamundaOrchestrator("c", { namespace: "n", properties: { realtimePlatform: "p", camundaMode: "remote" } }));
     assert.ok(problems.some((p) => /camunda-orchestrator:saasClientSecret; set it with `pulumi config set --secret/.test(p)));
   });
