@@ -6,7 +6,18 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 
-const PG_BIN_DIRS = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"];
+// Debian installs each major under /usr/lib/postgresql/<major>/bin; prefer the newest.
+function debianPgBinDirs(): string[] {
+  try {
+    return fs
+      .readdirSync("/usr/lib/postgresql")
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a))
+      .map((v) => `/usr/lib/postgresql/${v}/bin`);
+  } catch {
+    return [];
+  }
+}
 
 export interface PostgresServer {
   url: string;
@@ -41,10 +52,10 @@ export async function freePort(): Promise<number> {
 
 function findPgBin(): string {
   const fromEnv = process.env.PG_BIN_DIR;
-  const dirs = fromEnv ? [fromEnv, ...PG_BIN_DIRS] : PG_BIN_DIRS;
+  const dirs = fromEnv ? [fromEnv, ...debianPgBinDirs()] : debianPgBinDirs();
   const dir = dirs.find((d) => fs.existsSync(path.join(d, "postgres")) && fs.existsSync(path.join(d, "initdb")));
   if (!dir) {
-    throw new Error(`PostgreSQL server binaries not found in ${dirs.join(", ")}: install the Debian package "postgresql" (apt-get install -y postgresql)`);
+    throw new Error(`PostgreSQL server binaries not found (looked in ${dirs.join(", ") || "/usr/lib/postgresql/<major>/bin"}): install the Debian package "postgresql" (apt-get install -y postgresql)`);
   }
   return dir;
 }
