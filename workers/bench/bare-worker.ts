@@ -7,7 +7,8 @@ const zeebe = new Camunda8({
   ZEEBE_GRPC_ADDRESS: env.ZEEBE_GRPC_ADDRESS,
   CAMUNDA_AUTH_STRATEGY: "NONE",
   CAMUNDA_LOG_LEVEL: "error",
-  zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: "ERROR", ZEEBE_GRPC_WORKER_POLL_INTERVAL_MS: Number(env.POLL_INTERVAL_MS) },
+  // Same SDK settings as the full worker (src/zeebe.ts), so only the work per job differs.
+  zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: "ERROR", ZEEBE_CLIENT_LOG_TYPE: "JSON", ZEEBE_GRPC_WORKER_POLL_INTERVAL_MS: Number(env.POLL_INTERVAL_MS) },
 } as ConstructorParameters<typeof Camunda8>[0]).getZeebeGrpcApiClient();
 
 zeebe.createWorker({
