@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { isKubernetesObjectType } from "./types";
 
 /** One registration as the mock monitor saw it, secrets still marked. */
 export interface Registration {
@@ -10,8 +11,6 @@ export interface Registration {
   custom: boolean;
   inputs: Record<string, unknown>;
 }
-
-const KUBERNETES_NON_OBJECTS = new Set(["kubernetes:helm.sh/v3:Release"]);
 
 /** Deterministic stand-in for a provider-generated suffix, so renders are stable. */
 function suffix(seed: string, length: number): string {
@@ -46,7 +45,7 @@ export class PreviewMocks implements pulumi.runtime.Mocks {
       const placeholder = `render-generated-${suffix(args.name, 16)}`;
       this.generatedSecrets.push(placeholder);
       state.result = placeholder;
-    } else if (args.type.startsWith("kubernetes:") && !KUBERNETES_NON_OBJECTS.has(args.type) && args.custom) {
+    } else if (isKubernetesObjectType(args.type, args.custom ?? false)) {
       const metadata = { ...((args.inputs.metadata as Record<string, unknown> | undefined) ?? {}) };
       if (metadata.name === undefined) metadata.name = `${args.name}-${suffix(`${this.stack}/${args.type}/${args.name}`, 8)}`;
       state.metadata = metadata;

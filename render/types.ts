@@ -14,6 +14,14 @@ export interface RenderedResource {
   inputs: Record<string, unknown>;
 }
 
+/** A Helm release registers as a Kubernetes-package resource but is not a Kubernetes API object. */
+export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+
+/** Whether a registration stands for a Kubernetes API object (custom resources included). */
+export function isKubernetesObjectType(type: string, custom: boolean): boolean {
+  return custom && type.startsWith("kubernetes:") && type !== HELM_RELEASE_TYPE;
+}
+
 /** What stands in for every secret value in rendered files. */
 export const REDACTED = "[secret]";
 

@@ -1,11 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { RenderedResource, RenderResult } from "./types";
+import { HELM_RELEASE_TYPE, isKubernetesObjectType, RenderedResource, RenderResult } from "./types";
 
 /** Pulumi types that stand for Kubernetes API objects (a Helm release is not one; it gets its own file). */
 export function isKubernetesObject(resource: RenderedResource): boolean {
-  return resource.custom && resource.type.startsWith("kubernetes:") && resource.type !== HELM_RELEASE;
+  return isKubernetesObjectType(resource.type, resource.custom);
 }
 
 /** Kubernetes object as `kubectl apply` takes it: apiVersion, kind, metadata first. */
@@ -34,13 +34,12 @@ export function writeRender(result: RenderResult, outDir: string): void {
       const manifest = manifestOf(resource);
       const header = manifest.kind === "Secret" && manifest.apiVersion === "v1" ? SECRET_HEADER : "";
       fs.writeFileSync(path.join(outDir, "manifests", manifestFileName(manifest)), header + stringify(manifest, { lineWidth: 0 }));
-    } else if (resource.type === HELM_RELEASE) {
+    } else if (resource.type === HELM_RELEASE_TYPE) {
       writeHelmValues(resource, path.join(outDir, "helm"));
     }
   }
 }
 
-const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 const SECRET_HEADER = "# Values redacted: `pulumi up` creates this Secret; in GitOps, supply it through your secret manager.\n";
 
 /** A Helm release is not a Kubernetes object: write its values file, with the install command on top. */

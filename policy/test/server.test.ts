@@ -66,25 +66,24 @@ describe("policy pack served to the Pulumi engine (analyzer gRPC)", function () 
   async function served(resources: RenderedResource[]): Promise<string[]> {
     const byName = new Map(resources.map((r) => [r.name, r]));
     const parentUrn = (r: RenderedResource) => (r.parent ? byName.get(r.parent)?.urn : undefined);
+    // Both request shapes describe a resource the same way.
+    const describe = <T extends pb.AnalyzeRequest | pb.AnalyzerResource>(target: T, r: RenderedResource): T => {
+      target.setType(r.type);
+      target.setName(r.name);
+      target.setUrn(r.urn);
+      target.setProperties(Struct.fromJavaScript(r.inputs as any));
+      target.setOptions(options(parentUrn(r)));
+      return target;
+    };
     const result: string[] = [];
     for (const r of resources) {
-      const req = new pb.AnalyzeRequest();
-      req.setType(r.type);
-      req.setName(r.name);
-      req.setUrn(r.urn);
-      req.setProperties(Struct.fromJavaScript(r.inputs as any));
-      req.setOptions(options(parentUrn(r)));
+      const req = describe(new pb.AnalyzeRequest(), r);
       result.push(...rows((await call<pb.AnalyzeRequest, pb.AnalyzeResponse>(client.analyze, req)).getDiagnosticsList(), r.urn));
     }
     const stackReq = new pb.AnalyzeStackRequest();
     stackReq.setResourcesList(
       resources.map((r) => {
-        const a = new pb.AnalyzerResource();
-        a.setType(r.type);
-        a.setName(r.name);
-        a.setUrn(r.urn);
-        a.setProperties(Struct.fromJavaScript(r.inputs as any));
-        a.setOptions(options(parentUrn(r)));
+        const a = describe(new pb.AnalyzerResource(), r);
         a.setParent(parentUrn(r) ?? "");
         return a;
       }),
