@@ -3,18 +3,12 @@
 // Headers: topic (suffix such as "workflow-events", or a full topic name containing a dot),
 // correlationKey (name of the variable whose value is the event key), payloadVariable (optional:
 // publish only this variable instead of all).
+import type { WorkerJob } from "../handlers/context";
 import type { EventBus, TopicNames } from "./bus";
 import { EVENT_ID_HEADER } from "./event-id";
 
 /** The part of an SDK job this handler reads. */
-export interface PublishAndWaitJob {
-  key: string;
-  processInstanceKey: string;
-  bpmnProcessId: string;
-  elementId: string;
-  variables: Record<string, unknown>;
-  customHeaders: Record<string, unknown>;
-}
+export type PublishAndWaitJob = Pick<WorkerJob, "key" | "processInstanceKey" | "bpmnProcessId" | "elementId" | "variables" | "customHeaders">;
 
 /** retryable: the bus failed (fail the job with backoff); otherwise the model or its variables are wrong (raise an incident). */
 export class PublishAndWaitError extends Error {
