@@ -37,7 +37,7 @@ const namespace = settings.createNamespace
 // A realtime platform's Kafka connection may come from that platform's own stack; stack config wins.
 const platformStacks = new Map<string, pulumi.StackReference>();
 function platformBootstrapServers(platform: string): pulumi.Output<string> | undefined {
-  if (settings.eventBus !== "kafka" || settings.kafkaBootstrapServers !== undefined || !settings.platformStackTemplate) return undefined;
+  if (settings.eventBus !== "kafka" || !settings.platformStackTemplate) return undefined;
   if (!platformStacks.has(platform)) {
     const stackName = settings.platformStackTemplate.replace(/\{platform\}/g, platform).replace(/\{stack\}/g, pulumi.getStack());
     platformStacks.set(platform, new pulumi.StackReference(`${platform}-platform`, { name: stackName }));

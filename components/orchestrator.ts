@@ -105,11 +105,13 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
     const redis = new RedisCache(`${name}-redis`, { component: name, namespace, mode: settings.redisMode, url: settings.redisUrl }, parent);
 
     const kafkaBootstrap = settings.eventBus === "kafka" ? kafkaBootstrapServers(settings, props.realtimePlatform) : undefined;
+    // An external cluster speaks TLS unless told otherwise; Strimzi's in-cluster listener is plain by default.
+    const kafkaTls = settings.kafkaTls ?? settings.kafkaMode === "external";
+    const sasl = settings.kafkaSaslUsername !== undefined && settings.kafkaSaslPassword !== undefined
+      ? { mechanism: settings.kafkaSaslMechanism ?? "scram-sha512", username: settings.kafkaSaslUsername, password: settings.kafkaSaslPassword }
+      : undefined;
     let kafkaCredentialsSecret: k8s.core.v1.Secret | undefined;
     if (settings.eventBus === "kafka") {
-      const sasl = settings.kafkaSaslUsername !== undefined && settings.kafkaSaslPassword !== undefined
-        ? { mechanism: settings.kafkaSaslMechanism ?? "scram-sha512", username: settings.kafkaSaslUsername, password: settings.kafkaSaslPassword }
-        : undefined;
       new EventTopics(`${name}-topics`, {
         component: name,
         prefix: props.topicsPrefix,
@@ -122,7 +124,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
           deadLetterRetentionMs: settings.deadLetterRetentionMs,
         },
         strimzi: { cluster: settings.kafkaStrimziCluster ?? props.realtimePlatform, namespace: settings.kafkaStrimziNamespace ?? namespace },
-        external: { bootstrapServers: kafkaBootstrap!, tls: settings.kafkaTls ?? true, sasl },
+        external: { bootstrapServers: kafkaBootstrap!, tls: kafkaTls, sasl },
       }, parent);
       if (sasl) {
         kafkaCredentialsSecret = new k8s.core.v1.Secret(`${name}-kafka-credentials`, {
@@ -158,8 +160,8 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
           enabled: props.enableEventStreaming,
           bus: settings.eventBus,
           kafkaBrokers: kafkaBootstrap,
-          kafkaTls: settings.kafkaMode === "external" ? settings.kafkaTls ?? true : settings.kafkaTls ?? false,
-          kafkaSasl: kafkaCredentialsSecret ? { mechanism: settings.kafkaSaslMechanism ?? "scram-sha512", secretName: kafkaCredentialsSecret.metadata.name } : undefined,
+          kafkaTls,
+          kafkaSasl: sasl && kafkaCredentialsSecret ? { mechanism: sasl.mechanism, secretName: kafkaCredentialsSecret.metadata.name } : undefined,
         },
         topicsPrefix: props.topicsPrefix,
         sagaPatterns: props.sagaPatterns,

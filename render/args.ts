@@ -13,10 +13,10 @@ export const STACK_ARGS_USAGE = "--stack <stack> [--app <file>] [--config key=va
 /** Parses the shared flags; `extraFlags` names further single-value flags the caller accepts. */
 export function parseStackArgs(argv: readonly string[], extraFlags: readonly string[] = []): StackArgs {
   const result: StackArgs = { stack: "", config: {}, secrets: {}, extra: {} };
+  const known = ["--stack", "--app", "--config", "--secret", ...extraFlags.map((f) => `--${f}`)];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
-    const known = ["--stack", "--app", "--config", "--secret", ...extraFlags.map((f) => `--${f}`)];
     if (!known.includes(flag)) throw new Error(`unknown argument "${flag}"; usage: ${STACK_ARGS_USAGE}${extraFlags.map((f) => ` [--${f} <value>]`).join("")}`);
     if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value`);
     i++;
