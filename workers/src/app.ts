@@ -1,7 +1,7 @@
 // Wires the worker together: saga log, discovery, Zeebe job workers, events and the ops server.
 import type { Logger } from "pino";
 import type { Config } from "./config";
-import { deployWorkflows, readWorkflows, taskTypesOf } from "./deploy";
+import { deployWorkflows, readWorkflows, taskTypesOf, WorkflowFile } from "./deploy";
 import { inClusterKubeConfig, KubernetesDiscovery, resolveNamespaces } from "./discovery/kubernetes";
 import { ServiceRegistry, staticRegistry } from "./discovery/registry";
 import type { EventBus } from "./events/bus";
@@ -12,6 +12,7 @@ import { startOpsServer, withTimeout } from "./http-server";
 import { Metrics } from "./metrics";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
+import { OutboxRelay } from "./outbox/relay";
 import { StepEvents } from "./step-events";
 import { createZeebeClient, ZeebeClient } from "./zeebe";
 
@@ -21,8 +22,8 @@ export interface WorkerOverrides {
   registry?: ServiceRegistry;
   /** Extra task handlers (e.g. publish-and-wait), by task type. */
   extraHandlers?: (zeebe: ZeebeClient) => Record<string, ExtraHandler>;
-  /** Started after the job workers (e.g. the inbound event bridge). */
-  afterStart?: (zeebe: ZeebeClient) => Promise<void>;
+  /** Started after the job workers (e.g. the inbound event bridge); gets the models deployed at start-up. */
+  afterStart?: (zeebe: ZeebeClient, models: WorkflowFile[]) => Promise<void>;
   defaultMetrics?: boolean;
 }
 
@@ -32,6 +33,8 @@ export interface RunningWorker {
   saga: SagaLog;
   jobWorkers: JobWorkers;
   deployed: string[];
+  /** Publishes the outbox (step events, dead letters) when event streaming is on. */
+  outbox?: OutboxRelay;
   /** Stops activation, drains running jobs for up to drainMs, closes everything. Returns jobs abandoned. */
   stop(drainMs?: number): Promise<number>;
 }
@@ -71,7 +74,17 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     log.info({ deployed, dir: config.WORKFLOWS_DIR }, "workflows deployed");
 
     const bus = config.ENABLE_EVENT_STREAMING ? overrides.bus : undefined;
-    const events = new StepEvents(bus, topicNames(config.TOPICS_PREFIX), metrics, log);
+    const events = new StepEvents(bus ? topicNames(config.TOPICS_PREFIX) : undefined);
+    const outbox = bus
+      ? new OutboxRelay({
+        pool, bus, metrics, log,
+        batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS, retentionMs: config.OUTBOX_RETENTION_MS,
+      })
+      : undefined;
+    if (outbox) {
+      outbox.start();
+      cleanups.push(() => outbox.stop()); // runs before pool.end (cleanups run in reverse)
+    }
     const health = new InfraHealth();
     const deps: HandlerDeps = { config, registry, saga, metrics, events, log, health };
     const extra = overrides.extraHandlers?.(zeebe) ?? {};
@@ -79,7 +92,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);
     registry.onChange(ensureAll);
     ensureAll();
-    if (overrides.afterStart) await overrides.afterStart(zeebe);
+    if (overrides.afterStart) await overrides.afterStart(zeebe, files);
 
     let stopping = false;
     const ops = await startOpsServer(config.PORT, metrics.registry, () => ({
@@ -96,11 +109,11 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
       saga,
       jobWorkers,
       deployed,
+      outbox,
       stop: async (drainMs = config.SHUTDOWN_DRAIN_MS) => {
         stopping = true;
         const abandoned = await jobWorkers.stop(drainMs);
         if (abandoned > 0) log.warn({ abandoned }, "drain bound reached; remaining jobs will time out and be redelivered");
-        await events.flush();
         // Bounded: the SDK's close waits for every running job, which the drain bound already gave up on.
         for (const c of cleanups.reverse()) {
           await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: String(err) }, "cleanup failed"));

@@ -34,22 +34,24 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
       return failTransient(job, deps, service, begun.attempt, err.message);
     }
 
-    events.step("step.started", ctx, { attempt: begun.attempt });
+    await saga.recordEvents(events.step("step.started", ctx, { attempt: begun.attempt }));
     const res = await postJson(`${base}${h.path}`, job.variables, { "Idempotency-Key": key }, timeoutMs);
     metrics.callDuration.observe({ service, kind: "call", outcome: res.outcome.kind }, res.durationMs / 1000);
     const attemptInfo = { jobKey: job.key, attempt: begun.attempt, httpStatus: res.status, durationMs: res.durationMs };
 
     if (res.outcome.kind === "success") {
-      await saga.finish(ref, service, { ...attemptInfo, status: "succeeded", outcome: "succeeded", response: res.body });
-      events.serviceResult(ctx, res.status, res.body);
-      events.step("step.completed", ctx, { attempt: begun.attempt });
+      await saga.finish(ref, service, { ...attemptInfo, status: "succeeded", outcome: "succeeded", response: res.body }, [
+        ...events.serviceResult(ctx, res.status, res.body),
+        ...events.step("step.completed", ctx, { attempt: begun.attempt }),
+      ]);
       metrics.jobs.inc({ type: job.type, outcome: "completed" });
       return job.complete({ [h.resultVariable]: res.body });
     }
     if (res.outcome.kind === "business") {
-      await saga.finish(ref, service, { ...attemptInfo, status: "rejected", outcome: "rejected", response: res.body, detail: res.outcome.reason });
-      events.serviceResult(ctx, res.status, res.body);
-      events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: true });
+      await saga.finish(ref, service, { ...attemptInfo, status: "rejected", outcome: "rejected", response: res.body, detail: res.outcome.reason }, [
+        ...events.serviceResult(ctx, res.status, res.body),
+        ...events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: true }),
+      ]);
       metrics.jobs.inc({ type: job.type, outcome: "bpmn_error" });
       return job.error({
         errorCode: BPMN_ERRORS.businessRejection,
@@ -57,8 +59,8 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
         variables: { rejection: { service, elementId: job.elementId, status: res.status, body: res.body } },
       });
     }
-    await saga.finish(ref, service, { ...attemptInfo, status: "failed", outcome: "transient", detail: res.outcome.reason });
-    events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: false });
+    await saga.finish(ref, service, { ...attemptInfo, status: "failed", outcome: "transient", detail: res.outcome.reason },
+      events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: false }));
     return failTransient(job, deps, service, begun.attempt, `${service}: ${res.outcome.reason}`);
   } catch (err) {
     return failForInfrastructure(job, deps, err, service);

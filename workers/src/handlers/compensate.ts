@@ -5,6 +5,7 @@ import { compensationHeaders } from "../headers";
 import { postJson } from "../http-call";
 import { idempotencyKey } from "../idempotency";
 import type { StepRef, StepRow } from "../saga/log";
+import { DEAD_LETTER_EVENT_TYPE } from "../step-events";
 import { failForInfrastructure, HandlerDeps, stepContext, stringHeaders, WorkerJob } from "./context";
 
 export async function handleCompensate(job: WorkerJob, service: string, deps: HandlerDeps): Promise<unknown> {
@@ -30,13 +31,13 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
       return job.complete({});
     }
 
-    events.compensationTrigger(ctx, steps.map((s) => s.elementId));
+    await saga.recordEvents(events.compensationTrigger(ctx, steps.map((s) => s.elementId)));
     const base = registry.resolve(service);
     const failure = base ? await undoAll(base, h.compensationPath, h.timeoutMs, steps, deps, service) : { reason: new UnknownServiceError(service, registry.known()).message };
 
     if (!failure) {
-      await saga.markCompensated(ref, service, steps.map((s) => s.elementId), { status: "succeeded", outcome: "succeeded", jobKey: job.key, attempt: begun.attempt });
-      for (const s of steps) events.step("step.compensated", { ...ctx, elementId: s.elementId }, { compensationElementId: job.elementId });
+      await saga.markCompensated(ref, service, steps.map((s) => s.elementId), { status: "succeeded", outcome: "succeeded", jobKey: job.key, attempt: begun.attempt },
+        steps.flatMap((s) => events.step("step.compensated", { ...ctx, elementId: s.elementId }, { compensationElementId: job.elementId })));
       metrics.compensations.inc({ service, outcome: "succeeded" });
       metrics.jobs.inc({ type: job.type, outcome: "completed" });
       return job.complete({});
@@ -56,7 +57,7 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
 
     // Out of retries: dead-letter it with everything needed to replay, record it, leave an incident.
     const record = {
-      type: "compensation.dead-letter",
+      type: DEAD_LETTER_EVENT_TYPE,
       processInstanceKey: job.processInstanceKey,
       bpmnProcessId: job.bpmnProcessId,
       elementId: job.elementId,
@@ -75,13 +76,15 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
       })),
       at: new Date().toISOString(),
     };
-    const published = await events.deadLetter(job.processInstanceKey, record);
-    await saga.finish(ref, service, { status: "dead_lettered", outcome: "dead_lettered", jobKey: job.key, attempt: begun.attempt, httpStatus: failure.status, detail: failure.reason, response: record });
-    events.step("step.failed", ctx, { compensation: true, deadLettered: true, reason: failure.reason });
+    // The dead letter is written with the step's new status, in one transaction; the outbox relay publishes it.
+    await saga.finish(ref, service, { status: "dead_lettered", outcome: "dead_lettered", jobKey: job.key, attempt: begun.attempt, httpStatus: failure.status, detail: failure.reason, response: record }, [
+      ...events.deadLetter(job.processInstanceKey, record),
+      ...events.step("step.failed", ctx, { compensation: true, deadLettered: true, reason: failure.reason }),
+    ]);
     metrics.deadLetters.inc({ service });
     metrics.compensations.inc({ service, outcome: "dead_lettered" });
     metrics.jobs.inc({ type: job.type, outcome: "incident" });
-    log.error({ jobKey: job.key, service, attempts: begun.attempt, published, reason: failure.reason }, "compensation out of retries: dead-lettered, incident raised");
+    log.error({ jobKey: job.key, service, attempts: begun.attempt, reason: failure.reason }, "compensation out of retries: dead-lettered, incident raised");
     return job.fail({ errorMessage: `compensation of ${service} failed after ${begun.attempt} attempts (dead-lettered): ${failure.reason}`, retries: 0, retryBackOff: 0 });
   } catch (err) {
     return failForInfrastructure(job, deps, err, service);

@@ -1,5 +1,6 @@
 // The saga log: one row per step (call or compensation) in a process instance, plus one row per attempt.
-import { Pool } from "pg";
+import { Pool, PoolClient } from "pg";
+import { INSERT_OUTBOX_SQL, OutboxEvent, outboxColumns } from "../outbox/event";
 import { Batcher, uniqueRounds } from "./batcher";
 
 export type StepKind = "call" | "compensate";
@@ -42,10 +43,21 @@ export interface AttemptOutcome {
 /** Thrown when PostgreSQL cannot be reached: the job is retried later, never dropped. */
 export class SagaLogUnavailableError extends Error {}
 
+/** SQLSTATE class 08 (connection), 57P (shutdown), 53 (resources) and socket errors mean unavailable. */
+function unavailable(e: unknown): unknown {
+  const err = e as { code?: string; message?: string };
+  if (!err.code || /^(08|57P|53)/.test(err.code) || /^E[A-Z]+$/.test(err.code)) {
+    return new SagaLogUnavailableError(`saga log unavailable: ${err.message ?? String(e)}`);
+  }
+  return e;
+}
+
 const FINAL: StepStatus[] = ["succeeded", "compensated", "skipped"];
 
 interface BeginItem { ref: StepRef; service: string; idempotencyKey: string; request: string; compensates: string | null }
-interface FinishItem { ref: StepRef; service: string; o: AttemptOutcome }
+interface FinishItem { ref: StepRef; service: string; o: AttemptOutcome; events: OutboxEvent[] }
+
+type Query = (sql: string, params: unknown[]) => Promise<Record<string, any>[]>;
 
 const refKey = (r: StepRef) => `${r.processInstanceKey}\u0000${r.elementId}\u0000${r.kind}`;
 
@@ -74,17 +86,44 @@ export class SagaLog {
     return pool;
   }
 
-  private async q(sql: string, params: unknown[]): Promise<Record<string, any>[]> {
+  private async q(sql: string, params: unknown[], on: Pool | PoolClient = this.pool): Promise<Record<string, any>[]> {
     try {
-      return (await this.pool.query(sql, params)).rows;
+      return (await on.query(sql, params)).rows;
     } catch (e) {
-      const err = e as { code?: string; message?: string };
-      // SQLSTATE class 08 (connection), 57P (shutdown), 53 (resources) and socket errors: unavailable.
-      if (!err.code || /^(08|57P|53)/.test(err.code) || /^E[A-Z]+$/.test(err.code)) {
-        throw new SagaLogUnavailableError(`saga log unavailable: ${err.message ?? String(e)}`);
-      }
-      throw e;
+      throw unavailable(e);
     }
+  }
+
+  /** Runs fn in one transaction; without outbox events a single statement needs none. */
+  private async tx(events: readonly OutboxEvent[], fn: (q: Query) => Promise<void>): Promise<void> {
+    if (events.length === 0) return fn((sql, params) => this.q(sql, params));
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw unavailable(e);
+    }
+    const ignore = () => undefined; // a session lost between statements fails the next one; never the process
+    client.on("error", ignore);
+    let broken: Error | undefined;
+    try {
+      await this.q("begin", [], client);
+      await fn((sql, params) => this.q(sql, params, client));
+      await this.q(INSERT_OUTBOX_SQL, outboxColumns(events), client);
+      await this.q("commit", [], client);
+    } catch (e) {
+      await client.query("rollback").catch(() => undefined);
+      broken = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    } finally {
+      client.off("error", ignore);
+      client.release(broken);
+    }
+  }
+
+  /** Writes outbox events that go with no saga-log change (e.g. "step.started"). */
+  async recordEvents(events: readonly OutboxEvent[]): Promise<void> {
+    if (events.length > 0) await this.q(INSERT_OUTBOX_SQL, outboxColumns(events));
   }
 
   async ping(): Promise<void> {
@@ -136,15 +175,18 @@ export class SagaLog {
     return rows[0] ? toRow(rows[0]) : undefined;
   }
 
-  /** Updates the step and appends the attempt; concurrent calls share one statement. */
-  finish(ref: StepRef, service: string, o: AttemptOutcome): Promise<void> {
-    return this.finishBatch.submit({ ref, service, o });
+  /**
+   * Updates the step and appends the attempt; concurrent calls share one statement. `events` (outbox) are
+   * written in the same transaction, so they exist exactly when the change they describe does.
+   */
+  finish(ref: StepRef, service: string, o: AttemptOutcome, events: OutboxEvent[] = []): Promise<void> {
+    return this.finishBatch.submit({ ref, service, o, events });
   }
 
   private readonly finishBatch = new Batcher<FinishItem, void>(async (items) => {
     for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
       const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
-      await this.q(
+      await this.tx(round.flatMap((r) => r.item.events), (q) => q(
         `with input as (
            select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::int[], $11::text[], $12::float8[])
              as t(pik, el, kind, status, response, service, job_key, attempt, outcome, http_status, detail, duration_ms)
@@ -159,7 +201,7 @@ export class SagaLog {
           col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))), col((i) => i.service), col((i) => i.o.jobKey),
           col((i) => i.o.attempt), col((i) => i.o.outcome), col((i) => i.o.httpStatus ?? null), col((i) => i.o.detail ?? null), col((i) => i.o.durationMs ?? null),
         ],
-      );
+      ).then(() => undefined));
     }
     return items.map(() => undefined);
   });
@@ -175,8 +217,8 @@ export class SagaLog {
   }
 
   /** Marks undone calls as compensated and the compensation step as succeeded, atomically. */
-  async markCompensated(compensation: StepRef, service: string, undone: string[], o: AttemptOutcome): Promise<void> {
-    await this.q(
+  async markCompensated(compensation: StepRef, service: string, undone: string[], o: AttemptOutcome, events: OutboxEvent[] = []): Promise<void> {
+    await this.tx(events, (q) => q(
       `with c as (
          update saga_steps set status = 'compensated', updated_at = now()
          where process_instance_key = $1 and kind = 'call' and element_id = any ($4)
@@ -187,7 +229,7 @@ export class SagaLog {
        insert into saga_attempts (process_instance_key, element_id, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
        values ($1, $2, $3, $6, $7, $8, 'succeeded', $9, $10, $11)`,
       [compensation.processInstanceKey, compensation.elementId, compensation.kind, undone, JSON.stringify(o.response ?? null), service, o.jobKey, o.attempt, o.httpStatus ?? null, o.detail ?? null, o.durationMs ?? null],
-    );
+    ).then(() => undefined));
   }
 
   async attempts(ref: StepRef): Promise<{ attempt: number; outcome: string; httpStatus: number | null; detail: string | null }[]> {

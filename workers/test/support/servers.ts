@@ -35,7 +35,22 @@ export interface PostgresServer {
 export interface RedisServer {
   url: string;
   port: number;
+  /** The directory Redis keeps its data in (--dir). */
+  dir: string;
+  /** Ends the server but keeps its directory; SIGKILL (default) is a crash, SIGTERM a clean shutdown. */
+  pause(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a paused server again on the same port with the same directory and flags. */
+  resume(): Promise<void>;
+  /** Stops the server and deletes its directory. */
   stop(): Promise<void>;
+}
+
+/** What the tests run Redis with unless told otherwise: no persistence at all. */
+export const REDIS_NO_PERSISTENCE = ["--save", "", "--appendonly", "no"];
+
+export interface RedisOptions {
+  /** Extra redis-server flags (persistence); default REDIS_NO_PERSISTENCE. Port, bind and dir are set here. */
+  flags?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -185,24 +200,119 @@ function redisPing(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
   const bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) => fs.existsSync(p));
   if (!bin) throw new Error(`redis-server not found: install the Debian package "redis-server" (apt-get install -y redis-server)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-test-"));
   const port = await freePort();
+  const flags = opts.flags ?? REDIS_NO_PERSISTENCE;
+  let child: ChildProcess | undefined;
   let log = "";
-  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d) => (log += d));
-  child.stderr?.on("data", (d) => (log += d));
-  await waitFor("redis-server", () => redisPing(port), child, () => log);
+  const start = async (): Promise<void> => {
+    log = "";
+    // Flags given later win, so port, bind and dir always point at this throwaway server.
+    const args = [...flags, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", "--protected-mode", "no"];
+    const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout?.on("data", (d) => (log += d));
+    proc.stderr?.on("data", (d) => (log += d));
+    child = proc;
+    await waitFor("redis-server", () => redisPing(port), proc, () => log);
+  };
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child) await stopChild(child, signal);
+    child = undefined;
+  };
+  await start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir,
+    pause: (signal = "SIGKILL") => halt(signal),
+    resume: start,
     stop: async () => {
-      await stopChild(child, "SIGTERM");
+      await halt("SIGTERM");
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface KafkaMockServer {
+  /** Bootstrap servers, `host:port[,host:port]`. */
+  brokers: string[];
+  /** Takes every broker down (connections refused) while keeping the topics' data: an outage. */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const KAFKA_MOCK_SOURCE = path.join(__dirname, "kafka-mock.c");
+let kafkaMockBinary: string | undefined;
+
+/** Compiles kafka-mock.c once per test process into a temp dir (removed at exit); never committed. */
+function buildKafkaMock(): string {
+  if (kafkaMockBinary) return kafkaMockBinary;
+  const missing = [
+    !fs.existsSync("/usr/include/librdkafka/rdkafka_mock.h") && "librdkafka-dev",
+    spawnSync("gcc", ["--version"]).status !== 0 && "gcc",
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new Error(`the mock Kafka cluster needs ${missing.join(" and ")}: apt-get install -y ${missing.join(" ")} (.ci/run installs them)`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-mock-"));
+  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, "kafka-mock");
+  const cc = spawnSync("gcc", ["-O1", "-o", out, KAFKA_MOCK_SOURCE, "-lrdkafka"], { encoding: "utf8" });
+  if (cc.status !== 0) throw new Error(`compiling ${KAFKA_MOCK_SOURCE} failed: ${cc.stderr || cc.stdout}`);
+  kafkaMockBinary = out;
+  return out;
+}
+
+/** Confluent's mock Kafka cluster from librdkafka, on loopback ports it picks itself. */
+export async function startKafkaMock(brokerCount = 1): Promise<KafkaMockServer> {
+  const child = spawn(buildKafkaMock(), [String(brokerCount)], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr?.on("data", (d) => (err += d));
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  child.stdout?.on("data", (d) => {
+    out += d;
+    let nl: number;
+    while ((nl = out.indexOf("\n")) >= 0) {
+      lines.push(out.slice(0, nl));
+      out = out.slice(nl + 1);
+      waiters.splice(0).forEach((w) => w());
+    }
+  });
+  const nextLine = async (what: string): Promise<string> => {
+    const deadline = Date.now() + 10_000;
+    while (lines.length === 0) {
+      if (child.exitCode !== null) throw new Error(`kafka mock exited with code ${child.exitCode}: ${err}`);
+      if (Date.now() > deadline) throw new Error(`kafka mock: no ${what} within 10 s: ${err}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+    return lines.shift()!;
+  };
+  const command = async (cmd: string): Promise<void> => {
+    child.stdin?.write(`${cmd}\n`);
+    const reply = await nextLine(`reply to ${cmd}`);
+    if (reply !== `ok ${cmd}`) throw new Error(`kafka mock answered "${reply}" to ${cmd}`);
+  };
+  const brokers = (await nextLine("bootstrap servers")).split(",").map((b) => b.trim()).filter(Boolean);
+  if (brokers.length === 0) throw new Error(`kafka mock printed no bootstrap servers: ${err}`);
+  return {
+    brokers,
+    down: () => command("down"),
+    up: () => command("up"),
+    stop: async () => {
+      const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+      child.stdin?.end(); // end of stdin stops the cluster
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }
