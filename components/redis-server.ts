@@ -4,13 +4,14 @@
 export const REDIS_DATA_DIR = "/data";
 
 /**
- * Persistence flags. With the event bus on Redis Streams, Redis holds pending triggers: it keeps them in an
- * append-only file fsynced every second. Every acknowledged write is in the file before the client gets its reply,
- * so a crash or restart of the Redis process loses nothing; only a crash of the node itself can lose up to about
- * one second of writes. `appendfsync always` would close that gap at the cost of one fsync per write, which the
- * single dev-grade Redis pod cannot afford. RDB snapshots stay off (--save ""): the AOF is the copy, and no fork
- * doubles memory. Without the bus, Redis holds only de-duplication marks, which the bridge no longer relies on for
- * correctness (process starts and messages carry Zeebe message ids), so it keeps nothing.
+ * Persistence flags. With the event bus on Redis Streams, Redis holds the pending triggers: it keeps them in an
+ * append-only file fsynced every second (`appendfsync everysec`, Redis' default). Per redis.conf (7.x) that loses at
+ * most the write in flight when the Redis process dies while the node runs on (a pod killed or restarted; the test
+ * kills redis-server with SIGKILL and finds every pending entry), and about one second of writes when the node
+ * itself fails. `appendfsync always` would close that second at the cost of one fsync per XADD, XACK and XCLAIM on
+ * the one Redis pod every trigger passes through. RDB snapshots stay off (--save ""): the AOF is the copy.
+ * Without the bus, Redis holds only de-duplication marks, which the bridge no longer relies on for correctness
+ * (process starts and messages carry Zeebe message ids), so it keeps nothing.
  */
 export function redisPersistenceFlags(persistent: boolean): string[] {
   return persistent
