@@ -99,7 +99,9 @@ describe("worker end-to-end: compensation in reverse order", function () {
     const lastLedgerFailure = peer.failures.filter((f) => f.jobKey === ledger);
     assert.deepStrictEqual(lastLedgerFailure.map((f) => f.retries), [3, 2, 1, 0], "the ledger undo was retried, then dead-lettered");
     const reserveUndo = undos(pik).find((c) => c.body.elementId === "Reserve")!;
-    assert.ok(reserveUndo.at >= lastLedgerFailure[3].at, "Reserve is undone only after Book's undo was given up");
+    const ledgerUndos = svc("ledger").callsTo("/api/compensate");
+    assert.strictEqual(ledgerUndos.length, 4);
+    assert.ok(reserveUndo.at >= ledgerUndos[3].endedAt!, `Reserve is undone only after Book's last undo attempt (${reserveUndo.at - ledgerUndos[3].endedAt!} ms after)`);
     assert.deepStrictEqual(retriesBurned([inv]), []);
   });
 });
