@@ -61,7 +61,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     const applied = await retrying("saga log migration", log, () => migrate(pool), 30000);
     log.info({ applied }, "saga log schema ready");
 
-    const registry = overrides.registry ?? (await createRegistry(config, log));
+    const registry = overrides.registry ?? (await createRegistry(config, log, metrics));
     cleanups.push(() => registry.close());
 
     const zeebe = createZeebeClient(config);
@@ -114,7 +114,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
   }
 }
 
-async function createRegistry(config: Config, log: Logger): Promise<ServiceRegistry> {
+async function createRegistry(config: Config, log: Logger, metrics: Metrics): Promise<ServiceRegistry> {
   if (config.DISCOVERY_STATIC_SERVICES) {
     log.info({ services: Object.keys(config.DISCOVERY_STATIC_SERVICES) }, "static service map (no Kubernetes watch)");
     return staticRegistry(config.DISCOVERY_STATIC_SERVICES);
@@ -123,7 +123,9 @@ async function createRegistry(config: Config, log: Logger): Promise<ServiceRegis
     kubeConfig: inClusterKubeConfig(),
     labelSelector: config.DISCOVERY_LABEL_SELECTOR,
     namespaces: resolveNamespaces(config.DISCOVERY_NAMESPACES),
+    precedence: config.DISCOVERY_NAMESPACES.filter((ns) => ns !== "*"),
     log,
+    metrics,
   });
   await disc.start();
   log.info({ services: disc.known() }, "service discovery started");
