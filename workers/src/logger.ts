@@ -60,7 +60,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     serializers: { err: safeError },
     hooks: {
       logMethod(args, method) {
-        return method.apply(this, args.map((a) => (typeof a === "string" ? redact(a) : a)) as Parameters<typeof method>);
+        // log.error(err) would take the message from err.message after this hook: name it here.
+        const [first, ...rest] = args as unknown[];
+        const lead = first instanceof Error ? [{ err: first }, ...(rest.length === 0 ? [first.message] : [])] : [first];
+        return method.apply(this, [...lead, ...rest].map((a) => (typeof a === "string" ? redact(a) : a)) as Parameters<typeof method>);
       },
     },
   };

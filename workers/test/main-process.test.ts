@@ -216,4 +216,86 @@ describe("worker process (main.ts)", function () {
       assert.doesNotMatch(run.output(), /unhandled|worker failed/i);
     });
   });
+
+  describe("never writes a credential or a payload to its output", () => {
+    const MARKER = "s3cr3t-marker-7f3a";
+    const PAYLOAD = "4111-payload-marker";
+    let pg: PostgresServer;
+    let redis: RedisServer;
+    let peer: GatewayPeer;
+    const services: TestService[] = [];
+    let run: ReturnType<typeof runMain> | undefined;
+    let port: number;
+
+    before(async () => {
+      [pg, redis, peer] = await Promise.all([startPostgres(), startRedis({ password: MARKER }), GatewayPeer.start({ redeliverFailedJobs: false })]);
+      services.push(
+        await startService("inventory", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: `undo of ${PAYLOAD} failed` } } : { status: 200, body: { reserved: PAYLOAD } })),
+        await startService("payment", () => ({ status: 500, body: { error: `card ${PAYLOAD} declined` } })),
+        await startService("shipping", () => ({ status: 422, body: { reason: PAYLOAD } })),
+      );
+      port = await freePort();
+    });
+    after(async () => {
+      if (run && run.child.exitCode === null) run.child.kill("SIGKILL");
+      await peer.stop();
+      for (const s of services) await s.stop();
+      await redis.stop();
+      await pg.stop();
+    });
+
+    it("a configuration error names the variable, never its credential", async () => {
+      const bad = runMain({ DATABASE_URL: `mysql://saga:${MARKER}@db/x`, REDIS_URL: `redis://:${MARKER}@r:6379` });
+      assert.strictEqual(await bad.exited, 2);
+      assert.strictEqual(bad.output(), 'invalid configuration: DATABASE_URL must be a URL with scheme postgres or postgresql (got "mysql://saga:***@db/x")\n');
+    });
+
+    it("calls, failures, a rejection, a credential-carrying service URL and a dead letter during a Redis outage leave no trace of either", async () => {
+      const database = new URL(await freshDatabase(pg.url, "mainsecrets"));
+      database.password = MARKER; // the test server trusts loopback: any password connects
+      const [inventory, payment, shipping] = services;
+      run = runMain({
+        ZEEBE_GRPC_ADDRESS: peer.address,
+        DATABASE_URL: database.toString(),
+        REDIS_URL: redis.url,
+        ENABLE_EVENT_STREAMING: "true",
+        EVENT_BUS: "redis-streams",
+        TOPICS_PREFIX: "sec",
+        DISCOVERY_STATIC_SERVICES: JSON.stringify({
+          inventory: inventory.url,
+          payment: payment.url,
+          shipping: shipping.url,
+          ledger: `http://ledger:${MARKER}@${new URL(inventory.url).host}`,
+        }),
+        PORT: String(port),
+        BACKOFF_BASE_MS: "100",
+        LOG_LEVEL: "debug",
+      });
+      await waitReady(run, port);
+
+      const pik = "7000000000000001";
+      const variables = { orderId: "o-secret", card: PAYLOAD };
+      const keys = ["inventory", "payment", "shipping", "ledger"].map((svc) => peer.addJob({ type: `call-microservice-${svc}`, processInstanceKey: pik, elementId: `Call-${svc}`, variables }));
+      const settled = (k: string) => [...peer.completions, ...peer.failures, ...peer.errors].some((a) => a.jobKey === k);
+      await peer.waitFor(() => keys.every(settled), 15000, "the four calls");
+      assert.ok(peer.completions.some((c) => c.jobKey === keys[0]));
+      assert.ok(peer.errors.some((e) => e.jobKey === keys[2]));
+
+      await redis.stop();
+      const comp = peer.addJob({ type: "compensate-inventory", processInstanceKey: pik, elementId: "Undo-inventory", retries: 1 });
+      await peer.waitFor(() => peer.failures.some((f) => f.jobKey === comp), 20000, "the dead-lettered compensation");
+      await waitForOutput(run, /"msg":"dead-letter publish failed"/, "dead-letter log line");
+      run.child.kill("SIGTERM");
+      await run.exited;
+
+      const output = run.output();
+      for (const expected of [/"msg":"call failed; job failed"/, /"msg":"dead-letter publish failed"/, /"msg":"(redis|event bus) error"/, /request cannot be constructed from a URL that includes credentials: http:\/\/ledger:\*\*\*@/i]) {
+        assert.match(output, expected);
+      }
+      assert.ok(!output.includes(MARKER), `a credential in the output:\n${output.split("\n").filter((l) => l.includes(MARKER)).join("\n")}`);
+      assert.ok(!output.includes(PAYLOAD), `a payload in the output:\n${output.split("\n").filter((l) => l.includes(PAYLOAD)).join("\n")}`);
+      const messages = [...peer.failures.map((f) => f.errorMessage), ...peer.errors.map((e) => e.errorMessage)].join("\n");
+      assert.ok(!messages.includes(MARKER) && !messages.includes(PAYLOAD), messages);
+    });
+  });
 });
