@@ -61,13 +61,13 @@ class ScreenedWatch extends k8s.Watch {
     const screened = (phase: string, obj: unknown, raw?: unknown) => {
       const reason = screenEvent(phase, obj);
       if (reason) return this.skipped(reason, phase);
-      this.settle(() => callback(phase, obj, raw));
+      this.guard(() => callback(phase, obj, raw));
     };
-    return super.watch(path, query, screened, (err) => this.settle(() => done(err)));
+    return super.watch(path, query, screened, (err) => this.guard(() => done(err)));
   }
 
   /** Runs a callback that may throw or return a rejected promise; reports either instead of crashing. */
-  private settle(run: () => unknown): void {
+  private guard(run: () => unknown): void {
     try {
       Promise.resolve(run()).catch(this.failed);
     } catch (err) {
@@ -122,11 +122,6 @@ export class KubernetesDiscovery implements ServiceRegistry {
   /** Lists and starts watching; resolves after the first list of every namespace. */
   async start(): Promise<void> {
     const api = this.opts.kubeConfig.makeApiClient(k8s.CoreV1Api);
-    const watch = new ScreenedWatch(
-      this.opts.kubeConfig,
-      (reason, eventType) => this.malformed("watch", reason, { eventType }),
-      (err) => this.opts.log.error({ err: errorText(err) }, "service watch callback failed"),
-    );
     const labelSelector = this.opts.labelSelector;
     for (const ns of this.opts.namespaces) {
       const all = ns === "*";
@@ -141,25 +136,28 @@ export class KubernetesDiscovery implements ServiceRegistry {
         });
         return result;
       };
-      const informer = new k8s.ListWatch<k8s.V1Service>(path, watch, list, false, labelSelector);
-      informer.on(k8s.ADD, (svc) => this.upsert(svc));
-      informer.on(k8s.UPDATE, (svc) => this.upsert(svc));
-      informer.on(k8s.DELETE, (svc) => this.withdraw(svc));
       let failures = 0;
-      informer.on(k8s.CONNECT, () => (failures = 0));
       // ListWatch stops on a watch or list error: restart it (it resumes from the last
-      // resourceVersion, and re-lists when the server answers 410 Gone).
-      informer.on(k8s.ERROR, (err) => {
+      // resourceVersion, and re-lists when the server answers 410 Gone). A failure inside its own
+      // callbacks may leave it stopped as well: same remedy.
+      const restart = (err: unknown) => {
         if (this.stopped) return;
         failures += 1;
         const delay = backoffMs(failures, this.opts.restartBaseMs ?? 500, this.opts.restartCapMs ?? 30000);
         this.opts.log.warn({ namespace: ns, err: errorText(err), delayMs: delay }, "service watch failed; restarting");
         const t = setTimeout(() => {
           this.restarts.delete(t);
-          if (!this.stopped) informer.start().catch((e) => this.opts.log.warn({ namespace: ns, err: errorText(e) }, "service watch restart failed"));
+          if (!this.stopped) informer.start().catch(restart);
         }, delay);
         this.restarts.add(t);
-      });
+      };
+      const watch = new ScreenedWatch(this.opts.kubeConfig, (reason, eventType) => this.malformed("watch", reason, { eventType }), restart);
+      const informer = new k8s.ListWatch<k8s.V1Service>(path, watch, list, false, labelSelector);
+      informer.on(k8s.ADD, (svc) => this.upsert(svc));
+      informer.on(k8s.UPDATE, (svc) => this.upsert(svc));
+      informer.on(k8s.DELETE, (svc) => this.withdraw(svc));
+      informer.on(k8s.CONNECT, () => (failures = 0));
+      informer.on(k8s.ERROR, restart);
       this.informers.push(informer);
       await informer.start();
     }
