@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config";
 import type { ServiceRegistry } from "../discovery/registry";
 import type { Metrics } from "../metrics";
+import { redact } from "../redact";
 import type { SagaLogAvailability } from "../saga/availability";
 import { SagaLog, SagaLogRejectedError, SagaLogUnavailableError } from "../saga/log";
 import type { StepContext, StepEvents } from "../step-events";
@@ -91,8 +92,8 @@ export async function failKeepingRetries(job: WorkerJob, deps: HandlerDeps, mess
 export async function failForSagaLog(job: WorkerJob, deps: HandlerDeps, err: unknown, service: string): Promise<unknown> {
   if (err instanceof SagaLogUnavailableError) {
     deps.metrics.retries.inc({ service, reason: "saga_log_unavailable" });
-    return failKeepingRetries(job, deps, String(err.message), deps.config.BACKOFF_BASE_MS, "failed_infrastructure");
+    return failKeepingRetries(job, deps, redact(String(err.message)), deps.config.BACKOFF_BASE_MS, "failed_infrastructure");
   }
-  if (err instanceof SagaLogRejectedError) return failAsIncident(job, deps, `${service}: the saga log cannot record this step: ${err.message}`);
+  if (err instanceof SagaLogRejectedError) return failAsIncident(job, deps, `${service}: the saga log cannot record this step: ${redact(err.message)}`);
   throw err;
 }

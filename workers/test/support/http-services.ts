@@ -16,6 +16,7 @@ export interface Reply {
   status: number;
   body?: unknown;
   delayMs?: number;
+  headers?: Record<string, string>;
   /** Answer only once this settles (e.g. to answer many calls at the same moment). */
   until?: Promise<unknown>;
 }
@@ -55,7 +56,7 @@ export async function startService(name: string, behaviour: Behaviour = () => ({
       const reply = behaviour(call, calls.filter((c) => c.path === call.path).length);
       const send = () => {
         if (res.destroyed) return;
-        res.writeHead(reply.status, { "content-type": "application/json" });
+        res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
         res.end(JSON.stringify(reply.body ?? null));
       };
       if (reply.until) void reply.until.then(send, send);
