@@ -6,10 +6,12 @@ import { inClusterKubeConfig, KubernetesDiscovery, resolveNamespaces } from "./d
 import { ServiceRegistry, staticRegistry } from "./discovery/registry";
 import type { EventBus } from "./events/bus";
 import { topicNames } from "./events/bus";
-import { InfraHealth, HandlerDeps } from "./handlers/context";
+import type { HandlerDeps } from "./handlers/context";
 import { ExtraHandler, JobWorkers } from "./job-workers";
-import { startOpsServer, withTimeout } from "./http-server";
+import { ReadinessCheck, startOpsServer, withTimeout } from "./http-server";
 import { Metrics } from "./metrics";
+import { errorText, redact } from "./redact";
+import { SagaLogAvailability } from "./saga/availability";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
 import { OutboxRelay } from "./outbox/relay";
@@ -24,6 +26,8 @@ export interface WorkerOverrides {
   extraHandlers?: (zeebe: ZeebeClient) => Record<string, ExtraHandler>;
   /** Started after the job workers (e.g. the inbound event bridge); gets the models deployed at start-up. */
   afterStart?: (zeebe: ZeebeClient, models: WorkflowFile[]) => Promise<void>;
+  /** More dependencies /actuator/ready checks (e.g. the de-duplication Redis). */
+  readinessChecks?: Record<string, ReadinessCheck>;
   defaultMetrics?: boolean;
 }
 
@@ -47,8 +51,8 @@ async function retrying<T>(what: string, log: Logger, fn: () => Promise<T>, dead
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > until) throw new Error(`${what} failed: ${String((err as Error)?.message ?? err)}`);
-      log.warn({ err: String(err), attempt: i }, `${what} failed; retrying`);
+      if (Date.now() > until) throw new Error(`${what} failed: ${redact(String((err as Error)?.message ?? err))}`);
+      log.warn({ err: errorText(err), attempt: i }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)));
     }
   }
@@ -64,7 +68,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     const applied = await retrying("saga log migration", log, () => migrate(pool), 30000);
     log.info({ applied }, "saga log schema ready");
 
-    const registry = overrides.registry ?? (await createRegistry(config, log));
+    const registry = overrides.registry ?? (await createRegistry(config, log, metrics));
     cleanups.push(() => registry.close());
 
     const zeebe = createZeebeClient(config);
@@ -85,8 +89,9 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
       outbox.start();
       cleanups.push(() => outbox.stop()); // runs before pool.end (cleanups run in reverse)
     }
-    const health = new InfraHealth();
-    const deps: HandlerDeps = { config, registry, saga, metrics, events, log, health };
+    const availability = new SagaLogAvailability(() => saga.ping());
+    cleanups.push(async () => availability.close());
+    const deps: HandlerDeps = { config, registry, saga, availability, metrics, events, log };
     const extra = overrides.extraHandlers?.(zeebe) ?? {};
     const jobWorkers = new JobWorkers(zeebe, deps, config, log, extra);
     const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);
@@ -95,12 +100,18 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     if (overrides.afterStart) await overrides.afterStart(zeebe, files);
 
     let stopping = false;
-    const ops = await startOpsServer(config.PORT, metrics.registry, () => ({
-      zeebe: async () => void (await zeebe.topology()),
-      postgres: () => saga.ping(),
-      ...(bus ? { eventBus: () => bus.ping() } : {}),
-      ...(stopping ? { shutdown: async () => { throw new Error("shutting down"); } } : {}),
-    }));
+    const ops = await startOpsServer(
+      config.PORT,
+      metrics.registry,
+      () => ({
+        zeebe: async () => void (await zeebe.topology()),
+        postgres: () => saga.ping(),
+        ...(bus ? { eventBus: () => bus.ping() } : {}),
+        ...overrides.readinessChecks,
+        ...(stopping ? { shutdown: async () => { throw new Error("shutting down"); } } : {}),
+      }),
+      () => jobWorkers.stalled().map((type) => `job worker ${type} stalled: it holds job slots no handler uses and fetches no jobs`),
+    );
     cleanups.push(() => ops.close());
 
     return {
@@ -116,7 +127,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
         if (abandoned > 0) log.warn({ abandoned }, "drain bound reached; remaining jobs will time out and be redelivered");
         // Bounded: the SDK's close waits for every running job, which the drain bound already gave up on.
         for (const c of cleanups.reverse()) {
-          await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: String(err) }, "cleanup failed"));
+          await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: errorText(err) }, "cleanup failed"));
         }
         return abandoned;
       },
@@ -127,7 +138,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
   }
 }
 
-async function createRegistry(config: Config, log: Logger): Promise<ServiceRegistry> {
+async function createRegistry(config: Config, log: Logger, metrics: Metrics): Promise<ServiceRegistry> {
   if (config.DISCOVERY_STATIC_SERVICES) {
     log.info({ services: Object.keys(config.DISCOVERY_STATIC_SERVICES) }, "static service map (no Kubernetes watch)");
     return staticRegistry(config.DISCOVERY_STATIC_SERVICES);
@@ -136,7 +147,9 @@ async function createRegistry(config: Config, log: Logger): Promise<ServiceRegis
     kubeConfig: inClusterKubeConfig(),
     labelSelector: config.DISCOVERY_LABEL_SELECTOR,
     namespaces: resolveNamespaces(config.DISCOVERY_NAMESPACES),
+    precedence: config.DISCOVERY_NAMESPACES.filter((ns) => ns !== "*"),
     log,
+    metrics,
   });
   await disc.start();
   log.info({ services: disc.known() }, "service discovery started");

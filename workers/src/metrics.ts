@@ -19,6 +19,16 @@ export class Metrics {
   readonly outboxPublished = new Counter({ name: "worker_outbox_published_total", help: "Outbox events published to the bus", labelNames: ["topic"], registers: [this.registry] });
   readonly outboxBacklog = new Gauge({ name: "worker_outbox_backlog", help: "Outbox events not yet published (all replicas; refreshed every 5 s)", registers: [this.registry] });
   readonly outboxOldestAge = new Gauge({ name: "worker_outbox_oldest_unpublished_age_seconds", help: "Age of the oldest unpublished outbox event (0 when none)", registers: [this.registry] });
+  readonly discoveryNameCollisions = new Counter({
+    name: "worker_discovery_name_collisions_total",
+    help: "Labelled Services refused because a Service in another namespace owns their name, by service and refused namespace",
+    labelNames: ["service", "refused_namespace"],
+    registers: [this.registry],
+  });
+  readonly discoveryRefusedClaims = new Gauge({ name: "worker_discovery_refused_claims", help: "Labelled Services currently refused because another namespace owns their name", registers: [this.registry] });
+  readonly discoveryOwnerChanges = new Counter({ name: "worker_discovery_owner_changes_total", help: "Service names that moved to a Service in another namespace", labelNames: ["service"], registers: [this.registry] });
+  readonly discoveryMalformedObjects = new Counter({ name: "worker_discovery_malformed_objects_total", help: "Malformed Services skipped by discovery, by source (list or watch)", labelNames: ["source"], registers: [this.registry] });
+  readonly unhandledRejections = new Counter({ name: "worker_unhandled_rejections_total", help: "Promise rejections no code handled (each one is a bug, logged)", registers: [this.registry] });
 
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });

@@ -49,16 +49,19 @@ describe("outbox and relay", function () {
   });
 
   it("writes a step's events in the saga log's transaction: both or neither", async () => {
-    const ref = { processInstanceKey: "1", elementId: "A", kind: "call" as const };
-    await saga.begin(ref, "svc", "key-a", { x: 1 });
-    await saga.finish(ref, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j1", attempt: 1, response: { ok: true } }, [ev("1", 1), ev("1", 2)]);
+    const ref = (eik: string) => ({ processInstanceKey: "1", elementId: "A", elementInstanceKey: eik, kind: "call" as const });
+    const input = { service: "svc", idempotencyKey: "k", request: { x: 1 }, jobKey: "j", leaseMs: 60_000 };
+    assert.strictEqual((await saga.begin(ref("10"), input)).state, "claimed");
+    assert.strictEqual(await saga.finish(ref("10"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { ok: true } }, [ev("1", 1), ev("1", 2)]), true);
     assert.deepStrictEqual((await rows()).map((r) => r.event_key), ["1", "1"]);
 
     // PostgreSQL cannot store \u0000 in jsonb: the step's update fails, and its events are not written either.
-    const refB = { processInstanceKey: "2", elementId: "B", kind: "call" as const };
-    await saga.begin(refB, "svc", "key-b", {});
-    await assert.rejects(saga.finish(refB, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j2", attempt: 1, response: { bad: "\u0000" } }, [ev("2", 1)]));
-    assert.strictEqual((await saga.get(refB))?.status, "started");
+    await saga.begin(ref("11"), input);
+    await assert.rejects(saga.finish(ref("11"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { bad: "\u0000" } }, [ev("2", 1)]));
+    assert.strictEqual((await saga.get(ref("11")))?.status, "started");
+    // An attempt that no longer holds the step (another delivery took it over) records nothing, events included.
+    await saga.begin(ref("12"), input);
+    assert.strictEqual(await saga.finish(ref("12"), 7, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j" }, [ev("3", 1)]), false);
     assert.deepStrictEqual((await rows()).map((r) => r.event_key), ["1", "1"], "no event for a change that did not happen");
 
     // A value PostgreSQL could not hold as jsonb is carried as JSON text by the outbox itself.

@@ -37,7 +37,7 @@ export interface RedisServer {
   port: number;
   /** The directory Redis keeps its data in (--dir). */
   dir: string;
-  /** Ends the server but keeps its directory; SIGKILL (default) is a crash, SIGTERM a clean shutdown. */
+  /** Ends the server but keeps its directory (an outage); SIGTERM (default) is a clean shutdown, SIGKILL a crash. */
   pause(signal?: NodeJS.Signals): Promise<void>;
   /** Starts a paused server again on the same port with the same directory and flags. */
   resume(): Promise<void>;
@@ -51,6 +51,8 @@ export const REDIS_NO_PERSISTENCE = ["--save", "", "--appendonly", "no"];
 export interface RedisOptions {
   /** Extra redis-server flags (persistence); default REDIS_NO_PERSISTENCE. Port, bind and dir are set here. */
   flags?: string[];
+  /** With a password, the server requires AUTH (requirepass) and `url` carries it. */
+  password?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -182,7 +184,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
 }
 
-function redisPing(port: number): Promise<boolean> {
+function redisPing(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect(port, "127.0.0.1");
     let buf = "";
@@ -192,31 +194,51 @@ function redisPing(port: number): Promise<boolean> {
     };
     sock.setTimeout(1000, () => done(false));
     sock.on("error", () => done(false));
-    sock.on("connect", () => sock.write("PING\r\n"));
+    sock.on("connect", () => sock.write(password ? `AUTH ${password}\r\nPING\r\n` : "PING\r\n"));
     sock.on("data", (d) => {
       buf += d;
-      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
+      const replies = buf.split("\r\n").slice(0, -1);
+      if (replies.length >= (password ? 2 : 1)) done(replies[replies.length - 1] === "+PONG");
     });
   });
 }
 
+/** Where redis-server is looked for after PATH: Debian's package, a source install, Homebrew. */
+export const REDIS_SERVER_DIRS = ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"];
+
+/** The redis-server executable: the first on PATH, else in {@link REDIS_SERVER_DIRS}. */
+export function findRedisServer(pathVariable = process.env.PATH ?? "", knownDirs = REDIS_SERVER_DIRS): string {
+  const dirs = [...pathVariable.split(path.delimiter).filter((d) => d !== ""), ...knownDirs];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, "redis-server");
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(`redis-server not found on PATH or in ${knownDirs.join(", ") || "(no other folders)"}: install the Debian package "redis-server" (apt-get install -y redis-server), or put redis-server on PATH`);
+}
+
+/** With a password, the server requires AUTH (requirepass) and `url` carries it. */
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
-  const bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) => fs.existsSync(p));
-  if (!bin) throw new Error(`redis-server not found: install the Debian package "redis-server" (apt-get install -y redis-server)`);
+  const bin = findRedisServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-test-"));
   const port = await freePort();
   const flags = opts.flags ?? REDIS_NO_PERSISTENCE;
   let child: ChildProcess | undefined;
   let log = "";
+  const auth = opts.password ? ["--requirepass", opts.password] : [];
   const start = async (): Promise<void> => {
     log = "";
     // Flags given later win, so port, bind and dir always point at this throwaway server.
-    const args = [...flags, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", "--protected-mode", "no"];
+    const args = [...flags, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", "--protected-mode", "no", ...auth];
     const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout?.on("data", (d) => (log += d));
     proc.stderr?.on("data", (d) => (log += d));
     child = proc;
-    await waitFor("redis-server", () => redisPing(port), proc, () => log);
+    await waitFor("redis-server", () => redisPing(port, opts.password), proc, () => log);
   };
   const halt = async (signal: NodeJS.Signals): Promise<void> => {
     if (child) await stopChild(child, signal);
@@ -224,10 +246,10 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
   };
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: opts.password ? `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     dir,
-    pause: (signal = "SIGKILL") => halt(signal),
+    pause: (signal = "SIGTERM") => halt(signal),
     resume: start,
     stop: async () => {
       await halt("SIGTERM");
@@ -246,10 +268,10 @@ export interface KafkaMockServer {
 }
 
 const KAFKA_MOCK_SOURCE = path.join(__dirname, "kafka-mock.c");
-let kafkaMockBinary: string | undefined;
+let kafkaMockBinary: Buffer | undefined;
 
-/** Compiles kafka-mock.c once per test process into a temp dir (removed at exit); never committed. */
-function buildKafkaMock(): string {
+/** Compiles kafka-mock.c once per test process (in a temp dir, removed at once; never committed). */
+function buildKafkaMock(): Buffer {
   if (kafkaMockBinary) return kafkaMockBinary;
   const missing = [
     !fs.existsSync("/usr/include/librdkafka/rdkafka_mock.h") && "librdkafka-dev",
@@ -258,18 +280,25 @@ function buildKafkaMock(): string {
   if (missing.length > 0) {
     throw new Error(`the mock Kafka cluster needs ${missing.join(" and ")}: apt-get install -y ${missing.join(" ")} (.ci/run installs them)`);
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-mock-"));
-  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  const out = path.join(dir, "kafka-mock");
-  const cc = spawnSync("gcc", ["-O1", "-o", out, KAFKA_MOCK_SOURCE, "-lrdkafka"], { encoding: "utf8" });
-  if (cc.status !== 0) throw new Error(`compiling ${KAFKA_MOCK_SOURCE} failed: ${cc.stderr || cc.stdout}`);
-  kafkaMockBinary = out;
-  return out;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-mock-build-"));
+  try {
+    const out = path.join(dir, "kafka-mock");
+    const cc = spawnSync("gcc", ["-O1", "-o", out, KAFKA_MOCK_SOURCE, "-lrdkafka"], { encoding: "utf8" });
+    if (cc.status !== 0) throw new Error(`compiling ${KAFKA_MOCK_SOURCE} failed: ${cc.stderr || cc.stdout}`);
+    kafkaMockBinary = fs.readFileSync(out);
+    return kafkaMockBinary;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Confluent's mock Kafka cluster from librdkafka, on loopback ports it picks itself. */
 export async function startKafkaMock(brokerCount = 1): Promise<KafkaMockServer> {
-  const child = spawn(buildKafkaMock(), [String(brokerCount)], { stdio: ["pipe", "pipe", "pipe"] });
+  // The executable is written for this start and removed once it runs (the process keeps it open).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-mock-"));
+  const bin = path.join(dir, "kafka-mock");
+  fs.writeFileSync(bin, buildKafkaMock(), { mode: 0o755 });
+  const child = spawn(bin, [String(brokerCount)], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stderr?.on("data", (d) => (err += d));
@@ -301,7 +330,12 @@ export async function startKafkaMock(brokerCount = 1): Promise<KafkaMockServer> 
     const reply = await nextLine(`reply to ${cmd}`);
     if (reply !== `ok ${cmd}`) throw new Error(`kafka mock answered "${reply}" to ${cmd}`);
   };
-  const brokers = (await nextLine("bootstrap servers")).split(",").map((b) => b.trim()).filter(Boolean);
+  let brokers: string[];
+  try {
+    brokers = (await nextLine("bootstrap servers")).split(",").map((b) => b.trim()).filter(Boolean);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   if (brokers.length === 0) throw new Error(`kafka mock printed no bootstrap servers: ${err}`);
   return {
     brokers,
