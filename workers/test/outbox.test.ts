@@ -127,7 +127,7 @@ describe("outbox and relay", function () {
     const r = relay(picky);
     assert.deepStrictEqual(await r.runOnce(), { published: 1, failed: 1, deferred: 1 });
     const failed = (await rows()).find((x) => x.event_key === "a" && x.last_error);
-    assert.strictEqual(failed?.last_error, "broker says no");
+    assert.strictEqual(failed?.last_error, "Error: broker says no");
     assert.strictEqual(failed?.publish_attempts, 1);
     failA = false;
     await eventually(async () => (await r.runOnce(), bus.published.length === 3), "a's events after the retry delay", 5_000);

@@ -11,6 +11,7 @@ import { backoffMs } from "../backoff";
 import type { EventBus } from "../events/bus";
 import { withTimeout } from "../events/timeout";
 import type { Metrics } from "../metrics";
+import { errorText } from "../redact";
 
 export interface RelayLog {
   warn(obj: object, msg: string): void;
@@ -47,7 +48,6 @@ const GAUGE_INTERVAL_MS = 5_000;
 const CLEANUP_INTERVAL_MS = 60_000;
 const CLEANUP_BATCH = 10_000;
 
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class OutboxRelay {
   private running = false;
@@ -129,7 +129,7 @@ export class OutboxRelay {
       } catch (err) {
         // PostgreSQL unavailable: nothing is lost (the rows stay), try again later.
         failures += 1;
-        this.opts.log.warn({ err: message(err), failures }, "outbox relay round failed");
+        this.opts.log.warn({ err: errorText(err), failures }, "outbox relay round failed");
       }
       if (!busy && this.running) await this.idle(failures > 0 ? backoffMs(failures, this.opts.pollIntervalMs, 5_000) : this.opts.pollIntervalMs);
     }
@@ -199,7 +199,7 @@ export class OutboxRelay {
             published.push(row.id);
             this.opts.metrics.outboxPublished.inc({ topic: row.topic });
           } catch (err) {
-            failed.push({ row, error: message(err) });
+            failed.push({ row, error: errorText(err) });
             this.opts.metrics.eventPublishFailures.inc({ topic: row.topic });
             deferred += keyRows.length - i - 1; // later rows of this key wait for this one
             return;
