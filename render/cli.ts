@@ -18,9 +18,10 @@ async function main(): Promise<number> {
     const stackOutputs = args.extra["stack-outputs"] ? JSON.parse(fs.readFileSync(args.extra["stack-outputs"], "utf8")) : undefined;
     const result = await renderStack({ stack: args.stack, appFile: args.appFile, config: args.config, secrets: args.secrets, stackOutputs });
     const outDir = path.resolve(args.extra.out ?? path.join("out", args.stack));
-    writeRender(result, outDir);
+    const steps = writeRender(result, outDir);
     console.log(summarize(result));
     console.log(`written to ${path.relative(process.cwd(), outDir) || "."}`);
+    console.log(`next steps:\n${steps.map((step) => `- ${step}`).join("\n")}`);
     return 0;
   } catch (error) {
     console.error(`render failed, nothing written:\n${(error as Error).message}`);

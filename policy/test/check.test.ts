@@ -2,6 +2,7 @@ import assert from "assert";
 import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { stackSettingsSchema } from "../../components/settings";
 import { RenderOptions, RenderResult } from "../../render/types";
 import { runCheck } from "../check";
 import { resource } from "./support";
@@ -11,7 +12,7 @@ function fakeRender(resources: ReturnType<typeof resource>[], seen: RenderOption
   return async (options: RenderOptions): Promise<RenderResult> => {
     seen.push(options);
     if (options.stack === "nope") throw new Error("no stack file Pulumi.nope.yaml");
-    return { stack: options.stack, resources, outputs: {} };
+    return { stack: options.stack, resources, outputs: {}, settings: stackSettingsSchema.parse({}), orchestrators: [] };
   };
 }
 
