@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseStackArgs } from "./args";
 import { renderStack } from "./render";
+import { scaffoldRender } from "./repositories";
 import { summarize, writeRender } from "./write";
 
 async function main(): Promise<number> {
@@ -21,6 +22,8 @@ async function main(): Promise<number> {
     const steps = writeRender(result, outDir);
     console.log(summarize(result));
     console.log(`written to ${path.relative(process.cwd(), outDir) || "."}`);
+    const repositories = scaffoldRender(result, outDir);
+    if (repositories.length > 0) console.log(`repositories:\n${repositories.map((line) => `- ${line}`).join("\n")}`);
     console.log(`next steps:\n${steps.map((step) => `- ${step}`).join("\n")}`);
     return 0;
   } catch (error) {

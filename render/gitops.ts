@@ -62,9 +62,12 @@ const KEY_MEANINGS: Record<string, string> = {
   KAFKA_SASL_PASSWORD: "the Kafka SASL password",
 };
 
-/** Pulumi types that never become objects of their own: plumbing or values the GitOps store supplies. */
+/**
+ * Pulumi types that never become objects of their own: plumbing, values the GitOps store supplies, and
+ * the scaffolded repositories (they hold the tree; they are not part of the deployment).
+ */
 function isPlumbing(type: string): boolean {
-  return type.startsWith("pulumi:") || type === "random:index/randomPassword:RandomPassword";
+  return type.startsWith("pulumi:") || type.startsWith("github:") || type === "random:index/randomPassword:RandomPassword";
 }
 
 /** Kubernetes object as `kubectl apply` takes it: apiVersion, kind, metadata first. */
@@ -82,7 +85,7 @@ export function manifestFileName(manifest: Manifest, withNamespace = true): stri
 }
 
 /** The orchestrator (component name) a resource belongs to, or null for stack-level objects. */
-export function orchestratorOf(result: RenderResult): (resource: RenderedResource) => string | null {
+export function orchestratorOf(result: Pick<RenderResult, "resources">): (resource: RenderedResource) => string | null {
   const byName = new Map(result.resources.map((r) => [r.name, r]));
   return (resource) => {
     let current: RenderedResource | undefined = resource;
@@ -101,8 +104,22 @@ const rank = (m: Manifest) => {
 
 const yaml = (value: unknown) => stringify(value, { lineWidth: 0 });
 
+/**
+ * Keys in one order whatever order the inputs came in (the offline render's mocks keep the program's,
+ * a real `pulumi up` resolves them sorted): apiVersion, kind, metadata, then the rest alphabetically.
+ * The render and the GitHub repository then write the same bytes.
+ */
+export function canonical(value: unknown, top = true): unknown {
+  if (Array.isArray(value)) return value.map((v) => canonical(v, false));
+  if (value === null || typeof value !== "object") return value;
+  const first = top ? ["apiVersion", "kind", "metadata"] : [];
+  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  const ordered = [...first.filter((k) => keys.includes(k)), ...keys.filter((k) => !first.includes(k)).sort()];
+  return Object.fromEntries(ordered.map((k) => [k, canonical((value as Record<string, unknown>)[k], false)]));
+}
+
 /** Builds the GitOps tree of a render: pure, from the registered resources and the stack settings. */
-export function gitopsTree(result: RenderResult, settings: GitopsSettings): GitopsTree {
+export function gitopsTree(result: Pick<RenderResult, "stack" | "resources">, settings: GitopsSettings): GitopsTree {
   const ownerOf = orchestratorOf(result);
   const perFolder = new Map<string, Manifest[]>();
   const secrets: SecretToProvide[] = [];
@@ -136,20 +153,21 @@ export function gitopsTree(result: RenderResult, settings: GitopsSettings): Gito
   const sorted = (manifests: Manifest[]) => [...manifests].sort((a, b) => rank(a) - rank(b) || a.metadata.name.localeCompare(b.metadata.name));
   for (const manifest of sorted(perFolder.get("") ?? [])) {
     const file = manifestFileName(manifest);
-    files[file] = yaml(manifest);
+    files[file] = yaml(canonical(manifest));
     rootResources.push(file);
   }
   for (const owner of Object.keys(orchestratorFolders).sort()) {
     const names: string[] = [];
     for (const manifest of sorted(perFolder.get(owner) ?? [])) {
       const file = manifestFileName(manifest);
-      files[`${owner}/${file}`] = yaml(manifest);
+      files[`${owner}/${file}`] = yaml(canonical(manifest));
       names.push(file);
     }
     files[`${owner}/kustomization.yaml`] = kustomization(names, `orchestrator ${owner}`);
     rootResources.push(owner);
   }
   files["kustomization.yaml"] = kustomization(rootResources, `stack ${result.stack}`);
+  secrets.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   return { files, secrets, outsideKubernetes, orchestratorFolders };
 }
 
