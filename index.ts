@@ -5,8 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CamundaOrchestrator, CONFIG_NAMESPACE, OrchestratorSettings, SECRET_SETTING_KEYS } from "./components";
 import { GITOPS_AND_REPOSITORY_KEYS } from "./components/settings";
 import { resolveStack } from "./components/stack-config";
-import { recordRegistrations } from "./components/stack-snapshot";
-import { githubRepositories } from "./components/github-repositories";
+import { recordRegistrations } from "./scaffold/stack-snapshot";
+import { githubRepositories } from "./scaffold/github-program";
 
 // Not in the SDK's typings, but how the SDK itself tells secret config apart (@pulumi/pulumi is pinned).
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };

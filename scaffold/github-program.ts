@@ -2,12 +2,12 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { findLeaks } from "../render/redact";
 import { RenderedResource } from "../render/types";
-import { isCreatedOnce, scaffoldModel, sourceRepository } from "../scaffold";
-import { stackRepositories } from "../scaffold/repositories";
-import { OrchestratorSpec } from "./properties";
-import { OrchestratorRepositories } from "./repositories";
-import { SECRET_SETTING_KEYS, StackSettings } from "./settings";
-import { defaultWorkflowsDir, readWorkflowFiles } from "./workflow-files";
+import { isCreatedOnce, scaffoldModel, sourceRepository } from "./index";
+import { stackRepositories } from "./repositories";
+import { OrchestratorSpec } from "../components/properties";
+import { OrchestratorRepositories } from "../components/repositories";
+import { SECRET_SETTING_KEYS, StackSettings } from "../components/settings";
+import { defaultWorkflowsDir, readWorkflowFiles } from "../components/workflow-files";
 
 export interface GithubRepositoriesInput {
   settings: StackSettings;
