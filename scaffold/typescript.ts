@@ -71,15 +71,14 @@ export function javascriptRepository(model: ScaffoldModel): FileMap {
     if (file === "tsconfig.json") continue;
     if (file.endsWith(".ts")) {
       const output = ts.transpileModule(content, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true }, fileName: file });
-      files[file.replace(/\.ts$/, ".js")] = `// @ts-check\n${output.outputText}`;
+      files[file.replace(/\.ts$/, ".js")] = output.outputText;
     } else {
       files[file] = content;
     }
   }
   const pkg = JSON.parse(files["package.json"]) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
   pkg.scripts = { start: "node src/main.js", test: "mocha" };
-  delete pkg.devDependencies.typescript;
-  delete pkg.devDependencies["@types/mocha"];
+  for (const types of ["typescript", "@types/mocha", "@types/node"]) delete pkg.devDependencies[types];
   files["package.json"] = JSON.stringify(pkg, null, 2) + "\n";
   files[".mocharc.json"] = JSON.stringify({ spec: ["test/**/*.test.js"], timeout: 60000, exit: true }, null, 2) + "\n";
   files["Dockerfile"] = files["Dockerfile"]

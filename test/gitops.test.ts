@@ -173,7 +173,7 @@ describe("GitOps tree of the render (manifests/)", function () {
   });
 });
 
-describe("upstream CRD validation (test/support/crd-schemas.ts)", () => {
+describe("upstream CRD validation (test/support/gitops-crds.ts)", () => {
   const helmRelease = () => ({
     apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: { name: "x", namespace: "y" },
     spec: { interval: "10m", chart: { spec: { chart: "camunda-platform", version: "13.0.0", sourceRef: { kind: "HelmRepository", name: "x" } } }, values: { any: { thing: 1 } } },

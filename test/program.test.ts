@@ -68,7 +68,7 @@ describe("the stack program, rendered offline", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
     fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.copyFileSync(path.join(repo, "index.ts"), path.join(dir, "index.ts"));
-    for (const link of ["components", "node_modules", "workers"]) fs.symlinkSync(path.join(repo, link), path.join(dir, link));
+    for (const link of ["components", "render", "scaffold", "node_modules", "workers"]) fs.symlinkSync(path.join(repo, link), path.join(dir, link));
     fs.writeFileSync(path.join(dir, "Pulumi.inline.yaml"), [
       "config:",
       "  camunda-orchestrator:components:",

@@ -1,4 +1,4 @@
-// Validation against upstream CustomResourceDefinitions (test/upstream/*.yaml), for API versions no
+// Validation against upstream CustomResourceDefinitions (test/upstream/gitops/<project-version>/*.yaml), for API versions no
 // CommonJS kubernetes-models package has: the newest @kubernetes-models/flux-cd and external-secrets
 // majors (which have helm.toolkit.fluxcd.io/v2 and external-secrets.io/v1) are ESM-only and declare
 // Node >= 22; their CommonJS majors stop at helm v2beta2 and external-secrets v1beta1, which the
@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 
-const UPSTREAM_DIR = path.join(__dirname, "..", "upstream");
+const UPSTREAM_DIR = path.join(__dirname, "..", "upstream", "gitops");
 
 type Schema = Record<string, unknown>;
 
@@ -33,13 +33,15 @@ function load(): Map<string, { validate: ValidateFunction; file: string }> {
   if (validators) return validators;
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   validators = new Map();
-  for (const file of fs.readdirSync(UPSTREAM_DIR).filter((f) => f.endsWith(".yaml"))) {
+  const files = fs.readdirSync(UPSTREAM_DIR, { withFileTypes: true }).filter((d) => d.isDirectory())
+    .flatMap((d) => fs.readdirSync(path.join(UPSTREAM_DIR, d.name)).filter((f) => f.endsWith(".yaml")).map((f) => path.join(d.name, f)));
+  for (const file of files) {
     const crd = parseYaml(fs.readFileSync(path.join(UPSTREAM_DIR, file), "utf8")) as Crd;
     for (const version of crd.spec.versions.filter((v) => v.served && v.schema)) {
       const schema = strict(version.schema!.openAPIV3Schema) as Schema;
       // metadata is the API server's ObjectMeta, not part of the CRD schema.
       (schema.properties as Schema).metadata = { type: "object" };
-      validators.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, { validate: ajv.compile(schema), file: `test/upstream/${file}` });
+      validators.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, { validate: ajv.compile(schema), file: `test/upstream/gitops/${file}` });
     }
   }
   return validators;
