@@ -2,7 +2,8 @@ import * as path from "path";
 import { REPOSITORY_SECRET_KEYS, SECRET_SETTING_KEYS, CONFIG_NAMESPACE } from "../components/settings";
 import { resolveStack } from "../components/stack-config";
 import { ValidationError } from "../components/validation";
-import { runUnderMocks } from "./mock-run";
+import { InputError } from "./errors";
+import { ProgramError, runUnderMocks } from "./mock-run";
 import { findLeaks } from "./redact";
 import { loadRunConfig } from "./stack-file";
 import { RenderOptions, RenderResult } from "./types";
@@ -13,7 +14,8 @@ export const PROJECT_DIR = path.resolve(__dirname, "..");
 /**
  * Runs the stack program (`index.ts`) in-process under Pulumi's mock runtime with the stack's config,
  * as a preview would, and returns every registered resource and the stack outputs, secrets redacted.
- * Invalid input rejects with a ValidationError; a secret found in plain text rejects too.
+ * Invalid input rejects with a ValidationError or an InputError; a secret found in plain text rejects
+ * with a plain Error (a bug).
  */
 export async function renderStack(options: RenderOptions): Promise<RenderResult> {
   const projectDir = options.projectDir ?? PROJECT_DIR;
@@ -30,7 +32,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
       () => require(programPath),
     );
   } catch (error) {
-    throw explainEncrypted(error, runConfig.encryptedKeys);
+    throw explainProgramError(explainEncrypted(error, runConfig.encryptedKeys));
   }
 
   const knownSecrets = [...run.generatedSecrets, ...runConfig.secretKeys.map((k) => runConfig.values[k]).filter((v) => v.length >= 4)];
@@ -42,7 +44,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
   const { settings, specs } = resolveStack(...programConfig(runConfig.values, runConfig.secretKeys), projectDir);
   const secretKeys = new Set<string>([...SECRET_SETTING_KEYS, ...REPOSITORY_SECRET_KEYS]);
   const plainSettings = Object.fromEntries(Object.entries(settings).filter(([key]) => !secretKeys.has(key))) as RenderResult["settings"];
-  return { stack: options.stack, resources: run.resources, outputs: run.outputs, settings: plainSettings, orchestrators: specs };
+  return { stack: options.stack, resources: run.resources, outputs: run.outputs, warnings: run.warnings, settings: plainSettings, orchestrators: specs };
 }
 
 /** The project's own config as the program reads it: keys without the namespace, and which are secret. */
@@ -52,9 +54,24 @@ function programConfig(values: Record<string, string>, secretKeys: string[]): [R
   return [raw, new Set(secretKeys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)))];
 }
 
+/**
+ * A failure the program reports on purpose (e.g. a platform stack without the output it needs) is the
+ * user's to fix; the render adds how it answers StackReferences. Anything else is a bug.
+ */
+function explainProgramError(error: unknown): unknown {
+  if (!(error instanceof ProgramError)) return error;
+  const hint = error.unansweredStacks.length > 0
+    ? [`the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for ${error.unansweredStacks.map((s) => `"${s}"`).join(", ")}`]
+    : [];
+  if (!error.reportedByProgram) return new Error(`the stack program failed:\n${[...error.problems, ...hint].join("\n")}`);
+  return new InputError([...error.problems, ...hint].join("\n"));
+}
+
 /** A missing credential that the stack file holds encrypted needs a different hint than a missing one. */
 function explainEncrypted(error: unknown, encryptedKeys: string[]): unknown {
   if (!(error instanceof ValidationError) || encryptedKeys.length === 0) return error;
-  const hint = `the stack file holds ${encryptedKeys.join(", ")} encrypted, which the offline render cannot decrypt: pass each with --secret key=value`;
+  const hint =
+    `the stack file holds ${encryptedKeys.join(", ")} encrypted, which the offline render cannot decrypt: pass each with ` +
+    "--secret-env <key>=<VARIABLE> or --secret-file <key>=<file>, or all at once with `pulumi config --show-secrets --json | npm run render -- --pulumi-config - ...`";
   return new ValidationError([...error.problems, hint]);
 }

@@ -88,12 +88,13 @@ export function writeRepositories(dir: string, repositories: OrchestratorReposit
 }
 
 /** Scaffolds the repositories of a render into `<outDir>/repositories` and returns what to tell the user. */
-export function scaffoldRender(result: RenderResult, outDir: string): string[] {
+export function scaffoldRender(result: RenderResult, outDir: string, shownAs: string = outDir): string[] {
   const repositories = stackRepositories(result);
   if (repositories.length === 0) return [];
   const reports = writeRepositories(path.join(outDir, REPOSITORIES_DIR), repositories, result.stack);
+  const shown = (dir: string) => path.join(shownAs, path.relative(outDir, dir));
   return reports.flatMap((r) => [
-    `${r.orchestrator}: source repository ${r.source.dir} ${r.source.action === "created" ? "created (yours from now on: a new render never touches it)" : "exists: left as it is"}`,
-    `${r.orchestrator}: GitOps repository ${r.gitops.dir} ${r.gitops.action}`,
+    `${r.orchestrator}: source repository ${shown(r.source.dir)} ${r.source.action === "created" ? "created (yours from now on: a new render never touches it)" : "exists: left as it is"}`,
+    `${r.orchestrator}: GitOps repository ${shown(r.gitops.dir)} ${r.gitops.action}`,
   ]);
 }

@@ -48,6 +48,8 @@ export interface RenderResult {
   resources: RenderedResource[];
   /** Stack outputs with secrets redacted. */
   outputs: Record<string, unknown>;
+  /** What the program warned about (`pulumi.log.warn`), e.g. components it skipped. */
+  warnings: string[];
   /** The stack's settings as the program parsed them, credentials left out. */
   settings: Omit<StackSettings, (typeof SECRET_SETTING_KEYS)[number] | (typeof REPOSITORY_SECRET_KEYS)[number]>;
   /** The orchestrators the program created, validated, defaults applied. */

@@ -12,13 +12,11 @@ export function isKubernetesObject(resource: RenderedResource): boolean {
 /**
  * Writes `resources.json`, `outputs.json`, the GitOps tree under `manifests/` (a kustomization with
  * one folder per orchestrator, see gitops.ts), `SECRETS.md`, `NEXT-STEPS.md`, and one values file per
- * Helm release under `helm/`. Returns the next steps, for the console. `repositories/` is left alone:
- * a source repository once created belongs to its team.
+ * Helm release under `helm/`, into an empty or new directory (the CLI writes through `out-dir.ts`, which
+ * never deletes what the render did not write; the scaffolded repositories are written beside, by
+ * repositories.ts). Returns the next steps for the console, naming the folder `shownAs`.
  */
-export function writeRender(result: RenderResult, outDir: string): string[] {
-  if (fs.existsSync(outDir)) {
-    for (const entry of fs.readdirSync(outDir)) if (entry !== REPOSITORIES_DIR) fs.rmSync(path.join(outDir, entry), { recursive: true, force: true });
-  }
+export function writeRender(result: RenderResult, outDir: string, shownAs: string = outDir): string[] {
   fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
   fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(result.resources.map(({ type, name, parent, inputs }) => ({ type, name, parent, inputs })), null, 2) + "\n");
   fs.writeFileSync(path.join(outDir, "outputs.json"), JSON.stringify(result.outputs, null, 2) + "\n");
@@ -29,9 +27,8 @@ export function writeRender(result: RenderResult, outDir: string): string[] {
   }
   for (const resource of result.resources) if (resource.type === HELM_RELEASE_TYPE) writeHelmValues(resource, path.join(outDir, "helm"));
   fs.writeFileSync(path.join(outDir, "SECRETS.md"), secretsDocument(tree, result.settings));
-  const steps = nextSteps(tree, result.settings, outDir);
-  fs.writeFileSync(path.join(outDir, "NEXT-STEPS.md"), nextStepsDocument(tree, steps));
-  return steps;
+  fs.writeFileSync(path.join(outDir, "NEXT-STEPS.md"), nextStepsDocument(tree, nextSteps(tree, result.settings, ".")));
+  return nextSteps(tree, result.settings, shownAs);
 }
 
 /** Where the scaffolded repositories go, beside the render's own files. */

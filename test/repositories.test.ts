@@ -85,7 +85,7 @@ describe("repositories on GitHub (repositoryProvider github), under mocks", func
   it("refuses GitHub without an owner or a token, and a token in plain config", async () => {
     const missing = await problemsOf(renderStack({ stack: "dev", appFile: SEED_APP, config: { repositoryProvider: "github" } }));
     assert.ok(missing.some((p) => /repositoryOwner: is required with repositoryProvider github/.test(p)), missing.join("\n"));
-    assert.ok(missing.some((p) => /githubToken: is required .*--secret githubToken=<value>/.test(p)), missing.join("\n"));
+    assert.ok(missing.some((p) => /githubToken: is required .*pulumi config set --secret camunda-orchestrator:githubToken/.test(p)), missing.join("\n"));
     const plain = await problemsOf(renderStack({ stack: "dev", appFile: SEED_APP, config: { ...GITHUB, githubToken: TOKEN } }));
     assert.match(plain.join("\n"), /githubToken: holds a credential but is stored in plain text/);
   });

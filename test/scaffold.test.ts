@@ -342,3 +342,39 @@ describe("the TypeScript variant installs, builds and passes its own tests again
     assert.doesNotMatch(output, /failing/, output);
   });
 });
+
+describe("npm run render with repositories, through the output folder's marker", function () {
+  this.timeout(120_000);
+  let home: string;
+  before(() => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), "scaffold-cli-"));
+  });
+  after(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  const render = async () => {
+    const { runRender } = await import("../render/cli");
+    const lines: string[] = [];
+    const code = await runRender(["--stack", "dev", "--app", SEED_APP, "--out", "rendered"], { env: {}, readFile: (f) => fs.readFileSync(f, "utf8"), readStdin: () => "", cwd: home }, {
+      out: (text: string) => lines.push(text),
+      err: (text: string) => lines.push(text),
+    });
+    return { code, output: lines.join("\n") };
+  };
+
+  it("prints the repositories and the next steps, and a second render keeps the source repository it did not list", async () => {
+    const first = await render();
+    assert.equal(first.code, 0, first.output);
+    assert.match(first.output, /repositories:\n- enterprise-orchestrator: source repository rendered\/repositories\/enterprise-workflows created/);
+    assert.match(first.output, /next steps:\n- Cluster prerequisites/);
+    const marker = JSON.parse(fs.readFileSync(path.join(home, "rendered", ".camunda-orchestrator-render.json"), "utf8")) as { files: string[] };
+    assert.ok(!marker.files.some((f) => f.startsWith("repositories/")), "the render's marker does not claim the repositories");
+    const readme = path.join(home, "rendered", "repositories", "enterprise-workflows", "README.md");
+    fs.appendFileSync(readme, "team notes\n");
+
+    const second = await render();
+    assert.equal(second.code, 0, second.output);
+    assert.match(second.output, /source repository rendered\/repositories\/enterprise-workflows exists: left as it is/);
+    assert.match(fs.readFileSync(readme, "utf8"), /team notes\n$/);
+    assert.match(second.output, /GitOps repository rendered\/repositories\/enterprise-workflows-gitops unchanged/);
+  });
+});

@@ -13,6 +13,7 @@ export interface Reply {
   status: number;
   body?: unknown;
   delayMs?: number;
+  headers?: Record<string, string>;
 }
 
 export type Behaviour = (call: RecordedCall, nth: number) => Reply;
@@ -36,7 +37,7 @@ export async function startService(name: string, behaviour: Behaviour = () => ({
       const reply = behaviour(call, calls.filter((c) => c.path === call.path).length);
       const send = () => {
         if (res.destroyed) return;
-        res.writeHead(reply.status, { "content-type": "application/json" });
+        res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
         res.end(JSON.stringify(reply.body ?? null));
       };
       if (reply.delayMs) setTimeout(send, reply.delayMs);
