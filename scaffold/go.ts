@@ -1,7 +1,6 @@
 // Source repository for `go`: the community-maintained Zeebe Go client, net/http, kafka-go, go test.
-import { ScaffoldModel } from "./model";
+import { ScaffoldModel, workerTable } from "./model";
 import { FileMap, fillFolder } from "./template";
-import { workerTable } from "./typescript";
 import { GO_VERSIONS } from "./versions";
 
 export function goRepository(model: ScaffoldModel): FileMap {

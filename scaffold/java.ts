@@ -1,7 +1,6 @@
 // Source repository for `java`: Spring Boot 3 with Camunda 8.8's Spring Boot starter, Maven, Camunda Process Test.
-import { ScaffoldModel, pascalCase } from "./model";
+import { pascalCase, ScaffoldModel, workerTable } from "./model";
 import { FileMap, fill, fillFolder, readTemplate } from "./template";
-import { workerTable } from "./typescript";
 import { JAVA_VERSIONS } from "./versions";
 
 /** `enterprise-workflows` → `com.example.enterpriseworkflows` (a Java package: lower case letters and digits). */

@@ -176,7 +176,11 @@ export function pascalCase(name: string): string {
   return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((part) => part[0].toUpperCase() + part.slice(1)).join("");
 }
 
-/** `inventory-service` → `inventory_service`; for Python and env names (upper-cased). */
-export function snakeCase(name: string): string {
-  return name.replace(/[^A-Za-z0-9]+/g, "_").toLowerCase();
+/** The worker table of a README, shared by every language. */
+export function workerTable(model: ScaffoldModel): string {
+  const what = (w: ScaffoldModel["workers"][number]) =>
+    w.kind === "call" ? `POST the job's variables to \`${w.service}\` (header \`path\`, default \`/api/process\`)`
+      : w.kind === "compensate" ? `POST a compensation to \`${w.service}\` (header \`compensationPath\`, default \`/api/compensate\`)`
+        : "publish an event to `<TOPICS_PREFIX>.<topic header>` keyed by the `correlationKey` variable";
+  return ["| task type | does |", "|---|---|", ...model.workers.map((w) => `| \`${w.type}\` | ${what(w)} |`)].join("\n");
 }

@@ -1,7 +1,6 @@
 // Source repository for `python`: pyzeebe job workers, httpx, aiokafka, pytest.
-import { ScaffoldModel } from "./model";
+import { ScaffoldModel, workerTable } from "./model";
 import { FileMap, fillFolder } from "./template";
-import { workerTable } from "./typescript";
 import { PYTHON_VERSIONS } from "./versions";
 
 export function pythonRepository(model: ScaffoldModel): FileMap {

@@ -1,5 +1,5 @@
 // Source repository for `typescript` and `javascript`: Node.js job workers on @camunda8/sdk, mocha tests.
-import { ScaffoldModel, ScaffoldError } from "./model";
+import { ScaffoldError, ScaffoldModel, workerTable } from "./model";
 import { FileMap, fillFolder } from "./template";
 import { NODE_VERSIONS } from "./versions";
 
@@ -8,15 +8,6 @@ function workerLine(worker: ScaffoldModel["workers"][number]): string {
     : worker.kind === "compensate" ? `compensate(${JSON.stringify(worker.service)}, config)`
       : "publishAndWait(publisher, config)";
   return `    ${JSON.stringify(worker.type)}: ${call},`;
-}
-
-/** The worker table of a README, shared by every language. */
-export function workerTable(model: ScaffoldModel): string {
-  const what = (w: ScaffoldModel["workers"][number]) =>
-    w.kind === "call" ? `POST the job's variables to \`${w.service}\` (header \`path\`, default \`/api/process\`)`
-      : w.kind === "compensate" ? `POST a compensation to \`${w.service}\` (header \`compensationPath\`, default \`/api/compensate\`)`
-        : "publish an event to `<TOPICS_PREFIX>.<topic header>` keyed by the `correlationKey` variable";
-  return ["| task type | does |", "|---|---|", ...model.workers.map((w) => `| \`${w.type}\` | ${what(w)} |`)].join("\n");
 }
 
 /** Values every Node template takes. */
