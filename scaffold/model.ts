@@ -8,8 +8,8 @@ export const BPMN_NAMESPACE = "http://www.omg.org/spec/BPMN/20100524/MODEL";
 /** The label a Kubernetes Service carries to take part in discovery (the worker's DISCOVERY_LABEL_SELECTOR). */
 export const DISCOVERY_LABEL = { key: "orchestration.platform/managed", value: "true" } as const;
 
-export const SCAFFOLD_LANGUAGES = ["typescript", "javascript", "java", "go", "python"] as const;
-export type ScaffoldLanguage = (typeof SCAFFOLD_LANGUAGES)[number];
+/** The languages a source repository is generated in: the component's `language` property. */
+export type ScaffoldLanguage = NonNullable<ComponentProperties["language"]>;
 
 /** One job worker the source repository implements. */
 export type WorkerSpec =
