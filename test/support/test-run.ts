@@ -11,7 +11,10 @@ fs.chmodSync(runTmp, 0o755); // test PostgreSQL servers run as the postgres user
 process.env.TMPDIR = runTmp;
 
 /** What may remain: caches that tools keep across runs on purpose, not folders a test forgot. */
-const CACHES = [/^v8-compile-cache-/]; // ts-node's compile cache, in CLIs the tests start
+const CACHES = [
+  /^v8-compile-cache-/, // ts-node's compile cache, in CLIs the tests start
+  /^pg-template-/, // the initialized PostgreSQL data directory test servers copy (workers/test/support/servers.ts)
+];
 
 // Checked on exit, after every `after` hook of every file has cleaned up.
 process.on("exit", () => {

@@ -27,6 +27,12 @@ describe("worker end-to-end: compensation in reverse order", function () {
       await ok("payment"),
       await ok("audit"),
       await startService("ledger", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: "ledger down" }, delayMs: 400 } : { status: 200, body: { entry: 1 } })),
+      // Its first undo fails (a transient outage of the service); every later one succeeds.
+      await startService("shipping", (c) => {
+        if (c.path !== "/api/compensate") return { status: 200, body: { shipped: c.body.item } };
+        const firstUndo = svc("shipping").callsTo("/api/compensate")[0] === c;
+        return firstUndo ? { status: 503, body: { error: "try later" } } : { status: 200, body: { undone: true } };
+      }),
     );
     worker = await runWorker(testConfig(peer, await freshDatabase(pg.url, "comporder"), services, { COMPENSATION_ORDER_WAIT_MS: String(ORDER_WAIT_MS) }));
   });
@@ -103,5 +109,23 @@ describe("worker end-to-end: compensation in reverse order", function () {
     assert.strictEqual(ledgerUndos.length, 4);
     assert.ok(reserveUndo.at >= ledgerUndos[3].endedAt!, `Reserve is undone only after Book's last undo attempt (${reserveUndo.at - ledgerUndos[3].endedAt!} ms after)`);
     assert.deepStrictEqual(retriesBurned([inv]), []);
+  });
+
+  it("a failed undo of the newest step stops the compensation there: the older steps wait, and the retry undoes all in order", async () => {
+    const pik = "6200000000000005";
+    await runSteps(pik, [
+      { service: "shipping", elementId: "Ship", elementInstanceKey: "6200000000000501", item: 1 },
+      { service: "shipping", elementId: "Ship", elementInstanceKey: "6200000000000502", item: 2 },
+    ]);
+    const key = peer.addJob({ type: "compensate-shipping", processInstanceKey: pik, elementId: "UndoShipping", retries: 3 });
+    await peer.waitFor(completed([key]), 15000, "compensation after one retry");
+    const u = undos(pik);
+    assert.deepStrictEqual(u.map((c) => [c.body.request.item, c.headers["idempotency-key"]]), [
+      [2, `compensate-${pik}-6200000000000502`],
+      [2, `compensate-${pik}-6200000000000502`],
+      [1, `compensate-${pik}-6200000000000501`],
+    ], "item 2's undo failed, was retried with the same key, and item 1 was undone only after it");
+    assert.deepStrictEqual(peer.failures.filter((f) => f.jobKey === key).map((f) => f.retries), [2], "the failed undo used up one retry");
+    assert.strictEqual(peer.completions.filter((c) => c.jobKey === key).length, 1);
   });
 });

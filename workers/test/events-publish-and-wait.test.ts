@@ -1,8 +1,12 @@
 import { strict as assert } from "node:assert";
 import { Camunda8 } from "@camunda8/sdk";
+import pino from "pino";
+import { loadConfig } from "../src/config";
 import { EventBus, handlePublishAndWait, InboundEvent, PublishAndWaitError, PublishAndWaitJob, topicNames } from "../src/events";
 import { resolveTopic } from "../src/events/publish-and-wait";
 import { RedisStreamsBus } from "../src/events/redis-streams-bus";
+import type { WorkerJob } from "../src/handlers/context";
+import { streamingOverrides } from "../src/streaming";
 import { GatewayPeer } from "./support/gateway-peer";
 import { RedisServer, startRedis } from "./support/servers";
 
@@ -102,5 +106,79 @@ describe("events: publish-and-wait as an SDK job worker against the gateway peer
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe("events: what the worker does with a publish-and-wait job (streaming wiring, Redis Streams bus)", () => {
+  let server: RedisServer;
+  let streaming: ReturnType<typeof streamingOverrides>;
+  type Action = { kind: "complete" | "fail"; arg: any };
+  const recordingJob = (over: Partial<PublishAndWaitJob> = {}): WorkerJob & { actions: Action[] } => {
+    const actions: Action[] = [];
+    return {
+      ...job(over), type: "publish-and-wait", elementInstanceKey: "43", retries: 3, actions,
+      complete: async (v) => actions.push({ kind: "complete", arg: v }),
+      fail: async (c) => actions.push({ kind: "fail", arg: c }),
+      error: async () => assert.fail("publish-and-wait never throws a BPMN error"),
+    };
+  };
+  const handle = (j: WorkerJob) => streaming.overrides.extraHandlers!(undefined as never)["publish-and-wait"](j);
+
+  before(async () => {
+    server = await startRedis();
+    const config = loadConfig({
+      DATABASE_URL: "postgres://unused@127.0.0.1:1/x", ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: server.url,
+      TOPICS_PREFIX: "shop", BACKOFF_BASE_MS: "200", BACKOFF_CAP_MS: "5000",
+    });
+    streaming = streamingOverrides(config, pino({ level: "silent" }));
+  });
+  after(async () => {
+    await streaming.close();
+    await server.stop();
+  });
+
+  it("completes the job once the event is published", async () => {
+    const j = recordingJob();
+    await handle(j);
+    assert.deepEqual(j.actions, [{ kind: "complete", arg: { publishedEvent: { topic: topics.workflowEvents, eventId: "job-42", key: "o-1" } } }]);
+  });
+
+  it("a bus outage fails the job with one retry fewer and a backoff; it completes once the bus is back", async () => {
+    await server.pause();
+    const j = recordingJob();
+    try {
+      await handle(j);
+    } finally {
+      await server.resume();
+    }
+    assert.equal(j.actions.length, 1);
+    const [{ kind, arg }] = j.actions;
+    assert.equal(kind, "fail");
+    assert.equal(arg.retries, 2, "a bus outage uses up one retry, so a bus that never comes back ends as an incident");
+    assert.ok(arg.retryBackOff >= 100 && arg.retryBackOff <= 200, `backoff ${arg.retryBackOff} ms (base 200 with jitter)`);
+    assert.match(arg.errorMessage, /publishing to shop.workflow-events failed/);
+    const last = recordingJob({ key: "44" });
+    last.retries = 1;
+    await server.pause();
+    try {
+      await handle(last);
+    } finally {
+      await server.resume();
+    }
+    assert.deepEqual([last.actions[0].arg.retries, last.actions[0].arg.retryBackOff], [0, 0], "the last retry ends as an incident, without backoff");
+    const again = recordingJob();
+    for (const until = Date.now() + 10000; ; ) {
+      await handle(again);
+      if (again.actions.at(-1)?.kind === "complete" || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(again.actions.at(-1)?.kind, "complete");
+  });
+
+  it("a misconfigured task is an incident at once: no retries, no backoff", async () => {
+    const j = recordingJob({ customHeaders: { correlationKey: "sagaId" } });
+    await handle(j);
+    assert.deepEqual(j.actions.map((a) => [a.kind, a.arg.retries, a.arg.retryBackOff]), [["fail", 0, 0]]);
+    assert.match(j.actions[0].arg.errorMessage, /header "topic" is missing/);
   });
 });
