@@ -6,6 +6,7 @@ import pino from "pino";
 import { RunningWorker, startWorker } from "../../src/app";
 import { Config, loadConfig } from "../../src/config";
 import type { EventBus } from "../../src/events/bus";
+import { streamingOverrides } from "../../src/streaming";
 import type { GatewayPeer } from "./gateway-peer";
 import type { TestService } from "./http-services";
 
@@ -67,3 +68,20 @@ export async function freshDatabase(serverUrl: string, name: string): Promise<st
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/** The worker with event streaming wired as main.ts wires it (bus from config, publish-and-wait, bridge). */
+export async function runStreamingWorker(config: Config): Promise<{ worker: RunningWorker; stop(): Promise<void> }> {
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const streaming = streamingOverrides(config, log);
+  const worker = await startWorker(config, log, { ...streaming.overrides, defaultMetrics: false });
+  return {
+    worker,
+    stop: async () => {
+      await worker.stop(1000);
+      await streaming.close();
+    },
+  };
+}
+
+/** The shipped templates (workers/workflows), as the worker deploys them. */
+export const TEMPLATES_DIR = path.join(__dirname, "..", "..", "workflows");
