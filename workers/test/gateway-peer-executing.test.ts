@@ -63,7 +63,7 @@ describe("gateway peer, executing mode (real SDK client, BPMN engine)", function
       seen.push({ headers: { ...job.customHeaders }, retries: job.retries, vars: { ...job.variables }, element: job.elementId, version: job.processDefinitionVersion });
       return job.complete({ fromA: 1, order: { id: "o-1", total: 3 } });
     });
-    work("b", async (job) => job.complete({ sawA: job.variables.fromA }));
+    work("b", async (job) => job.complete({ sawA: (job.variables as Record<string, number>).fromA }));
     const res = await zb.createProcessInstanceWithResult({ bpmnProcessId: "p", variables: { orderId: "o-1" }, requestTimeout: 10000 });
     assert.deepStrictEqual(seen, [{ headers: { path: "/x" }, retries: 5, vars: { orderId: "o-1" }, element: "A", version: 1 }]);
     assert.deepStrictEqual(res.variables, { orderId: "o-1", fromA: 1, order: { id: "o-1", total: 3 }, sawA: 1 });
@@ -93,7 +93,7 @@ describe("gateway peer, executing mode (real SDK client, BPMN engine)", function
     const body = start() + task("A", "a") + end("Ok") + end("Rejected") + seq("S", "A", "Ok") +
       `<bpmn:boundaryEvent id="B" attachedToRef="A"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:boundaryEvent>` + flow("B", "Rejected");
     await zb.deployResource({ name: "p.bpmn", process: model("p", body, `<bpmn:error id="Err" errorCode="REJECTED"/>`) });
-    work("a", async (job) => job.error({ errorCode: String(job.variables.code), errorMessage: "no", variables: { why: "declined" } }));
+    work("a", async (job) => job.error({ errorCode: String((job.variables as Record<string, string>).code), errorMessage: "no", variables: { why: "declined" } }));
     const caught = await zb.createProcessInstance({ bpmnProcessId: "p", variables: { code: "REJECTED" } });
     const i = await peer.waitForEnd(caught.processInstanceKey);
     assert.deepStrictEqual(i.endEvents, ["Rejected"]);
@@ -238,7 +238,7 @@ describe("gateway peer, executing mode (real SDK client, BPMN engine)", function
   it("pushes jobs to a job stream (StreamActivatedJobs)", async () => {
     await zb.deployResource({ name: "p.bpmn", process: model("p", start() + task("A", "a") + end() + seq("S", "A", "E")) });
     const got: string[] = [];
-    const stream = zb.streamJobs({ type: "a", worker: "w", timeout: 30000, taskHandler: async (job) => (got.push(job.elementId), job.complete({ streamed: true })) } as never);
+    const stream = zb.streamJobs({ type: "a", worker: "w", timeout: 30000, taskHandler: async (job: { elementId: string; complete(v: object): Promise<unknown> }) => (got.push(job.elementId), job.complete({ streamed: true })) } as never);
     workers.push({ close: async () => (stream as unknown as { close?: () => unknown })?.close?.() });
     await new Promise((r) => setTimeout(r, 300));
     const res = await zb.createProcessInstanceWithResult({ bpmnProcessId: "p", variables: {}, requestTimeout: 10000 });
