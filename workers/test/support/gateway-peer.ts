@@ -130,9 +130,12 @@ export class GatewayPeer extends EventEmitter {
     return job.key;
   }
 
-  /** Hand out an already-known job again (as Zeebe does after a job timeout). */
+  /**
+   * Hand out an already-known job again (as Zeebe does after a job timeout). A copy of an executing
+   * job is scripted: its outcome is recorded but no longer moves the process instance.
+   */
   redeliver(job: PeerJob): void {
-    this.enqueue({ ...job });
+    this.enqueue({ ...job, owner: undefined });
   }
 
   /**
