@@ -9,6 +9,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { EventEmitter } from "events";
 import * as path from "path";
 import { EngineJob, ExecutingEngine, GatewayError, JobOwner, newKey, ProcessInstance, Variables } from "./executing-engine";
+import { PeerRestApi } from "./peer-rest-api";
 
 export const ZEEBE_PROTO_PATH = path.join(path.dirname(require.resolve("@camunda8/sdk/package.json")), "dist", "proto", "zeebe.proto");
 
@@ -53,6 +54,8 @@ export interface GatewayPeerOptions {
   execute?: boolean;
   /** Executing mode: start compensation handlers in random order (Zeebe promises none). Default true. */
   shuffleCompensation?: boolean;
+  /** Executing mode: also serve the REST search and migration endpoints (peer-rest-api.ts) at restAddress. */
+  rest?: boolean;
 }
 
 interface Waiter { maxJobs: number; call: grpc.ServerWritableStream<any, any>; timer?: NodeJS.Timeout }
@@ -77,6 +80,7 @@ export class GatewayPeer extends EventEmitter {
   healthy = true;
   /** Executing mode only: the engine that runs the deployed models. */
   readonly engine?: ExecutingEngine;
+  private restApi?: PeerRestApi;
 
   private readonly queues = new Map<string, PeerJob[]>();
   private readonly waiters = new Map<string, Waiter[]>();
@@ -111,7 +115,14 @@ export class GatewayPeer extends EventEmitter {
     );
     const peer = new GatewayPeer(server, bound, { redeliverFailedJobs: true, ...options });
     server.addService(proto.gateway_protocol.Gateway.service, peer.handlers());
+    if (options.rest) peer.restApi = await PeerRestApi.start(peer.executing());
     return peer;
+  }
+
+  /** The REST API base address (ZEEBE_REST_ADDRESS), with { execute: true, rest: true }. */
+  get restAddress(): string {
+    if (!this.restApi) throw new Error("gateway peer: start it with { execute: true, rest: true } for the REST API");
+    return this.restApi.address;
   }
 
   /** Queue a job; returns its key. */
@@ -230,6 +241,7 @@ export class GatewayPeer extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    await this.restApi?.stop();
     for (const i of this.engine?.instances.values() ?? []) if (i.state === "ACTIVE") i.engine?.stop();
     for (const t of this.timers) clearTimeout(t);
     for (const t of this.backingOff.values()) clearTimeout(t);

@@ -70,14 +70,14 @@ export async function freshDatabase(serverUrl: string, name: string): Promise<st
 }
 
 /** The worker with event streaming wired as main.ts wires it (bus from config, publish-and-wait, bridge). */
-export async function runStreamingWorker(config: Config): Promise<{ worker: RunningWorker; stop(): Promise<void> }> {
+export async function runStreamingWorker(config: Config): Promise<{ worker: RunningWorker; stop(drainMs?: number): Promise<void> }> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const streaming = streamingOverrides(config, log);
   const worker = await startWorker(config, log, { ...streaming.overrides, defaultMetrics: false });
   return {
     worker,
-    stop: async () => {
-      await worker.stop(1000);
+    stop: async (drainMs = 1000) => {
+      await worker.stop(drainMs);
       await streaming.close();
     },
   };

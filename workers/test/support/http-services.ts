@@ -13,6 +13,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   delayMs?: number;
+  /** Answer only once this settles (a test holds a call open, then releases it). */
+  until?: Promise<unknown>;
 }
 
 export type Behaviour = (call: RecordedCall, nth: number) => Reply;
@@ -39,7 +41,8 @@ export async function startService(name: string, behaviour: Behaviour = () => ({
         res.writeHead(reply.status, { "content-type": "application/json" });
         res.end(JSON.stringify(reply.body ?? null));
       };
-      if (reply.delayMs) setTimeout(send, reply.delayMs);
+      if (reply.until) void reply.until.then(send, send);
+      else if (reply.delayMs) setTimeout(send, reply.delayMs);
       else send();
     });
   });
