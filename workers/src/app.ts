@@ -10,6 +10,7 @@ import { InfraHealth, HandlerDeps } from "./handlers/context";
 import { ExtraHandler, JobWorkers } from "./job-workers";
 import { startOpsServer, withTimeout } from "./http-server";
 import { Metrics } from "./metrics";
+import { errorText, redact } from "./redact";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
 import { StepEvents } from "./step-events";
@@ -44,8 +45,8 @@ async function retrying<T>(what: string, log: Logger, fn: () => Promise<T>, dead
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > until) throw new Error(`${what} failed: ${String((err as Error)?.message ?? err)}`);
-      log.warn({ err: String(err), attempt: i }, `${what} failed; retrying`);
+      if (Date.now() > until) throw new Error(`${what} failed: ${redact(String((err as Error)?.message ?? err))}`);
+      log.warn({ err: errorText(err), attempt: i }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)));
     }
   }
@@ -61,7 +62,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     const applied = await retrying("saga log migration", log, () => migrate(pool), 30000);
     log.info({ applied }, "saga log schema ready");
 
-    const registry = overrides.registry ?? (await createRegistry(config, log));
+    const registry = overrides.registry ?? (await createRegistry(config, log, metrics));
     cleanups.push(() => registry.close());
 
     const zeebe = createZeebeClient(config);
@@ -103,7 +104,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
         await events.flush();
         // Bounded: the SDK's close waits for every running job, which the drain bound already gave up on.
         for (const c of cleanups.reverse()) {
-          await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: String(err) }, "cleanup failed"));
+          await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: errorText(err) }, "cleanup failed"));
         }
         return abandoned;
       },
@@ -114,7 +115,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
   }
 }
 
-async function createRegistry(config: Config, log: Logger): Promise<ServiceRegistry> {
+async function createRegistry(config: Config, log: Logger, metrics: Metrics): Promise<ServiceRegistry> {
   if (config.DISCOVERY_STATIC_SERVICES) {
     log.info({ services: Object.keys(config.DISCOVERY_STATIC_SERVICES) }, "static service map (no Kubernetes watch)");
     return staticRegistry(config.DISCOVERY_STATIC_SERVICES);
@@ -123,7 +124,9 @@ async function createRegistry(config: Config, log: Logger): Promise<ServiceRegis
     kubeConfig: inClusterKubeConfig(),
     labelSelector: config.DISCOVERY_LABEL_SELECTOR,
     namespaces: resolveNamespaces(config.DISCOVERY_NAMESPACES),
+    precedence: config.DISCOVERY_NAMESPACES.filter((ns) => ns !== "*"),
     log,
+    metrics,
   });
   await disc.start();
   log.info({ services: disc.known() }, "service discovery started");

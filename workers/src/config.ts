@@ -1,6 +1,7 @@
 // Worker configuration from environment variables, validated once at start-up.
 import * as path from "path";
 import { z } from "zod";
+import { redact } from "./redact";
 
 const bool = (def: boolean) =>
   z.enum(["true", "false"], { message: "must be true or false" }).default(def ? "true" : "false").transform((v) => v === "true");
@@ -97,7 +98,15 @@ export type Config = z.output<typeof schema>;
 
 export class ConfigError extends Error {}
 
-/** Parses the environment; throws ConfigError whose message is one line naming the variable. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIALS|_KEY$/;
+
+/** A value as an error may quote it: credentials in URLs masked, bounded, on one line. */
+function shownValue(value: string): string {
+  const v = redact(value).replace(/\s+/g, " ");
+  return v.length > 200 ? `${v.slice(0, 200)}…` : v;
+}
+
+/** Parses the environment; throws ConfigError whose message is one line naming the variable (never a credential). */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings mean "unset" (Kubernetes often renders optional variables as "").
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
@@ -106,7 +115,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const issue = result.error.issues[0];
   const name = String(issue.path[0] ?? "environment");
   const value = cleaned[name];
-  const shown = value === undefined ? "not set" : /SECRET|PASSWORD/.test(name) ? "value hidden" : `got "${value}"`;
+  const shown = value === undefined ? "not set" : SECRET_NAME.test(name) ? "value hidden" : `got "${shownValue(value)}"`;
   const message = issue.code === "invalid_type" && value === undefined ? "is required" : issue.message;
   throw new ConfigError(`invalid configuration: ${name} ${message} (${shown})`);
 }

@@ -1,5 +1,8 @@
 // One HTTP POST to a microservice, with a per-call timeout. Never throws: the result says what happened.
+// Redirects are never followed: following one would hand the job's variables and its Idempotency-Key
+// to whatever host the Location names. A redirect is a transient failure (README: "Redirects").
 import { CallOutcome, classifyError, classifyStatus } from "./classify";
+import { REDACTED, redact } from "./redact";
 
 export interface CallResult {
   outcome: CallOutcome;
@@ -16,12 +19,32 @@ export async function postJson(url: string, payload: unknown, headers: Record<st
       headers: { "content-type": "application/json", accept: "application/json", ...headers },
       body: JSON.stringify(payload ?? {}),
       signal: AbortSignal.timeout(timeoutMs),
+      redirect: "manual",
     });
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => undefined);
+      return { outcome: { kind: "transient", reason: redirectRefused(res.status, res.headers.get("location"), url) }, status: res.status, durationMs: performance.now() - started };
+    }
     const text = await res.text();
     return { outcome: classifyStatus(res.status), status: res.status, body: parseBody(text), durationMs: performance.now() - started };
   } catch (err) {
     return { outcome: classifyError(err), durationMs: performance.now() - started };
   }
+}
+
+/** Names the status and where it pointed (no credentials, no query: it may hold a signed token). */
+export function redirectRefused(status: number, location: string | null, from: string): string {
+  let target = "";
+  if (location) {
+    try {
+      const u = new URL(location, from);
+      const userinfo = u.password ? `${u.username}:${REDACTED}@` : u.username ? `${REDACTED}@` : "";
+      target = ` to ${redact(`${u.protocol}//${userinfo}${u.host}${u.pathname}`).slice(0, 300)}`;
+    } catch {
+      target = " to an unreadable Location";
+    }
+  }
+  return `HTTP ${status} redirect${target} refused: redirects are never followed`;
 }
 
 function parseBody(text: string): unknown {

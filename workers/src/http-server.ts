@@ -2,6 +2,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { Registry } from "prom-client";
+import { errorText, redact } from "./redact";
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -24,7 +25,8 @@ export async function readiness(checks: Record<string, ReadinessCheck>, timeoutM
   const names = Object.keys(checks);
   const results = await Promise.allSettled(names.map((n) => withTimeout(checks[n](), timeoutMs, n)));
   const out: Record<string, string> = {};
-  results.forEach((r, i) => (out[names[i]] = r.status === "fulfilled" ? "UP" : `DOWN: ${String((r.reason as Error)?.message ?? r.reason)}`));
+  // Readiness answers are read by anyone who can reach the port: no credentials in them.
+  results.forEach((r, i) => (out[names[i]] = r.status === "fulfilled" ? "UP" : `DOWN: ${redact(String((r.reason as Error)?.message ?? r.reason))}`));
   return { ready: results.every((r) => r.status === "fulfilled"), checks: out };
 }
 
@@ -40,12 +42,12 @@ export async function startOpsServer(port: number, registry: Registry, checks: (
     if (url === "/actuator/ready") {
       readiness(checks(), checkTimeoutMs).then(
         (r) => send(r.ready ? 200 : 503, { status: r.ready ? "UP" : "DOWN", checks: r.checks }),
-        (err) => send(503, { status: "DOWN", error: String(err) }),
+        (err) => send(503, { status: "DOWN", error: errorText(err) }),
       );
       return;
     }
     if (url === "/metrics") {
-      registry.metrics().then((m) => send(200, m, registry.contentType), (err) => send(500, { error: String(err) }));
+      registry.metrics().then((m) => send(200, m, registry.contentType), (err) => send(500, { error: errorText(err) }));
       return;
     }
     send(404, { error: "not found" });

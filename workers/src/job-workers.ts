@@ -6,6 +6,7 @@ import { handleCall } from "./handlers/call-microservice";
 import { handleCompensate } from "./handlers/compensate";
 import type { HandlerDeps, WorkerJob } from "./handlers/context";
 import { parseTaskType } from "./headers";
+import { errorText, redact } from "./redact";
 import type { ZeebeClient } from "./zeebe";
 
 type ZBWorker = ReturnType<ZeebeClient["createWorker"]>;
@@ -68,14 +69,15 @@ export class JobWorkers {
             if (acted) {
               // The job action itself was refused (e.g. NOT_FOUND: the job timed out and went
               // elsewhere). Nothing more to do here: Zeebe redelivers it, the saga log answers.
-              this.log.warn({ err: String(err), jobKey: job.key, type }, "job action refused by the gateway");
+              this.log.warn({ err: errorText(err), jobKey: job.key, type }, "job action refused by the gateway");
               this.deps.metrics.jobs.inc({ type, outcome: "action_refused" });
               return JOB_ACTION_ACKNOWLEDGEMENT;
             }
             // Unexpected errors: keep the job alive for a retry rather than crash or drop it.
-            this.log.error({ err, jobKey: job.key, type }, "job handler crashed");
+            // The error's own fields may hold the request or a row (driver errors): its text only.
+            this.log.error({ err: errorText(err), jobKey: job.key, type }, "job handler crashed");
             this.deps.metrics.jobs.inc({ type, outcome: "handler_error" });
-            return job.fail({ errorMessage: `worker error: ${String((err as Error)?.message ?? err)}`, retries: Math.max(0, job.retries - 1), retryBackOff: this.deps.config.BACKOFF_BASE_MS });
+            return job.fail({ errorMessage: `worker error: ${redact(String((err as Error)?.message ?? err))}`, retries: Math.max(0, job.retries - 1), retryBackOff: this.deps.config.BACKOFF_BASE_MS });
           } finally {
             this.active -= 1;
           }

@@ -46,7 +46,7 @@ describe("config", () => {
 
   const bad: [Record<string, string>, RegExp][] = [
     [{}, /^invalid configuration: DATABASE_URL is required \(not set\)$/],
-    [{ ...base, DATABASE_URL: "mysql://x" }, /^invalid configuration: DATABASE_URL must be a URL with scheme postgres or postgresql \(got "mysql:\/\/x"\)$/],
+    [{ ...base, DATABASE_URL: "mysql://saga:pw@x" }, /^invalid configuration: DATABASE_URL must be a URL with scheme postgres or postgresql \(got "mysql:\/\/saga:\*\*\*@x"\)$/],
     [{ ...base, ZEEBE_GRPC_ADDRESS: "localhost:26500" }, /ZEEBE_GRPC_ADDRESS must be a URL with scheme grpc or grpcs/],
     [{ ...base, PORT: "http" }, /PORT must be a number/],
     [{ ...base, PORT: "70000" }, /PORT must be at most 65535/],

@@ -4,6 +4,7 @@ import { backoffMs } from "../backoff";
 import type { Config } from "../config";
 import type { ServiceRegistry } from "../discovery/registry";
 import type { Metrics } from "../metrics";
+import { errorText, redact } from "../redact";
 import { SagaLog, SagaLogUnavailableError } from "../saga/log";
 import type { StepContext, StepEvents } from "../step-events";
 
@@ -45,7 +46,7 @@ export class InfraHealth {
 
   failed(err: unknown): number {
     this.consecutiveFailures += 1;
-    this.lastError = String((err as Error)?.message ?? err);
+    this.lastError = redact(String((err as Error)?.message ?? err));
     return this.consecutiveFailures;
   }
 }
@@ -68,6 +69,6 @@ export async function failForInfrastructure(job: WorkerJob, deps: HandlerDeps, e
   const retryBackOff = backoffMs(n, deps.config.BACKOFF_BASE_MS, deps.config.BACKOFF_CAP_MS);
   deps.metrics.retries.inc({ service, reason: "saga_log_unavailable" });
   deps.metrics.jobs.inc({ type: job.type, outcome: "failed_infrastructure" });
-  deps.log.warn({ jobKey: job.key, type: job.type, retryBackOff, err: String(err) }, "saga log unavailable; job failed for retry");
-  return job.fail({ errorMessage: String((err as Error).message), retries: job.retries, retryBackOff });
+  deps.log.warn({ jobKey: job.key, type: job.type, retryBackOff, err: errorText(err) }, "saga log unavailable; job failed for retry");
+  return job.fail({ errorMessage: redact(String((err as Error).message)), retries: job.retries, retryBackOff });
 }

@@ -15,6 +15,7 @@ export interface Reply {
   delayMs?: number;
   /** Answer only once this settles (a test holds a call open, then releases it). */
   until?: Promise<unknown>;
+  headers?: Record<string, string>;
 }
 
 export type Behaviour = (call: RecordedCall, nth: number) => Reply;
@@ -38,7 +39,7 @@ export async function startService(name: string, behaviour: Behaviour = () => ({
       const reply = behaviour(call, calls.filter((c) => c.path === call.path).length);
       const send = () => {
         if (res.destroyed) return;
-        res.writeHead(reply.status, { "content-type": "application/json" });
+        res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
         res.end(JSON.stringify(reply.body ?? null));
       };
       if (reply.until) void reply.until.then(send, send);

@@ -167,7 +167,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
 }
 
-function redisPing(port: number): Promise<boolean> {
+function redisPing(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect(port, "127.0.0.1");
     let buf = "";
@@ -177,28 +177,31 @@ function redisPing(port: number): Promise<boolean> {
     };
     sock.setTimeout(1000, () => done(false));
     sock.on("error", () => done(false));
-    sock.on("connect", () => sock.write("PING\r\n"));
+    sock.on("connect", () => sock.write(password ? `AUTH ${password}\r\nPING\r\n` : "PING\r\n"));
     sock.on("data", (d) => {
       buf += d;
-      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
+      const replies = buf.split("\r\n").slice(0, -1);
+      if (replies.length >= (password ? 2 : 1)) done(replies[replies.length - 1] === "+PONG");
     });
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** With a password, the server requires AUTH (requirepass) and `url` carries it. */
+export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
   const bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) => fs.existsSync(p));
   if (!bin) throw new Error(`redis-server not found: install the Debian package "redis-server" (apt-get install -y redis-server)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-test-"));
   const port = await freePort();
   let log = "";
-  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"], {
+  const auth = opts.password ? ["--requirepass", opts.password] : [];
+  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", ...auth], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.on("data", (d) => (log += d));
   child.stderr?.on("data", (d) => (log += d));
-  await waitFor("redis-server", () => redisPing(port), child, () => log);
+  await waitFor("redis-server", () => redisPing(port, opts.password), child, () => log);
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: opts.password ? `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     stop: async () => {
       await stopChild(child, "SIGTERM");
