@@ -54,7 +54,12 @@ describe("the packed library in a scratch Pulumi project", function () {
   let packed: PackResult;
   let scratch: string;
 
+  // `npm pack` builds into dist/ (prepack); a dist/ the test made is removed again, one that was there is left.
+  const distDir = path.join(REPO, "dist");
+  let distWasThere = true;
+
   before(async () => {
+    distWasThere = fs.existsSync(distDir);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pack-test-"));
     const { stdout } = await exec("npm", ["pack", "--json", "--pack-destination", tmp], REPO, 60_000);
     // Should the prepack script print to stdout, its output comes before the JSON array.
@@ -65,6 +70,7 @@ describe("the packed library in a scratch Pulumi project", function () {
   });
   after(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    if (!distWasThere) fs.rmSync(distDir, { recursive: true, force: true });
   });
 
   it("packs the built components with declarations and the BPMN models, and nothing else", () => {

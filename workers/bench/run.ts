@@ -1,12 +1,11 @@
 // Benchmark: jobs/s through the full worker path vs a bare @camunda8/sdk worker doing the same
 // HTTP call, both fed by the same gateway peer and HTTP service, each in its own process; then whole
 // three-step saga instances (create -> completed) executed by the peer, full worker vs bare worker.
-// Prints tables, then (last line) one JSON object with the figures.
+// Prints tables, then (last line) one JSON object with the figures; progress goes to stderr as it runs.
 import { ChildProcess, fork } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { freshDatabase, workflowsDir } from "../test/support/harness";
+import { freshDatabase, removeWorkflowsDirs, tempDir, workflowsDir } from "../test/support/harness";
 import { startPostgres } from "../test/support/servers";
 import { treeCpuMs } from "./proc-cpu";
 
@@ -76,9 +75,15 @@ async function measureSaga(peer: ChildProcess): Promise<SagaResult> {
 }
 
 function sagaWorkflowsDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-saga-"));
+  const dir = tempDir("bench-saga-");
   fs.copyFileSync(SAGA_MODEL, path.join(dir, path.basename(SAGA_MODEL)));
   return dir;
+}
+
+const benchStarted = Date.now();
+/** A progress line on stderr, so that a run of a minute or more shows what it is doing; stdout stays the result. */
+function progress(message: string): void {
+  process.stderr.write(`bench [${String(Math.round((Date.now() - benchStarted) / 1000)).padStart(3)} s] ${message}\n`);
 }
 
 async function main(): Promise<void> {
@@ -89,6 +94,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }, 300000).unref();
 
+  progress(`${ROUNDS} rounds of ${JOBS} jobs (warm-up ${WARMUP}) per worker; starting PostgreSQL, the gateway peer and the service`);
   const pg = await startPostgres();
   const peer = await child("peer-process.ts");
   const service = await child("service-process.ts");
@@ -96,10 +102,13 @@ async function main(): Promise<void> {
   const sagas: { bare: SagaResult[]; full: SagaResult[] } = { bare: [], full: [] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
+      progress(`round ${round + 1}/${ROUNDS}: bare SDK worker`);
       const bare = await child("bare-worker.ts", { ZEEBE_GRPC_ADDRESS: peer.hello.address, SERVICE_URL: service.hello.url, TASK_TYPE: TYPE, ...TUNING });
       results.bare.push(await measure(peer.proc, bare.proc, pg.pid()!));
+      progress(`round ${round + 1}/${ROUNDS}: bare SDK worker ${results.bare[round].jobsPerSec.toFixed(0)} jobs/s`);
       await stop(bare.proc);
 
+      progress(`round ${round + 1}/${ROUNDS}: full worker`);
       const full = await child("full-worker.ts", {
         ZEEBE_GRPC_ADDRESS: peer.hello.address,
         CAMUNDA_AUTH_STRATEGY: "NONE",
@@ -111,12 +120,15 @@ async function main(): Promise<void> {
         ...TUNING,
       });
       results.full.push(await measure(peer.proc, full.proc, pg.pid()!));
+      progress(`round ${round + 1}/${ROUNDS}: full worker ${results.full[round].jobsPerSec.toFixed(0)} jobs/s`);
       await stop(full.proc);
     }
     for (let round = 0; round < SAGA_ROUNDS; round++) {
+      progress(`saga round ${round + 1}/${SAGA_ROUNDS}: bare SDK worker`);
       const bare = await child("bare-worker.ts", { ZEEBE_GRPC_ADDRESS: peer.hello.address, SERVICE_URL: service.hello.url, TASK_TYPE: SAGA_SERVICES.map((s) => `call-microservice-${s}`).join(","), ...TUNING });
       sagas.bare.push(await measureSaga(peer.proc));
       await stop(bare.proc);
+      progress(`saga round ${round + 1}/${SAGA_ROUNDS}: full worker`);
 
       const full = await child("full-worker.ts", {
         ZEEBE_GRPC_ADDRESS: peer.hello.address,
@@ -135,6 +147,7 @@ async function main(): Promise<void> {
     await stop(peer.proc);
     await stop(service.proc);
     await pg.stop();
+    removeWorkflowsDirs();
   }
 
   // The median round by throughput for each mode (the lower middle one for an even count: conservative).

@@ -4,12 +4,11 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { runMigrate } from "../src/migrate";
 import { RedisStreamsBus } from "../src/events/redis-streams-bus";
 import { GatewayPeer } from "./support/gateway-peer";
-import { freshDatabase, runStreamingWorker, TEMPLATES_DIR, testConfig } from "./support/harness";
+import { freshDatabase, runStreamingWorker, tempDir, TEMPLATES_DIR, testConfig } from "./support/harness";
 import { RecordedCall, startService, TestService } from "./support/http-services";
 import { PostgresServer, RedisServer, startPostgres, startRedis } from "./support/servers";
 
@@ -27,13 +26,13 @@ function version2(): string {
 }
 
 function dirWith(xml: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-version-"));
+  const dir = tempDir("wf-version-");
   fs.writeFileSync(path.join(dir, "compensation-saga.bpmn"), xml);
   return dir;
 }
 
 function mappingFile(content: unknown): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mapping-")), "mapping.json");
+  const file = path.join(tempDir("mapping-"), "mapping.json");
   fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
   return file;
 }

@@ -5,12 +5,11 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import Redis from "ioredis";
-import * as os from "os";
 import * as path from "path";
 import { RedisStreamsBus } from "../src/events/redis-streams-bus";
 import { fromStreamEntry } from "../src/events/redis-streams-mapping";
 import { GatewayPeer } from "./support/gateway-peer";
-import { freshDatabase, runStreamingWorker, TEMPLATES_DIR, testConfig } from "./support/harness";
+import { freshDatabase, runStreamingWorker, tempDir, TEMPLATES_DIR, testConfig } from "./support/harness";
 import { RecordedCall, startService, TestService } from "./support/http-services";
 import { PostgresServer, RedisServer, startPostgres, startRedis } from "./support/servers";
 
@@ -25,7 +24,7 @@ const behaviour = (name: string) => (c: RecordedCall) => {
 
 /** Models as a user deploys them: the templates plus the seed examples copied next to them. */
 function workflowsWithExamples(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-all-"));
+  const dir = tempDir("wf-all-");
   for (const f of fs.readdirSync(TEMPLATES_DIR).filter((n) => n.endsWith(".bpmn"))) fs.copyFileSync(path.join(TEMPLATES_DIR, f), path.join(dir, f));
   const examples = path.join(TEMPLATES_DIR, "examples");
   for (const f of fs.readdirSync(examples)) fs.copyFileSync(path.join(examples, f), path.join(dir, f));

@@ -186,10 +186,27 @@ function redisPing(port: number, password?: string): Promise<boolean> {
   });
 }
 
+/** Where redis-server is looked for after PATH: Debian's package, a source install, Homebrew. */
+export const REDIS_SERVER_DIRS = ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"];
+
+/** The redis-server executable: the first on PATH, else in {@link REDIS_SERVER_DIRS}. */
+export function findRedisServer(pathVariable = process.env.PATH ?? "", knownDirs = REDIS_SERVER_DIRS): string {
+  const dirs = [...pathVariable.split(path.delimiter).filter((d) => d !== ""), ...knownDirs];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, "redis-server");
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(`redis-server not found on PATH or in ${knownDirs.join(", ") || "(no other folders)"}: install the Debian package "redis-server" (apt-get install -y redis-server), or put redis-server on PATH`);
+}
+
 /** With a password, the server requires AUTH (requirepass) and `url` carries it. */
 export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
-  const bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) => fs.existsSync(p));
-  if (!bin) throw new Error(`redis-server not found: install the Debian package "redis-server" (apt-get install -y redis-server)`);
+  const bin = findRedisServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-test-"));
   const port = await freePort();
   let log = "";
