@@ -18,10 +18,10 @@ const combinations = (): string[][] => [1, 2, 3, 4, 5, 6, 7].map((m) => PATTERNS
 
 /**
  * Services whose behaviour a scenario variable picks: "reject" (shipping answers 409), "slow"
- * (shipping answers after 2.5 s), "flaky" (payment answers 503 once), "undo-fails" (shipping
+ * (shipping answers only once the test ends, long after the step's timer), "flaky" (payment answers 503 once), "undo-fails" (shipping
  * rejects and payment's compensation answers 500). Payment's compensation takes 300 ms, so undo steps run at once would overlap.
  */
-function behaviour(name: string) {
+function behaviour(name: string, held: Promise<unknown>) {
   const flakySeen = new Set<string>();
   return (c: RecordedCall) => {
     const undo = c.path === "/api/compensate";
@@ -31,7 +31,7 @@ function behaviour(name: string) {
       return { status: 200, body: { undone: c.body.elementId }, delayMs: name === "payment" ? 300 : 0 };
     }
     if ((scenario === "reject" || scenario === "undo-fails") && name === "shipping") return { status: 409, body: { error: "no carrier" } };
-    if (scenario === "slow" && name === "shipping") return { status: 200, body: { late: true }, delayMs: 2500 };
+    if (scenario === "slow" && name === "shipping") return { status: 200, body: { late: true }, until: held };
     if (scenario === "flaky" && name === "payment" && !flakySeen.has(c.body.sagaId)) {
       flakySeen.add(c.body.sagaId);
       return { status: 503, body: { error: "busy" } };
@@ -48,14 +48,17 @@ describe("compensation-saga template end to end (executing peer, real worker)", 
   let producer: RedisStreamsBus;
   const services: TestService[] = [];
   const svc = (name: string) => services.find((s) => s.name === name)!;
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
 
   before(async () => {
     [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-    for (const name of ["inventory", "payment", "shipping"]) services.push(await startService(name, behaviour(name)));
+    for (const name of ["inventory", "payment", "shipping"]) services.push(await startService(name, behaviour(name, held)));
     client = new Redis(redis.url);
     producer = new RedisStreamsBus({ url: redis.url, clientId: "test-producer" });
   });
   after(async () => {
+    release();
     await producer.close();
     client.disconnect();
     for (const s of services) await s.stop();
@@ -113,7 +116,8 @@ describe("compensation-saga template end to end (executing peer, real worker)", 
         const ok = await start("ok", `${tag}-ok`);
         const rejected = await start("reject", `${tag}-reject`);
         const undoFails = await start("undo-fails", `${tag}-undo`);
-        const slow = await start("slow", `${tag}-slow`, { stepTimeout: "PT1S" });
+        // A generous step timer: the steps before shipping must finish within it even on a loaded machine.
+        const slow = await start("slow", `${tag}-slow`, { stepTimeout: "PT4S" });
         const flaky = await start("flaky", `${tag}-flaky`);
 
         // All steps succeed; the confirmation arrives on the responses topic and correlates.
