@@ -6,11 +6,12 @@ import { inClusterKubeConfig, KubernetesDiscovery, resolveNamespaces } from "./d
 import { ServiceRegistry, staticRegistry } from "./discovery/registry";
 import type { EventBus } from "./events/bus";
 import { topicNames } from "./events/bus";
-import { InfraHealth, HandlerDeps } from "./handlers/context";
+import type { HandlerDeps } from "./handlers/context";
 import { ExtraHandler, JobWorkers } from "./job-workers";
-import { startOpsServer, withTimeout } from "./http-server";
+import { ReadinessCheck, startOpsServer, withTimeout } from "./http-server";
 import { Metrics } from "./metrics";
 import { errorText, redact } from "./redact";
+import { SagaLogAvailability } from "./saga/availability";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
 import { StepEvents } from "./step-events";
@@ -24,6 +25,8 @@ export interface WorkerOverrides {
   extraHandlers?: (zeebe: ZeebeClient) => Record<string, ExtraHandler>;
   /** Started after the job workers (e.g. the inbound event bridge). */
   afterStart?: (zeebe: ZeebeClient) => Promise<void>;
+  /** More dependencies /actuator/ready checks (e.g. the de-duplication Redis). */
+  readinessChecks?: Record<string, ReadinessCheck>;
   defaultMetrics?: boolean;
 }
 
@@ -73,8 +76,9 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
 
     const bus = config.ENABLE_EVENT_STREAMING ? overrides.bus : undefined;
     const events = new StepEvents(bus, topicNames(config.TOPICS_PREFIX), metrics, log);
-    const health = new InfraHealth();
-    const deps: HandlerDeps = { config, registry, saga, metrics, events, log, health };
+    const availability = new SagaLogAvailability(() => saga.ping());
+    cleanups.push(async () => availability.close());
+    const deps: HandlerDeps = { config, registry, saga, availability, metrics, events, log };
     const extra = overrides.extraHandlers?.(zeebe) ?? {};
     const jobWorkers = new JobWorkers(zeebe, deps, config, log, extra);
     const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);
@@ -83,12 +87,18 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     if (overrides.afterStart) await overrides.afterStart(zeebe);
 
     let stopping = false;
-    const ops = await startOpsServer(config.PORT, metrics.registry, () => ({
-      zeebe: async () => void (await zeebe.topology()),
-      postgres: () => saga.ping(),
-      ...(bus ? { eventBus: () => bus.ping() } : {}),
-      ...(stopping ? { shutdown: async () => { throw new Error("shutting down"); } } : {}),
-    }));
+    const ops = await startOpsServer(
+      config.PORT,
+      metrics.registry,
+      () => ({
+        zeebe: async () => void (await zeebe.topology()),
+        postgres: () => saga.ping(),
+        ...(bus ? { eventBus: () => bus.ping() } : {}),
+        ...overrides.readinessChecks,
+        ...(stopping ? { shutdown: async () => { throw new Error("shutting down"); } } : {}),
+      }),
+      () => jobWorkers.stalled().map((type) => `job worker ${type} stalled: it holds job slots no handler uses and fetches no jobs`),
+    );
     cleanups.push(() => ops.close());
 
     return {

@@ -17,6 +17,7 @@ const url = (schemes: string[]) =>
   }, `must be a URL with scheme ${schemes.join(" or ")}`);
 
 const SAGA_PATTERNS = ["compensation", "timeout", "retry"] as const;
+const RESPONSE_MAX_BYTES_LIMIT = 3 * 1024 * 1024;
 
 const schema = z
   .object({
@@ -71,6 +72,10 @@ const schema = z
     BACKOFF_BASE_MS: int(1000),
     BACKOFF_CAP_MS: int(60000),
     SHUTDOWN_DRAIN_MS: int(20000, 0),
+    // Zeebe's gateway refuses messages over 4 MB (its default maxMessageSize): a reply must fit in a CompleteJob.
+    RESPONSE_MAX_BYTES: int(1_048_576).pipe(z.number().max(RESPONSE_MAX_BYTES_LIMIT, `must be at most ${RESPONSE_MAX_BYTES_LIMIT} (a CompleteJob must stay under the gateway's 4 MB message limit)`)),
+    COMPENSATION_ORDER_WAIT_MS: int(10000, 0),
+    JOB_WORKER_STALL_MS: int(30000),
     DEDUP_TTL_MS: int(86_400_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
@@ -88,6 +93,9 @@ const schema = z
     }
     if (c.KAFKA_SASL_MECHANISM && (!c.KAFKA_SASL_USERNAME || !c.KAFKA_SASL_PASSWORD)) {
       ctx.addIssue({ code: "custom", path: [c.KAFKA_SASL_USERNAME ? "KAFKA_SASL_PASSWORD" : "KAFKA_SASL_USERNAME"], message: "is required when KAFKA_SASL_MECHANISM is set" });
+    }
+    if (c.CALL_TIMEOUT_MS >= c.JOB_TIMEOUT_MS) {
+      ctx.addIssue({ code: "custom", path: ["CALL_TIMEOUT_MS"], message: `must be less than JOB_TIMEOUT_MS (${c.JOB_TIMEOUT_MS}): a call must end before Zeebe hands the job to another worker` });
     }
     if (c.BACKOFF_CAP_MS < c.BACKOFF_BASE_MS) {
       ctx.addIssue({ code: "custom", path: ["BACKOFF_CAP_MS"], message: "must be at least BACKOFF_BASE_MS" });

@@ -8,10 +8,12 @@ export interface CallResult {
   outcome: CallOutcome;
   status?: number;
   body?: unknown;
+  /** The reply body was larger than the cap: reading stopped there and `body` is undefined. */
+  bodyTooLarge?: boolean;
   durationMs: number;
 }
 
-export async function postJson(url: string, payload: unknown, headers: Record<string, string>, timeoutMs: number): Promise<CallResult> {
+export async function postJson(url: string, payload: unknown, headers: Record<string, string>, timeoutMs: number, maxBodyBytes = Infinity): Promise<CallResult> {
   const started = performance.now();
   try {
     const res = await fetch(url, {
@@ -25,8 +27,10 @@ export async function postJson(url: string, payload: unknown, headers: Record<st
       await res.body?.cancel().catch(() => undefined);
       return { outcome: { kind: "transient", reason: redirectRefused(res.status, res.headers.get("location"), url) }, status: res.status, durationMs: performance.now() - started };
     }
-    const text = await res.text();
-    return { outcome: classifyStatus(res.status), status: res.status, body: parseBody(text), durationMs: performance.now() - started };
+    const outcome = classifyStatus(res.status);
+    const text = await readCapped(res, maxBodyBytes);
+    if (text === undefined) return { outcome, status: res.status, bodyTooLarge: true, durationMs: performance.now() - started };
+    return { outcome, status: res.status, body: parseBody(text), durationMs: performance.now() - started };
   } catch (err) {
     return { outcome: classifyError(err), durationMs: performance.now() - started };
   }
@@ -45,6 +49,29 @@ export function redirectRefused(status: number, location: string | null, from: s
     }
   }
   return `HTTP ${status} redirect${target} refused: redirects are never followed`;
+}
+
+/** The body as text, or undefined as soon as it exceeds maxBytes (the rest is never read). */
+async function readCapped(res: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get("content-length"));
+  if (!res.body || (Number.isFinite(declared) && declared > maxBytes)) {
+    await res.body?.cancel().catch(() => undefined);
+    return res.body ? undefined : "";
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function parseBody(text: string): unknown {

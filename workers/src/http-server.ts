@@ -1,10 +1,12 @@
-// /actuator/health (process alive), /actuator/ready (dependencies reachable), /metrics.
+// /actuator/health (process alive and fetching jobs), /actuator/ready (dependencies reachable), /metrics.
 import * as http from "http";
 import type { AddressInfo } from "net";
 import type { Registry } from "prom-client";
 import { errorText, redact } from "./redact";
 
 export type ReadinessCheck = () => Promise<void>;
+/** What keeps the process from doing its work, such that a restart is the cure; empty when alive. */
+export type LivenessCheck = () => string[];
 
 export interface OpsServer {
   port: number;
@@ -30,7 +32,13 @@ export async function readiness(checks: Record<string, ReadinessCheck>, timeoutM
   return { ready: results.every((r) => r.status === "fulfilled"), checks: out };
 }
 
-export async function startOpsServer(port: number, registry: Registry, checks: () => Record<string, ReadinessCheck>, checkTimeoutMs = 2000): Promise<OpsServer> {
+export async function startOpsServer(
+  port: number,
+  registry: Registry,
+  checks: () => Record<string, ReadinessCheck>,
+  liveness: LivenessCheck = () => [],
+  checkTimeoutMs = 2000,
+): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown, type = "application/json") => {
       res.writeHead(status, { "content-type": type });
@@ -38,7 +46,10 @@ export async function startOpsServer(port: number, registry: Registry, checks: (
     };
     const url = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET") return send(405, { error: "method not allowed" });
-    if (url === "/actuator/health") return send(200, { status: "UP" });
+    if (url === "/actuator/health") {
+      const problems = liveness();
+      return problems.length === 0 ? send(200, { status: "UP" }) : send(503, { status: "DOWN", problems });
+    }
     if (url === "/actuator/ready") {
       readiness(checks(), checkTimeoutMs).then(
         (r) => send(r.ready ? 200 : 503, { status: r.ready ? "UP" : "DOWN", checks: r.checks }),

@@ -46,6 +46,8 @@ export function streamingOverrides(config: Config, log: Logger): { overrides: Wo
       bus,
       extraHandlers: () => ({ [PUBLISH_AND_WAIT]: publishAndWait }),
       afterStart: (zeebe) => startEventBridge({ bus, zeebe, dedup: createRedisDedup(redis, { ttlMs: config.DEDUP_TTL_MS }), topics, log }),
+      // Whatever the bus, the bridge cannot de-duplicate without this Redis: its outage is the worker's too.
+      readinessChecks: { dedupRedis: async () => void (await redis.ping()) },
     },
     close: async () => {
       await bus.close();

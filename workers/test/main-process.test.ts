@@ -122,6 +122,11 @@ describe("worker process (main.ts)", function () {
       assert.ok(started.types.includes("compensate-inventory"));
     });
 
+    it("checks the de-duplication Redis for readiness besides the bus, PostgreSQL and Zeebe", async () => {
+      const ready = await getJson(`http://127.0.0.1:${port}/actuator/ready`);
+      assert.deepStrictEqual(ready.body.checks, { zeebe: "UP", postgres: "UP", eventBus: "UP", dedupRedis: "UP" });
+    });
+
     it("publishes step events to Redis Streams and starts a process once for a trigger delivered twice", async () => {
       const key = peer.addJob({ type: "call-microservice-inventory", elementId: "ReserveStock", variables: { orderId: "o-main" } });
       await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, "completion");

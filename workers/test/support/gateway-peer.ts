@@ -17,8 +17,12 @@ export interface ScriptedJob {
   type: string;
   processInstanceKey?: string;
   elementId?: string;
+  /** One per element instance: a loop or multi-instance iteration gets a new one. Default: the job key. */
+  elementInstanceKey?: string;
   bpmnProcessId?: string;
   variables?: Record<string, unknown>;
+  /** Variables as raw JSON text, handed out verbatim (e.g. integers beyond 2^53, which Zeebe accepts). */
+  rawVariables?: string;
   customHeaders?: Record<string, string>;
   retries?: number;
 }
@@ -28,13 +32,14 @@ export interface PeerJob {
   type: string;
   processInstanceKey: string;
   elementId: string;
+  elementInstanceKey: string;
   bpmnProcessId: string;
   variables: Record<string, unknown>;
   customHeaders: Record<string, string>;
   retries: number;
+  rawVariables?: string;
   processDefinitionKey?: string;
   processDefinitionVersion?: number;
-  elementInstanceKey?: string;
   /** Executing mode: the instance's variables at activation, and who handles the job's outcome. */
   currentVariables?: () => Variables;
   owner?: JobOwner;
@@ -127,18 +132,36 @@ export class GatewayPeer extends EventEmitter {
 
   /** Queue a job; returns its key. */
   addJob(spec: ScriptedJob): string {
+    return this.addJobs([spec])[0];
+  }
+
+  /** Queue several jobs at once, so that one activation can hand them out together; returns their keys. */
+  addJobs(specs: ScriptedJob[]): string[] {
+    const jobs = specs.map((spec) => this.newJob(spec));
+    for (const job of jobs) {
+      const q = this.queues.get(job.type) ?? [];
+      q.push(job);
+      this.queues.set(job.type, q);
+    }
+    for (const type of new Set(jobs.map((j) => j.type))) this.serveWaiters(type);
+    return jobs.map((j) => j.key);
+  }
+
+  private newJob(spec: ScriptedJob): PeerJob {
+    const key = newKey();
     const job: PeerJob = {
-      key: newKey(),
+      key,
       type: spec.type,
       processInstanceKey: spec.processInstanceKey ?? newKey(),
       elementId: spec.elementId ?? spec.type,
+      elementInstanceKey: spec.elementInstanceKey ?? key,
       bpmnProcessId: spec.bpmnProcessId ?? "test-process",
       variables: spec.variables ?? {},
       customHeaders: spec.customHeaders ?? {},
       retries: spec.retries ?? 3,
+      rawVariables: spec.rawVariables,
     };
-    this.enqueue(job);
-    return job.key;
+    return job;
   }
 
   /**
@@ -285,12 +308,12 @@ export class GatewayPeer extends EventEmitter {
       processDefinitionVersion: job.processDefinitionVersion ?? 1,
       processDefinitionKey: job.processDefinitionKey ?? "2251799813685000",
       elementId: job.elementId,
-      elementInstanceKey: job.elementInstanceKey ?? job.key,
+      elementInstanceKey: job.elementInstanceKey,
       customHeaders: JSON.stringify(job.customHeaders),
       worker,
       retries: job.retries,
       deadline: String(Date.now() + (timeoutMs > 0 ? timeoutMs : 300000)),
-      variables: JSON.stringify(variables),
+      variables: job.rawVariables ?? JSON.stringify(variables),
       tenantId: "<default>",
     };
   }

@@ -35,6 +35,9 @@ export interface PostgresServer {
 export interface RedisServer {
   url: string;
   port: number;
+  /** Stops the server (an outage); resume() starts it again on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -211,17 +214,29 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
   const port = await freePort();
   let log = "";
   const auth = opts.password ? ["--requirepass", opts.password] : [];
-  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", ...auth], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d) => (log += d));
-  child.stderr?.on("data", (d) => (log += d));
-  await waitFor("redis-server", () => redisPing(port, opts.password), child, () => log);
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    log = "";
+    const proc = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", ...auth], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    proc.stdout?.on("data", (d) => (log += d));
+    proc.stderr?.on("data", (d) => (log += d));
+    child = proc;
+    await waitFor("redis-server", () => redisPing(port, opts.password), proc, () => log);
+  };
+  const halt = async (): Promise<void> => {
+    if (child) await stopChild(child, "SIGTERM");
+    child = undefined;
+  };
+  await start();
   return {
     url: opts.password ? `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
+    pause: halt,
+    resume: start,
     stop: async () => {
-      await stopChild(child, "SIGTERM");
+      await halt();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
