@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { processesStartedByMessage } from "../src/events/message-start";
 import { startMessageName } from "../src/events/start-message";
 
 // bpmnlint and bpmn-moddle ship no declarations that "moduleResolution: node" can see; type the few members used.
@@ -108,6 +109,15 @@ function assertDiagramComplete(definitions: El): void {
     if (di.$type === "bpmndi:BPMNShape") assert.ok(di.bounds.width > 0 && di.bounds.height > 0, `${el.id} bounds`);
     else assert.ok(di.waypoint.length >= 2, `${el.id} needs at least two waypoints`);
   }
+  // No shape or label drawn over another (a boundary event sits on its own activity's border).
+  type Box = { of: El; what: string; x: number; y: number; width: number; height: number };
+  const boxes: Box[] = plane.planeElement
+    .filter((d: El) => d.$type === "bpmndi:BPMNShape")
+    .flatMap((d: El) => [{ of: d.bpmnElement, what: d.bpmnElement.id, ...d.bounds }, ...(d.label?.bounds ? [{ of: d.bpmnElement, what: `${d.bpmnElement.id} label`, ...d.label.bounds }] : [])]);
+  const related = (a: El, b: El) => a === b || a.attachedToRef === b || b.attachedToRef === a;
+  const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  const overlaps = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => !related(a.of, b.of) && overlap(a, b)).map((b) => `${a.what} / ${b.what}`));
+  assert.deepEqual(overlaps, [], "shapes drawn over each other");
 }
 
 describe("BPMN templates", () => {
@@ -123,8 +133,9 @@ describe("BPMN templates", () => {
   });
 
   for (const file of files) {
-    it(`${file.slice(WORKFLOWS.length + 1)} lints with zero errors for Camunda 8.8, is fully drawn and can be started by message start:<id>`, async () => {
-      const definitions = await parse(readFileSync(file, "utf8"));
+    it(`${file.slice(WORKFLOWS.length + 1)} lints with zero errors for Camunda 8.8, is fully drawn and can be started idempotently by the bridge (message start:<id> beside the none start)`, async () => {
+      const xml = readFileSync(file, "utf8");
+      const definitions = await parse(xml);
       const reports = await lint(definitions);
       const errors = reports.filter((r) => r.category === "error" || r.category === "rule-error");
       assert.deepEqual(errors.map((e) => `${e.id} ${e.message}`), []);
@@ -137,11 +148,17 @@ describe("BPMN templates", () => {
       for (const el of elements(definitions).filter((e) => taskType(e) !== undefined)) {
         assert.match(taskType(el)!, /^(call-microservice-[a-z0-9-]+|compensate-[a-z0-9-]+|publish-and-wait)$/, el.id);
       }
-      // TEAM convention 3: a trigger event starts the process through message start:<bpmnProcessId>.
+      // TEAM convention 3: a trigger event starts the process idempotently through message start:<bpmnProcessId>,
+      // beside the none start event, and the bridge finds it in the model it deploys.
+      const id = processOf(definitions).id;
       const starts = elements(definitions).filter((e) => e.$type === "bpmn:StartEvent");
-      assert.ok(starts.some((e) => !e.eventDefinitions?.length), "a none start event");
-      const byMessage = starts.filter((e) => eventDefinition(e)?.$type === "bpmn:MessageEventDefinition");
-      assert.deepEqual(byMessage.map((e) => eventDefinition(e)!.messageRef.name), [startMessageName(processOf(definitions).id)]);
+      assert.deepEqual(starts.map((s) => eventDefinition(s)?.$type ?? "none").sort(), ["bpmn:MessageEventDefinition", "none"]);
+      const byMessage = starts.find((s) => eventDefinition(s))!;
+      assert.equal(eventDefinition(byMessage)!.messageRef.name, startMessageName(id));
+      // Both starts lead into the same path: the first element after the start is reached from either.
+      const next = (s: El) => [...reachable(s)].filter((x) => x !== s.id);
+      assert.deepEqual(next(byMessage), next(starts.find((s) => s !== byMessage)!));
+      assert.deepEqual([...processesStartedByMessage([{ content: xml }])], [id]);
       if (stepsInOrder(definitions).length > 0) {
         // TEAM convention 4: undo in reverse order of the steps, one compensation throw per step.
         const { refs, last } = undoChain(definitions);
@@ -200,6 +217,16 @@ describe("BPMN templates", () => {
     const waiting = publish.outgoing[0].targetRef;
     assert.equal(waiting.$type, "bpmn:ReceiveTask");
     assert.equal(waiting.messageRef.name, "saga-confirmed");
+  });
+
+  it("finds message start processes only where the message is start:<that process's id>", () => {
+    const model = (processId: string, messageName: string, selfClosingNoneStart = false) =>
+      `<bpmn2:definitions xmlns:bpmn2="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn2:message id="M" name="${messageName}"/>` +
+      `<bpmn2:process id="${processId}">${selfClosingNoneStart ? '<bpmn2:startEvent id="none"/>' : ""}` +
+      `<bpmn2:startEvent id="s"><bpmn2:messageEventDefinition messageRef="M"/></bpmn2:startEvent></bpmn2:process></bpmn2:definitions>`;
+    assert.deepEqual([...processesStartedByMessage([{ content: model("p", "start:p", true) }])], ["p"]);
+    assert.deepEqual([...processesStartedByMessage([{ content: model("p", "start:other") }])], []);
+    assert.deepEqual([...processesStartedByMessage([{ content: model("p", "order-placed") }])], []);
   });
 
   it("reports a service task without a task definition as a lint error", async () => {

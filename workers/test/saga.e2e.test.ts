@@ -3,6 +3,7 @@
 // failing, and a PostgreSQL outage mid-run.
 import * as assert from "assert";
 import type { RunningWorker } from "../src/app";
+import { eventually } from "./support/eventually";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson, runWorker, TEMPLATES_DIR, testConfig } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
@@ -78,6 +79,9 @@ describe("worker end-to-end: saga", function () {
     const undoShip = await worker!.saga.get({ processInstanceKey: pik, elementId: "Task_CompensateShipping", kind: "compensate" });
     assert.strictEqual(undoShip, undefined, "Zeebe never starts the handler of the rejected step");
 
+    // Events leave through the outbox: the relay publishes them shortly after the saga log has them.
+    await eventually(() => bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik && e.type === "step.compensated").length === 2, "step.compensated events");
+    await eventually(() => bus.on("shop.compensation-triggers").filter((e) => e.processInstanceKey === pik).length === 2, "compensation triggers");
     const wf = bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik);
     assert.deepStrictEqual(wf.filter((e) => e.type === "step.compensated").map((e) => e.elementId), ["Task_Payment", "Task_Inventory"]);
     assert.ok(wf.some((e) => e.type === "step.failed" && e.elementId === "Task_Shipping" && e.rejected === true));
@@ -122,6 +126,8 @@ describe("worker end-to-end: saga", function () {
     assert.strictEqual(instance.incidents[0].elementId, "Task_CompensatePayment");
     assert.strictEqual(svc("inventory").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik).length, 0, "inventory is not undone before payment");
 
+    // The dead letter leaves through the outbox, behind the instance's earlier events.
+    await eventually(() => bus.on("shop.dead-letter").some((d) => d.processInstanceKey === pik), "the dead letter");
     const dl = bus.on("shop.dead-letter").filter((d) => d.processInstanceKey === pik);
     assert.strictEqual(dl.length, 1);
     assert.strictEqual(dl[0].service, "payment");

@@ -5,6 +5,8 @@
 // message correlation, variable propagation.
 import { EventEmitter } from "events";
 import { ElementInfo, parseResource, ProcessModel, UnsupportedModelError } from "./bpmn-model";
+import { GatewayError, INVALID_ARGUMENT, newKey, NOT_FOUND, Variables } from "./gateway-error";
+import { BufferedMessage, MessageBuffer, MessageRequest } from "./message-buffer";
 
 // ESM packages with CommonJS builds / require(esm) on Node 20.19+; type the members used.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -14,25 +16,8 @@ const { evaluate: feelEvaluate } = require("feelin") as { evaluate(expr: string,
 const { BpmnModdle } = require("bpmn-moddle") as { BpmnModdle: new (ext: object) => { fromXML(xml: string): Promise<Any> } };
 const zeebeSchema = require("zeebe-bpmn-moddle/resources/zeebe.json") as object;
 
-export type Variables = Record<string, unknown>;
-
-/** gRPC-status-coded error (the peer maps `code` onto the gRPC status). */
-export class GatewayError extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message);
-  }
-}
-export const INVALID_ARGUMENT = 3;
-export const NOT_FOUND = 5;
-export const ALREADY_EXISTS = 6;
-export const FAILED_PRECONDITION = 9;
-export const DEADLINE_EXCEEDED = 4;
-
-let nextKey = 2251799813700000n;
-export function newKey(): string {
-  nextKey += 1n;
-  return nextKey.toString();
-}
+export { ALREADY_EXISTS, DEADLINE_EXCEEDED, FAILED_PRECONDITION, GatewayError, INVALID_ARGUMENT, newKey, NOT_FOUND } from "./gateway-error";
+export type { Variables } from "./gateway-error";
 
 /** What the engine asks of the job queue. */
 export interface JobSink {
@@ -80,16 +65,6 @@ export interface CompensationRun { handlerId: string; compensates: string; jobKe
 
 interface CompensationSubscription { elementId: string; handlerId: string; seq: number }
 interface MessageSubscription { elementId: string; name: string; correlationKey: string; api: Any; executionId: string }
-interface BufferedMessage {
-  key: string;
-  name: string;
-  correlationKey: string;
-  messageId: string;
-  variables: Variables;
-  expiresAt: number;
-  /** Zeebe correlates a message at most once per process (bpmnProcessId), across versions. */
-  correlatedTo: Set<string>;
-}
 
 export type InstanceState = "ACTIVE" | "COMPLETED" | "CANCELED";
 
@@ -168,7 +143,7 @@ export class ExecutingEngine extends EventEmitter {
   readonly definitions: Definition[] = [];
   readonly instances = new Map<string, ProcessInstance>();
   readonly incidents: Incident[] = [];
-  private readonly buffered: BufferedMessage[] = [];
+  private readonly messages = new MessageBuffer();
 
   constructor(private readonly jobs: JobSink, private readonly options: { shuffleCompensation?: boolean } = {}) {
     super();
@@ -249,6 +224,7 @@ export class ExecutingEngine extends EventEmitter {
     const instance = new ProcessInstance(newKey(), def, startedBy);
     Object.assign(instance.variables, variables);
     this.instances.set(instance.key, instance);
+    this.emit("started", instance, { ...variables });
     this.run(instance, def.contexts.get(startWith));
     return instance;
   }
@@ -537,8 +513,7 @@ export class ExecutingEngine extends EventEmitter {
     }
     const sub: MessageSubscription = { elementId: info.id, name, correlationKey: String(key), api, executionId: api.executionId };
     instance.subscriptions.set(info.id, sub);
-    const now = Date.now();
-    const pending = this.buffered.find((m) => m.expiresAt > now && m.name === name && m.correlationKey === sub.correlationKey && !m.correlatedTo.has(instance.definition.bpmnProcessId));
+    const pending = this.messages.find((m) => m.name === name && m.correlationKey === sub.correlationKey && !m.correlatedTo.has(instance.definition.bpmnProcessId));
     if (pending) this.correlate(instance, sub, pending);
   }
 
@@ -557,21 +532,15 @@ export class ExecutingEngine extends EventEmitter {
   }
 
   /** Zeebe's PublishMessage: correlate to open subscriptions and message start events, buffer for the TTL. */
-  publishMessage(req: { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Variables }): string {
-    const now = Date.now();
-    this.expireMessages(now);
-    if (req.messageId && this.buffered.some((m) => m.name === req.name && m.correlationKey === req.correlationKey && m.messageId === req.messageId)) {
-      throw new GatewayError(ALREADY_EXISTS, `Expected to publish a new message with id '${req.messageId}', but a message with that id was already published`);
-    }
-    const msg: BufferedMessage = { key: newKey(), name: req.name, correlationKey: req.correlationKey, messageId: req.messageId, variables: req.variables, expiresAt: now + req.timeToLive, correlatedTo: new Set() };
-    for (const instance of this.instances.values()) {
-      if (instance.state !== "ACTIVE" || msg.correlatedTo.has(instance.definition.bpmnProcessId)) continue;
-      const sub = [...instance.subscriptions.values()].find((s) => s.name === msg.name && s.correlationKey === msg.correlationKey);
-      if (sub) this.correlate(instance, sub, msg);
-    }
-    this.startByMessage(msg);
-    if (req.timeToLive > 0) this.buffered.push(msg);
-    return msg.key;
+  publishMessage(req: MessageRequest): string {
+    return this.messages.publish(req, (msg) => {
+      for (const instance of this.instances.values()) {
+        if (instance.state !== "ACTIVE" || msg.correlatedTo.has(instance.definition.bpmnProcessId)) continue;
+        const sub = [...instance.subscriptions.values()].find((s) => s.name === msg.name && s.correlationKey === msg.correlationKey);
+        if (sub) this.correlate(instance, sub, msg);
+      }
+      this.startByMessage(msg);
+    }).key;
   }
 
   private startByMessage(msg: BufferedMessage): void {
@@ -587,10 +556,6 @@ export class ExecutingEngine extends EventEmitter {
       msg.correlatedTo.add(id);
       this.start(def, start.id, msg.variables, { messageName: msg.name, correlationKey: msg.correlationKey });
     }
-  }
-
-  private expireMessages(now: number): void {
-    for (let i = this.buffered.length - 1; i >= 0; i--) if (this.buffered[i].expiresAt <= now) this.buffered.splice(i, 1);
   }
 
   // ---- migration --------------------------------------------------------------------------

@@ -8,7 +8,9 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { EventEmitter } from "events";
 import * as path from "path";
-import { EngineJob, ExecutingEngine, GatewayError, JobOwner, newKey, ProcessInstance, Variables } from "./executing-engine";
+import { EngineJob, ExecutingEngine, JobOwner, ProcessInstance } from "./executing-engine";
+import { GatewayError, newKey, Variables } from "./gateway-error";
+import { MessageBuffer } from "./message-buffer";
 import { PeerRestApi } from "./peer-rest-api";
 
 export const ZEEBE_PROTO_PATH = path.join(path.dirname(require.resolve("@camunda8/sdk/package.json")), "dist", "proto", "zeebe.proto");
@@ -49,7 +51,13 @@ export interface Completion { jobKey: string; job: PeerJob; variables: Record<st
 export interface Failure { jobKey: string; job: PeerJob; retries: number; errorMessage: string; retryBackOff: number; at: number }
 export interface ThrownError { jobKey: string; job: PeerJob; errorCode: string; errorMessage: string; variables: Record<string, unknown> }
 export interface PublishedMessage { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Record<string, unknown> }
-export interface ProcessStart { bpmnProcessId: string; variables: Record<string, unknown>; processInstanceKey: string }
+export interface ProcessStart {
+  bpmnProcessId: string;
+  variables: Record<string, unknown>;
+  processInstanceKey: string;
+  /** Set when a published message started it through a message start event of a deployed model. */
+  startMessage?: string;
+}
 export interface DeployedResource { name: string; content: string }
 
 export interface GatewayPeerOptions {
@@ -66,6 +74,13 @@ export interface GatewayPeerOptions {
 interface Waiter { maxJobs: number; call: grpc.ServerWritableStream<any, any>; timer?: NodeJS.Timeout }
 interface Stream { call: grpc.ServerWritableStream<any, any> }
 
+/** Names of the messages referenced by message start events of a model (enough for the shipped templates). */
+function messageStartNames(xml: string): string[] {
+  const names = new Map([...xml.matchAll(/<bpmn:message\b[^>]*?\bid="([^"]+)"[^>]*?\bname="([^"]+)"/g)].map((m) => [m[1], m[2]]));
+  const refs = [...xml.matchAll(/<bpmn:startEvent\b(?:[^>]*\/>|[\s\S]*?<\/bpmn:startEvent>)/g)].flatMap((m) => [...m[0].matchAll(/messageRef="([^"]+)"/g)].map((r) => r[1]));
+  return refs.flatMap((r) => (names.has(r) ? [names.get(r)!] : []));
+}
+
 function parseJson(s: string | undefined): Record<string, unknown> {
   return s ? (JSON.parse(s) as Record<string, unknown>) : {};
 }
@@ -75,6 +90,8 @@ export class GatewayPeer extends EventEmitter {
   readonly failures: Failure[] = [];
   readonly errors: ThrownError[] = [];
   readonly messages: PublishedMessage[] = [];
+  /** Messages refused with ALREADY_EXISTS: the same name, correlation key and messageId as a buffered one. */
+  readonly duplicateMessages: PublishedMessage[] = [];
   readonly processStarts: ProcessStart[] = [];
   readonly deployments: DeployedResource[] = [];
   /** Number of ActivateJobs/StreamActivatedJobs jobs handed out (including redeliveries). */
@@ -95,6 +112,10 @@ export class GatewayPeer extends EventEmitter {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Executing mode: jobs waiting for their retry back-off, by key (cancelled with their instance). */
   private readonly backingOff = new Map<string, NodeJS.Timeout>();
+  /** Scripted mode: message name of each deployed message start event → its process id. */
+  private readonly messageStarts = new Map<string, string>();
+  /** Scripted mode: Zeebe's message buffer, for its messageId uniqueness (the executing engine has its own). */
+  private readonly scriptedMessages = new MessageBuffer();
 
   private constructor(private readonly server: grpc.Server, readonly port: number, private readonly options: GatewayPeerOptions) {
     super();
@@ -104,6 +125,11 @@ export class GatewayPeer extends EventEmitter {
         { shuffleCompensation: options.shuffleCompensation },
       );
       this.engine.on("changed", () => this.emit("recorded"));
+      this.engine.on("started", (i: ProcessInstance, variables: Variables) => {
+        const s: ProcessStart = { bpmnProcessId: i.definition.bpmnProcessId, variables, processInstanceKey: i.key, startMessage: i.startedBy?.messageName };
+        this.processStarts.push(s);
+        this.recorded("processStart", s);
+      });
     }
   }
 
@@ -196,6 +222,15 @@ export class GatewayPeer extends EventEmitter {
   async waitForEnd(processInstanceKey: string, timeoutMs = 20000): Promise<ProcessInstance> {
     await this.waitFor(() => this.instance(processInstanceKey).state !== "ACTIVE", timeoutMs, `end of process instance ${processInstanceKey} (active: ${this.instance(processInstanceKey).activeElements().join(", ")})`);
     return this.instance(processInstanceKey);
+  }
+
+  /** Scripted mode: a message named like a deployed message start event records a start of that process. */
+  private startScriptedByMessage(m: PublishedMessage): void {
+    const bpmnProcessId = this.messageStarts.get(m.name);
+    if (!bpmnProcessId) return;
+    const s: ProcessStart = { bpmnProcessId, variables: m.variables, processInstanceKey: newKey(), startMessage: m.name };
+    this.processStarts.push(s);
+    this.recorded("processStart", s);
   }
 
   private executing(): ExecutingEngine {
@@ -483,9 +518,20 @@ export class GatewayPeer extends EventEmitter {
         return {};
       }),
 
+      // Like Zeebe (message-buffer.ts): a message whose name, correlation key and id equal a message still
+      // buffered is rejected with ALREADY_EXISTS and correlates nothing (recorded in duplicateMessages).
       PublishMessage: unary((req: { name: string; correlationKey: string; timeToLive: string; messageId: string; variables: string }) => {
         const m: PublishedMessage = { name: req.name, correlationKey: req.correlationKey, timeToLive: Number(req.timeToLive), messageId: req.messageId, variables: parseJson(req.variables) };
-        const key = this.engine ? this.engine.publishMessage(m) : newKey();
+        let key: string;
+        try {
+          key = this.engine ? this.engine.publishMessage(m) : this.scriptedMessages.publish(m, () => this.startScriptedByMessage(m)).key;
+        } catch (err) {
+          if (err instanceof GatewayError && err.code === grpc.status.ALREADY_EXISTS) {
+            this.duplicateMessages.push(m);
+            this.recorded("duplicateMessage", m);
+          }
+          throw err;
+        }
         this.messages.push(m);
         this.recorded("message", m);
         return { key, tenantId: "<default>" };
@@ -493,12 +539,7 @@ export class GatewayPeer extends EventEmitter {
 
       CreateProcessInstance: unary((req: { bpmnProcessId: string; version: number; processDefinitionKey: string; variables: string }) => {
         const variables = parseJson(req.variables);
-        if (this.engine) {
-          const i = this.engine.createInstance({ ...req, variables });
-          this.processStarts.push({ bpmnProcessId: i.definition.bpmnProcessId, variables, processInstanceKey: i.key });
-          this.recorded("processStart", i);
-          return instanceResponse(i);
-        }
+        if (this.engine) return instanceResponse(this.engine.createInstance({ ...req, variables }));
         const s: ProcessStart = { bpmnProcessId: req.bpmnProcessId, variables, processInstanceKey: newKey() };
         this.processStarts.push(s);
         this.recorded("processStart", s);
@@ -506,10 +547,7 @@ export class GatewayPeer extends EventEmitter {
       }),
 
       CreateProcessInstanceWithResult: unary(async (req: { request: { bpmnProcessId: string; version: number; processDefinitionKey: string; variables: string }; requestTimeout: string; fetchVariables: string[] }) => {
-        const variables = parseJson(req.request.variables);
-        const i = this.executing().createInstance({ ...req.request, variables });
-        this.processStarts.push({ bpmnProcessId: i.definition.bpmnProcessId, variables, processInstanceKey: i.key });
-        this.recorded("processStart", i);
+        const i = this.executing().createInstance({ ...req.request, variables: parseJson(req.request.variables) });
         const ms = Number(req.requestTimeout) || 20000;
         await this.waitFor(() => i.state !== "ACTIVE", ms, "process completion").catch(() => {
           throw new GatewayError(grpc.status.DEADLINE_EXCEEDED, `Expected to complete process instance ${i.key} within ${ms} ms`);
@@ -540,6 +578,7 @@ export class GatewayPeer extends EventEmitter {
             }
           } else {
             const id = /<bpmn:process[^>]*\sid="([^"]+)"/.exec(content)?.[1] ?? r.name;
+            for (const name of messageStartNames(content)) this.messageStarts.set(name, id);
             deployments.push({ process: { bpmnProcessId: id, version: 1, processDefinitionKey: newKey(), resourceName: r.name, tenantId: "<default>" } });
           }
           this.deployments.push({ name: r.name, content });
