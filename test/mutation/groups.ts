@@ -40,8 +40,33 @@ export const GROUPS: MutationGroup[] = [
       "workers/test/outages.e2e.test.ts",
       "workers/test/job-intake.e2e.test.ts",
       "workers/test/orchestration.e2e.test.ts",
-      "workers/test/outbox.test.ts",
-      "workers/test/outbox.e2e.test.ts",
+    ],
+  },
+  {
+    name: "components",
+    targets: [
+      { name: "components/properties.ts", mutate: ["components/properties.ts"] },
+      { name: "components/settings.ts", mutate: ["components/settings.ts"] },
+    ],
+    // The validation of properties and settings, pure functions tested without Pulumi mocks.
+    specs: ["test/properties.test.ts", "test/settings.test.ts", "test/stack-config.test.ts"],
+  },
+  {
+    name: "policy",
+    targets: [
+      { name: "policy/policies", mutate: ["policy/policies/**/*.ts"] },
+      { name: "policy/lib", mutate: ["policy/lib/**/*.ts"] },
+    ],
+    // The policies run in-process on rendered and hand-made resources; the tests that start the CLI or a
+    // policy server in another process are left out (a mutant is active only in Stryker's own test process).
+    specs: [
+      "policy/test/check.test.ts",
+      "policy/test/credentials.test.ts",
+      "policy/test/infra-policies.test.ts",
+      "policy/test/offline.test.ts",
+      "policy/test/pack-config.test.ts",
+      "policy/test/stack-policy.test.ts",
+      "policy/test/workload-policies.test.ts",
     ],
   },
 ];

@@ -12,8 +12,8 @@ const REPORT_DIR = "reports/mutation";
 
 const USAGE = `usage: npm run mutation [-- [${GROUPS.map((g) => g.name).join("|")}]... [--incremental]]
   no group: every group, one after the other
-  --incremental  reuse ${REPORT_DIR}/<group>.incremental.json from an earlier run (a local speed-up; the
-                 figures of record come from a full run: see the README's mutation testing section)`;
+  --incremental  reuse ${REPORT_DIR}/<group>.incremental.json from the last run: only mutants in changed
+                 files, or covered by changed tests, are tested again (Stryker's incremental mode)`;
 
 /** The part of Stryker's MutantResult read here. */
 interface StrykerMutant {
@@ -31,11 +31,15 @@ function strykerOptions(group: MutationGroup, incremental: boolean): Record<stri
     mochaOptions: { spec: group.specs },
     mutate: group.targets.flatMap((t) => t.mutate),
     coverageAnalysis: "perTest",
-    // The machine's two cores; the checker's share goes to a second test runner once it has checked every mutant.
-    concurrency: 2,
+    // One test runner per core (Stryker's own default keeps one core free, and there are only two here);
+    // STRYKER_CONCURRENCY overrides it on a machine shared with other work.
+    concurrency: Number(process.env.STRYKER_CONCURRENCY) || os.availableParallelism(),
     // Tests against real servers take seconds; a mutant that only slows them down must not pass for a hang.
     timeoutMS: 10000,
-    incremental,
+    // Every run records its results for a later --incremental run; without --incremental, `force` tests
+    // every mutant afresh.
+    incremental: true,
+    force: !incremental,
     incrementalFile: `${REPORT_DIR}/${group.name}.incremental.json`,
     reporters: ["clear-text", "progress", "html", "json"],
     htmlReporter: { fileName: `${REPORT_DIR}/${group.name}.html` },
