@@ -6,7 +6,10 @@ const rules = { secretNamePatterns: DEFAULT_SECRET_NAME_PATTERNS, allowedNames: 
 
 describe("credential detectors", () => {
   it("flags secret-looking names with a value", () => {
-    for (const name of ["ZEEBE_CLIENT_SECRET", "DB_PASSWORD", "GITHUB_TOKEN", "API_KEY", "zeebe.client.secret", "TLS_PRIVATE_KEY_PEM"]) {
+    const names = ["ZEEBE_CLIENT_SECRET", "DB_PASSWORD", "GITHUB_TOKEN", "API_KEY", "zeebe.client.secret", "TLS_PRIVATE_KEY_PEM"];
+    // The short and plural spellings: each is matched by its own alternative of the default pattern.
+    names.push("DB_PWD", "SMTP_PASSWD", "GCP_CREDENTIALS", "aws-credential", "PAYMENT_APIKEY");
+    for (const name of names) {
       assert.ok(plaintextCredential(name, "x", rules), name);
     }
   });

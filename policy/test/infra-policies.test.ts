@@ -25,6 +25,14 @@ describe("discovery-rbac-least-privilege", () => {
     assert.match(found[0], /^ClusterRole rule 2: .*wildcard in verbs.*wildcard in resources.*wildcard in apiGroups.*verbs beyond get\/list\/watch: delete/);
   });
 
+  it("reports an aggregated ClusterRole, whose rules come from whatever roles match its selector", async () => {
+    const aggregated = resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "r", {
+      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { "rbac.example.com/aggregate-to-discovery": "true" } }] },
+      rules: [],
+    });
+    assert.deepStrictEqual(await messages(discoveryRbacLeastPrivilege, [aggregated]), ["ClusterRole uses an aggregationRule, which grants whatever matching roles grant."]);
+  });
+
   it("reports a binding to cluster-admin, and honours allowedVerbs from config", async () => {
     const binding = resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "b", { roleRef: { kind: "ClusterRole", name: "cluster-admin" } });
     assert.match((await messages(discoveryRbacLeastPrivilege, [binding]))[0], /cluster-admin/);
@@ -119,5 +127,10 @@ describe("postgresql-role-least-privilege", () => {
     assert.deepStrictEqual(await messages(postgresqlRoleLeastPrivilege, [role]), [
       'Role "checkout" has superuser, createRole, createDatabase; set them to false.',
     ]);
+  });
+
+  it("reports replication and bypassRowLevelSecurity", async () => {
+    const role = resource("postgresql:index/role:Role", "r", { name: "checkout", login: true, replication: true, bypassRowLevelSecurity: true });
+    assert.deepStrictEqual(await messages(postgresqlRoleLeastPrivilege, [role]), ['Role "checkout" has replication, bypassRowLevelSecurity; set them to false.']);
   });
 });

@@ -58,6 +58,13 @@ describe("worker-container-hardening", () => {
     assert.ok(!msg.includes("requests.cpu"), msg);
   });
 
+  it("reports a privileged worker container, however hardened otherwise", async () => {
+    const svc = workerService();
+    const [worker] = svc.spec.template.spec.containers;
+    Object.assign(worker.securityContext, { privileged: true });
+    assert.deepStrictEqual(await messages(workerContainerHardening, [resource(KNATIVE, "w", svc)]), [`Worker container "${worker.name}": drop securityContext.privileged.`]);
+  });
+
   it("accepts a pod-level non-root user and ignores non-worker workloads", async () => {
     const svc = container({ securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } });
     (svc.spec.template.spec as any).securityContext = { runAsNonRoot: true };
