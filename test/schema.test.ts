@@ -10,7 +10,7 @@ import {
 } from "./support/knative-rules";
 import { RENDER_CASES, renderCase } from "./support/render-cases";
 import { metadataProblems, NoSchemaError, validateAgainstSchema } from "./support/schemas";
-import { validateKafkaTopic } from "./support/strimzi";
+import { crdSchemas, toJsonSchema } from "./support/crd-schemas";
 
 type Obj = Record<string, unknown>;
 
@@ -129,7 +129,7 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
       assert.throws(() => validateAgainstSchema(deployment), /spec\/replicas/);
       const topic = clone(objects.find((o) => o.kind === "KafkaTopic")!);
       (topic.spec as Obj).partitions = 0;
-      assert.throws(() => validateAgainstSchema(topic), /spec\.partitions/);
+      assert.throws(() => validateAgainstSchema(topic), /spec\/partitions/);
       const service = clone(objects.find((o) => o.apiVersion === "serving.knative.dev/v1")!) as { spec: { template: { spec: { containers: Array<{ ports: Obj[] }> } } } };
       service.spec.template.spec.containers[0].ports.push({ name: "metrics", containerPort: 9600 });
       assert.doesNotThrow(() => validateAgainstSchema(service as unknown as Obj), "a second port is schema-valid: only the Knative rules catch it");
@@ -156,7 +156,7 @@ describe("schema validation helpers", () => {
     assert.throws(() => validateAgainstSchema({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }), NoSchemaError);
     assert.throws(() => validateAgainstSchema({ apiVersion: "v1", kind: "NoSuchKind", metadata: { name: "w" } }), NoSchemaError);
     // A known group with a kind of another version: no silent fallback either.
-    assert.throws(() => validateAgainstSchema({ apiVersion: "kafka.strimzi.io/v1", kind: "KafkaTopic", metadata: { name: "t" } }), NoSchemaError);
+    assert.throws(() => validateAgainstSchema({ apiVersion: "kafka.strimzi.io/v1", kind: "KafkaUser", metadata: { name: "t" } }), NoSchemaError);
   });
 
   it("reports the failing path of an invalid core object", () => {
@@ -165,29 +165,45 @@ describe("schema validation helpers", () => {
     assert.throws(() => validateAgainstSchema({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: "2" } }), /spec/);
   });
 
-  it("validates Istio v1 objects with the v1beta1 schema", () => {
+  it("validates Istio v1 objects with Istio's own v1 CRD schema", () => {
     const gateway = { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "g" }, spec: { selector: { istio: "ingressgateway" }, servers: [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["a.example.com"], tls: { mode: "SIMPLE" } }] } };
-    assert.match(validateAgainstSchema(gateway), /v1beta1 Gateway/);
+    assert.match(validateAgainstSchema(gateway), /istio-1\.29\.2\/gateways\.networking\.istio\.io\.yaml \(v1\)/);
     const badMode = clone(gateway);
     (badMode.spec.servers[0].tls as Obj).mode = "SOMETIMES";
     assert.throws(() => validateAgainstSchema(badMode), /tls\/mode/);
     const badVirtualService = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "v" }, spec: { hosts: "a.example.com" } };
     assert.throws(() => validateAgainstSchema(badVirtualService), /hosts/);
+    const misspelt = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "v" }, spec: { hosts: ["a"], http: [{ rewrite: { authorityy: "x" } }] } };
+    assert.throws(() => validateAgainstSchema(misspelt), /additional properties "authorityy"/, "a field the API server would prune is an error");
   });
 
-  it("validates Knative and prometheus-operator objects", () => {
+  it("validates Knative and prometheus-operator objects with their upstream CRDs", () => {
     assert.throws(() => validateAgainstSchema({ apiVersion: "serving.knative.dev/v1", kind: "Service", metadata: { name: "s" }, spec: { template: { spec: { containers: [{ ports: [{ containerPort: "8080" }] }] } } } }), /containerPort/);
+    assert.throws(() => validateAgainstSchema({ apiVersion: "serving.knative.dev/v1", kind: "Service", metadata: { name: "s" }, spec: { template: { spec: { containers: [{ image: "i", startupProbe: { httpGet: { path: "/" }, periodSecond: 5 } }] } } } }), /periodSecond/);
     assert.throws(() => validateAgainstSchema({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "m" }, spec: { endpoints: [] } }), /selector/);
+    assert.throws(() => validateAgainstSchema({ apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: "r" }, spec: { groups: [{ name: "g", rules: [{ alert: "A" }] }] } }), /expr/);
   });
 
-  it("validates Strimzi KafkaTopics by the CRD's schema", () => {
-    const topic = { apiVersion: "kafka.strimzi.io/v1beta2", kind: "KafkaTopic", metadata: { name: "t", labels: { "strimzi.io/cluster": "c" } }, spec: { partitions: 3, replicas: 1, topicName: "a.b", config: { "retention.ms": "1000" } } };
-    validateKafkaTopic(topic);
-    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, partitions: 0 } }), /spec\.partitions/);
-    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, replicas: 40000 } }), /spec\.replicas/);
-    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, partition: 3 } }), /partition/);
-    assert.throws(() => validateKafkaTopic({ ...topic, metadata: { name: "t" } }), /metadata\.labels/);
-    assert.throws(() => validateKafkaTopic({ ...topic, metadata: { ...topic.metadata, annotations: { a: 1 } } }), /annotations/);
+  it("validates Strimzi KafkaTopics by the upstream CRD: v1 from 1.2.0, v1beta2 from 0.51.0", () => {
+    const topic = { apiVersion: "kafka.strimzi.io/v1", kind: "KafkaTopic", metadata: { name: "t", labels: { "strimzi.io/cluster": "c" } }, spec: { partitions: 3, replicas: 1, topicName: "a.b", config: { "retention.ms": 1000 } } };
+    assert.match(validateAgainstSchema(topic), /strimzi-1\.2\.0\/043-Crd-kafkatopic\.yaml \(v1\)/);
+    assert.match(validateAgainstSchema({ ...topic, apiVersion: "kafka.strimzi.io/v1beta2" }), /strimzi-0\.51\.0\/043-Crd-kafkatopic\.yaml \(v1beta2\)/);
+    assert.throws(() => validateAgainstSchema({ ...topic, spec: { ...topic.spec, partitions: 0 } }), /spec\/partitions/);
+    assert.throws(() => validateAgainstSchema({ ...topic, spec: { ...topic.spec, replicas: 40000 } }), /spec\/replicas/);
+    assert.throws(() => validateAgainstSchema({ ...topic, spec: { ...topic.spec, partition: 3 } }), /"partition"/);
+    assert.throws(() => validateAgainstSchema({ ...topic, metadata: { ...topic.metadata, annotations: { a: 1 } } }), /annotations/);
+    assert.throws(() => validateAgainstSchema({ ...topic, apiVersion: "kafka.strimzi.io/v1beta3" }), NoSchemaError);
+  });
+
+  it("reads every upstream CRD, and makes the API server's pruning an error", () => {
+    const keys = [...crdSchemas().keys()];
+    for (const key of ["kafka.strimzi.io/v1 KafkaTopic", "serving.knative.dev/v1 Service", "networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService",
+      "security.istio.io/v1 RequestAuthentication", "security.istio.io/v1 AuthorizationPolicy", "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule"]) {
+      assert.ok(keys.includes(key), `${key} not among ${keys.join(", ")}`);
+    }
+    assert.deepEqual(toJsonSchema({ type: "object", properties: { a: { type: "string" } } }), { type: "object", properties: { a: { type: "string" } }, additionalProperties: false });
+    assert.deepEqual(toJsonSchema({ type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { a: { type: "string" } } }), { type: "object", properties: { a: { type: "string" } } });
+    assert.deepEqual(toJsonSchema({ "x-kubernetes-int-or-string": true, type: "string" }), { anyOf: [{ type: "integer" }, { type: "string" }] });
   });
 
   it("checks names, namespaces and labels", () => {
