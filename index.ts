@@ -30,8 +30,11 @@ for (const key of SECRET_SETTING_KEYS) {
   if (value !== undefined) secretSettings[key] = pulumi.secret(value);
 }
 
+// namespaceLabels: e.g. istio-injection or pod-security.kubernetes.io/enforce; ours win on a clash.
 const namespace = settings.createNamespace
-  ? new k8s.core.v1.Namespace("namespace", { metadata: { name: settings.namespace, labels: { "app.kubernetes.io/part-of": "camunda-orchestrator" } } }).metadata.name
+  ? new k8s.core.v1.Namespace("namespace", {
+      metadata: { name: settings.namespace, labels: { ...settings.namespaceLabels, "app.kubernetes.io/part-of": "camunda-orchestrator" } },
+    }).metadata.name
   : pulumi.output(settings.namespace);
 
 // A realtime platform's Kafka connection may come from that platform's own stack; stack config wins.
@@ -45,7 +48,7 @@ function platformBootstrapServers(platform: string): pulumi.Output<string> | und
   return platformStacks.get(platform)!.requireOutput("kafkaBootstrapServers") as pulumi.Output<string>;
 }
 
-const { application: _application, components: _components, namespace: _namespace, createNamespace: _create, ...orchestratorSettings } = settings;
+const { application: _application, components: _components, namespace: _namespace, createNamespace: _create, namespaceLabels: _labels, ...orchestratorSettings } = settings;
 const created = specs.map((spec) => new CamundaOrchestrator(spec.name, {
   properties: spec.properties,
   namespace,

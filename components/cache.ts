@@ -6,7 +6,9 @@ import { labels, objectNames, SECRET_KEYS } from "./naming";
 import { guaranteedResources, restrictedSecurityContext } from "./workload";
 
 export interface RedisCacheArgs {
+  /** Name of the orchestrator; names the Secret (and the in-cluster server). */
   component: string;
+  /** Namespace of the Secret (and of the in-cluster server). */
   namespace: pulumi.Input<string>;
   /** `in-cluster`: one Redis pod for dev stacks; `external`: an existing Redis given by URL. */
   mode: "in-cluster" | "external";
@@ -30,7 +32,7 @@ export class RedisCache extends pulumi.ComponentResource {
     let secretData: pulumi.Output<Record<string, string>>;
 
     if (args.mode === "external") {
-      if (args.url === undefined) throw new Error(`RedisCache ${name}: external mode needs the Redis URL`);
+      if (args.url === undefined) throw new pulumi.ResourceError(`RedisCache ${name}: external mode needs the Redis URL (args.url)`, this);
       secretData = pulumi.output(args.url).apply((url): Record<string, string> => ({ [SECRET_KEYS.redisUrl]: url }));
     } else {
       const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });

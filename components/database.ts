@@ -8,18 +8,29 @@ import { guaranteedResources, restrictedSecurityContext } from "./workload";
 
 /** An existing PostgreSQL server that `pulumi up` can reach as an administrator. */
 export interface ExternalPostgres {
-  host: string;
-  port: number;
+  /** Host name the worker and `pulumi up` connect to; may come from another stack. */
+  host: pulumi.Input<string>;
+  /** Port, usually 5432. */
+  port: pulumi.Input<number>;
+  /** The administrator that creates the role and the database (needs CREATEROLE and CREATEDB, not superuser). */
   adminUser: string;
+  /** The administrator's password; kept secret. */
   adminPassword: pulumi.Input<string>;
+  /** TLS to the server, for the provider and the worker alike. */
   sslMode: "disable" | "require" | "verify-ca" | "verify-full";
 }
 
 export interface SagaDatabaseArgs {
+  /** Name of the orchestrator; names the role, the database and the Secret. */
   component: string;
+  /** Namespace of the Secret (and of the in-cluster server). */
   namespace: pulumi.Input<string>;
-  /** `external`: a role and database on an existing server; `in-cluster`: a single PostgreSQL pod for dev stacks. */
+  /**
+   * `external`: a role and database on an existing server (needs `external`; a `postgresql` provider passed in the
+   * resource options creates them instead of one built from `external`); `in-cluster`: one PostgreSQL pod for dev stacks.
+   */
   mode: "external" | "in-cluster";
+  /** For `external`: the server. */
   external?: ExternalPostgres;
 }
 
@@ -45,16 +56,19 @@ export class SagaDatabase extends pulumi.ComponentResource {
 
     let url: pulumi.Output<string>;
     if (args.mode === "external") {
-      if (!args.external) throw new Error(`SagaDatabase ${name}: external mode needs the server connection`);
+      if (!args.external) throw new pulumi.ResourceError(`SagaDatabase ${name}: external mode needs the server connection (args.external)`, this);
       const server = args.external;
-      const provider = new postgresql.Provider(`${name}-provider`, {
-        host: server.host,
-        port: server.port,
-        username: server.adminUser,
-        password: pulumi.secret(server.adminPassword),
-        sslmode: server.sslMode,
-        superuser: false,
-      }, { parent: this });
+      // A provider passed in the resource options reaches the children by inheritance; else one from the settings.
+      const provider = this.getProvider("postgresql:index/role:Role")
+        ? undefined
+        : new postgresql.Provider(`${name}-provider`, {
+            host: server.host,
+            port: server.port,
+            username: server.adminUser,
+            password: pulumi.secret(server.adminPassword),
+            sslmode: server.sslMode,
+            superuser: false,
+          }, { parent: this });
       const role = new postgresql.Role(`${name}-role`, {
         name: names.databaseRole,
         login: true,
@@ -74,8 +88,8 @@ export class SagaDatabase extends pulumi.ComponentResource {
       }, { parent: this, provider });
       this.host = pulumi.output(server.host);
       this.databaseName = database.name;
-      url = pulumi.all([role.name, passwordValue, database.name]).apply(([user, pw, db]) =>
-        postgresUrl({ user, password: pw, host: server.host, port: server.port, database: db, sslMode: server.sslMode }));
+      url = pulumi.all([role.name, passwordValue, database.name, server.host, server.port]).apply(([user, pw, db, host, port]) =>
+        postgresUrl({ user, password: pw, host, port, database: db, sslMode: server.sslMode }));
     } else {
       const podLabels = { ...labels(args.component, "postgres"), "app.kubernetes.io/instance": names.postgres };
       const service = new k8s.core.v1.Service(`${name}-service`, {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { labels, objectNames } from "./naming";
+import { clusterScopedName, labels, objectNames } from "./naming";
 
 /** The only rules discovery needs: read Services and EndpointSlices, nothing else. */
 export const DISCOVERY_RULES = [
@@ -9,9 +9,11 @@ export const DISCOVERY_RULES = [
 ];
 
 export interface DiscoveryRbacArgs {
+  /** Name of the orchestrator; prefixes every object name. */
   component: string;
+  /** Namespace of the worker's ServiceAccount. */
   namespace: pulumi.Input<string>;
-  /** Namespaces to watch: empty means the worker's own; `["*"]` means all (then a ClusterRole). */
+  /** Namespaces to watch: empty means the worker's own; `["*"]` means all (then a ClusterRole named after namespace and component). */
   watchNamespaces: readonly string[];
 }
 
@@ -33,9 +35,11 @@ export class DiscoveryRbac extends pulumi.ComponentResource {
     const subject = { kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace };
 
     if (args.watchNamespaces.includes("*")) {
-      const role = new k8s.rbac.v1.ClusterRole(`${name}-clusterrole`, { metadata: { ...meta, name: names.discoveryRole }, rules: DISCOVERY_RULES }, { parent: this });
+      // Cluster-scoped: two stacks (or namespaces) with a component of the same name must not share it.
+      const clusterName = pulumi.output(args.namespace).apply((namespace) => clusterScopedName(namespace, args.component, "discovery"));
+      const role = new k8s.rbac.v1.ClusterRole(`${name}-clusterrole`, { metadata: { ...meta, name: clusterName }, rules: DISCOVERY_RULES }, { parent: this });
       new k8s.rbac.v1.ClusterRoleBinding(`${name}-clusterrolebinding`, {
-        metadata: { ...meta, name: names.discoveryRole },
+        metadata: { ...meta, name: clusterName },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
         subjects: [subject],
       }, { parent: this });

@@ -4,10 +4,17 @@ import { workerAlertRules } from "./alert-rules";
 import { labels, objectNames } from "./naming";
 
 export interface MonitoringArgs {
+  /** Name of the orchestrator; prefixes every object name. */
   component: string;
+  /** Namespace of the ServiceMonitor and the PrometheusRule (the worker's). */
   namespace: pulumi.Input<string>;
   /** Name of the worker's Knative Service. */
   workerServiceName: string;
+  /**
+   * Extra labels on the ServiceMonitor and the PrometheusRule, for the Prometheus that should pick them up: a
+   * default kube-prometheus-stack selects both by `release: <its Helm release name>`.
+   */
+  labels?: Record<string, string>;
 }
 
 /** Prometheus Operator objects: scraping of the worker's /metrics and alert rules on them. */
@@ -17,7 +24,7 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("camunda-orchestrator:monitoring:Monitoring", name, {}, opts);
     const names = objectNames(args.component);
-    const meta = { namespace: args.namespace, labels: labels(args.component, "monitoring") };
+    const meta = { namespace: args.namespace, labels: { ...args.labels, ...labels(args.component, "monitoring") } };
     new k8s.apiextensions.CustomResource(`${name}-servicemonitor`, {
       apiVersion: "monitoring.coreos.com/v1",
       kind: "ServiceMonitor",

@@ -20,13 +20,28 @@ export interface ExternalKafka {
   sasl?: { mechanism: "plain" | "scram-sha256" | "scram-sha512"; username: pulumi.Input<string>; password: pulumi.Input<string> };
 }
 
+/** A Strimzi-managed Kafka cluster. */
+export interface StrimziKafka {
+  /** The Kafka cluster's name: the `strimzi.io/cluster` label the Topic Operator selects topics by. */
+  cluster: string;
+  /** The Kafka cluster's namespace: Strimzi 1.x's Topic Operator reconciles KafkaTopics there only. */
+  namespace: pulumi.Input<string>;
+  /** KafkaTopic API version: `v1` (Strimzi 0.49 and later; the only one since 1.0, the default) or `v1beta2` (before 1.0). */
+  apiVersion?: "v1" | "v1beta2";
+}
+
 export interface EventTopicsArgs {
+  /** Name of the orchestrator the topics belong to (labels). */
   component: string;
+  /** Topic names are `<prefix>.<suffix>`. */
   prefix: string;
+  /** Partitions, replication and retention. */
   settings: TopicSettings;
-  /** `strimzi`: KafkaTopic resources for the Strimzi Topic Operator; `external`: topics created with the Kafka provider. */
+  /** `strimzi`: KafkaTopic resources for the Strimzi Topic Operator (needs `strimzi`); `external`: topics created with the Kafka provider (needs `external`). */
   mode: "strimzi" | "external";
-  strimzi?: { cluster: string; namespace: pulumi.Input<string> };
+  /** For `strimzi`: the cluster. */
+  strimzi?: StrimziKafka;
+  /** For `external`: the connection; a `kafka` provider passed in the resource options is used instead of one built from it. */
   external?: ExternalKafka;
 }
 
@@ -49,11 +64,12 @@ export class EventTopics extends pulumi.ComponentResource {
     const roles = Object.keys(this.names) as Array<keyof TopicNames>;
 
     if (args.mode === "strimzi") {
-      if (!args.strimzi) throw new Error(`EventTopics ${name}: strimzi mode needs the Strimzi cluster`);
+      if (!args.strimzi) throw new pulumi.ResourceError(`EventTopics ${name}: strimzi mode needs the Strimzi cluster (args.strimzi)`, this);
+      const apiVersion = `kafka.strimzi.io/${args.strimzi.apiVersion ?? "v1"}`;
       for (const role of roles) {
         const topic = this.names[role];
         new k8s.apiextensions.CustomResource(`${name}-${TOPIC_SUFFIXES[role]}`, {
-          apiVersion: "kafka.strimzi.io/v1beta2",
+          apiVersion,
           kind: "KafkaTopic",
           metadata: {
             name: topicObjectName(topic),
@@ -70,13 +86,16 @@ export class EventTopics extends pulumi.ComponentResource {
         }, { parent: this });
       }
     } else {
-      if (!args.external) throw new Error(`EventTopics ${name}: external mode needs the Kafka connection`);
+      if (!args.external) throw new pulumi.ResourceError(`EventTopics ${name}: external mode needs the Kafka connection (args.external)`, this);
       const { bootstrapServers, tls, sasl } = args.external;
-      const provider = new kafka.Provider(`${name}-provider`, {
-        bootstrapServers: pulumi.output(bootstrapServers).apply((servers) => servers.split(",")),
-        tlsEnabled: tls,
-        ...(sasl ? { saslMechanism: sasl.mechanism, saslUsername: sasl.username, saslPassword: pulumi.secret(sasl.password) } : {}),
-      }, { parent: this });
+      // A provider passed in the resource options reaches the topics by inheritance; else one from the connection.
+      const provider = this.getProvider("kafka:index/topic:Topic")
+        ? undefined
+        : new kafka.Provider(`${name}-provider`, {
+            bootstrapServers: pulumi.output(bootstrapServers).apply((servers) => servers.split(",")),
+            tlsEnabled: tls,
+            ...(sasl ? { saslMechanism: sasl.mechanism, saslUsername: sasl.username, saslPassword: pulumi.secret(sasl.password) } : {}),
+          }, { parent: this });
       for (const role of roles) {
         new kafka.Topic(`${name}-${TOPIC_SUFFIXES[role]}`, {
           name: this.names[role],

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 /**
@@ -48,4 +49,18 @@ function describeReceived(issue: z.core.$ZodIssue, root: unknown): string {
     value = (value as Record<PropertyKey, unknown>)[key as PropertyKey];
   }
   return value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+}
+
+/**
+ * Invalid input found by a component: a `pulumi.ResourceError` on the component, so the engine names the
+ * resource, with the problems as a ValidationError lists them.
+ */
+export class InvalidResourceError extends pulumi.ResourceError {
+  constructor(
+    readonly problems: string[],
+    resource: pulumi.Resource,
+  ) {
+    super(problems.join("\n"), resource);
+    this.name = "InvalidResourceError";
+  }
 }

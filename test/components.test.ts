@@ -22,7 +22,7 @@ const K = {
   deployment: "kubernetes:apps/v1:Deployment",
   release: "kubernetes:helm.sh/v3:Release",
   knative: "kubernetes:serving.knative.dev/v1:Service",
-  kafkaTopic: "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic",
+  kafkaTopic: "kubernetes:kafka.strimzi.io/v1:KafkaTopic",
   gateway: "kubernetes:networking.istio.io/v1:Gateway",
   virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
   serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
@@ -32,7 +32,7 @@ const K = {
 describe("Zeebe", () => {
   it("embedded: a camunda-platform Helm release and in-cluster gateway addresses", async () => {
     const run = await runProgram(() => {
-      const zeebe = new Zeebe("shop-zeebe", { component: "shop", namespace: "ns", mode: "embedded", chart: { version: "13.0.0", repository: "https://helm.camunda.io", sizing: { clusterSize: 3, partitionCount: 3, replicationFactor: 3 } } });
+      const zeebe = new Zeebe("shop-zeebe", { component: "shop", namespace: "ns", mode: "embedded", chart: { version: "13.12.7", repository: "https://helm.camunda.io", sizing: { clusterSize: 3, partitionCount: 3, replicationFactor: 3 } } });
       return { grpc: zeebe.grpcAddress, credentials: zeebe.credentialsSecretName };
     });
     const release = single(run.resources, K.release);
@@ -42,8 +42,7 @@ describe("Zeebe", () => {
     assert.equal(at(release, "repositoryOpts.repo"), "https://helm.camunda.io");
     assert.equal(at(release, "values.orchestration.clusterSize"), "3");
     assert.equal(run.outputs.grpc, "grpc://shop-camunda-zeebe-gateway.ns.svc.cluster.local:26500");
-    assert.equal(run.outputs.credentials, undefined);
-    assert.equal(ofType(run.resources, K.secret).length, 0);
+    assert.equal(run.outputs.credentials, "shop-zeebe-credentials", "the worker's Basic credentials (see camunda-chart.test.ts)");
   });
 
   it("remote: a Secret with the SaaS credentials, redacted, and SaaS addresses", async () => {
@@ -122,6 +121,16 @@ describe("EventTopics", () => {
     assert.equal(ofType(run.resources, "kafka:index/topic:Topic").length, 0);
   });
 
+  it("strimzi: v1 by default (Strimzi 1.0 removed v1beta2), v1beta2 for clusters older than 0.49 on request", async () => {
+    const run = await runProgram(() => {
+      new EventTopics("old-topics", { component: "shop", prefix: "shop", settings, mode: "strimzi", strimzi: { cluster: "events", namespace: "kafka", apiVersion: "v1beta2" } });
+      return {};
+    });
+    const topics = ofType(run.resources, "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic");
+    assert.equal(topics.length, 7);
+    for (const topic of topics) assert.equal(at(topic, "apiVersion"), "kafka.strimzi.io/v1beta2");
+  });
+
   it("external: seven topics through a Kafka provider with TLS and a secret SASL password", async () => {
     const run = await runProgram(() => ({ names: new EventTopics("shop-topics", { component: "shop", prefix: "shop.prod", settings, mode: "external", external: { bootstrapServers: "a:9093,b:9093", tls: true, sasl: { mechanism: "scram-sha512", username: "u", password: "p4ss" } } }).names }));
     const topics = ofType(run.resources, "kafka:index/topic:Topic");
@@ -195,7 +204,7 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
   it("the worker is a cluster-local Knative Service", async () => {
     const run = await runProgram(() => ({ url: new WorkerService("shop-worker", {
       component: "shop", namespace: "ns", image: "w:1.0.0", serviceAccountName: "shop-worker", env: [], resources: { cpu: "1", memory: "1Gi" },
-      workflowsConfigMap: "shop-workflows-abc", autoscaling: { minScale: 1, maxScale: 3, concurrencyTarget: 10 },
+      workflowsConfigMap: "shop-workflows-abc", autoscaling: { minScale: 1, maxScale: 3, cpuTargetPercent: 70 },
     }).url }));
     const service = single(run.resources, K.knative);
     assert.equal((at(service, "metadata.labels") as Record<string, string>)["networking.knative.dev/visibility"], "cluster-local");
@@ -226,7 +235,7 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
 describe("CamundaOrchestrator", () => {
   it("composes every part under itself and exports what applications need", async () => {
     const run = await runProgram(() => {
-      const o = new CamundaOrchestrator("checkout", { namespace: "shop", properties: { realtimePlatform: "shop-events", enableIstioGateway: true, gatewayHost: "checkout.example.com" } });
+      const o = new CamundaOrchestrator("checkout", { namespace: "shop", properties: { realtimePlatform: "shop-events", enableIstioGateway: true, gatewayHost: "checkout.example.com" }, settings: { kafkaStrimziNamespace: "kafka" } });
       return { zeebe: o.zeebeGatewayAddress, url: o.workerUrl, topics: o.topics, secrets: o.secretNames, namespace: o.namespace };
     });
     const components = run.resources.filter((r) => !r.custom);
@@ -242,8 +251,8 @@ describe("CamundaOrchestrator", () => {
     }
     assert.equal(run.outputs.zeebe, "grpc://checkout-camunda-zeebe-gateway.shop.svc.cluster.local:26500");
     assert.equal(run.outputs.url, "https://checkout.example.com");
-    assert.equal((run.outputs.topics as Record<string, string>).deadLetter, "checkout.dead-letter");
-    assert.deepEqual(run.outputs.secrets, { database: "checkout-database", redis: "checkout-redis" });
+    assert.equal((run.outputs.topics as Record<string, string>).deadLetter, "checkout.test.dead-letter", "component and stack: stacks sharing a Kafka share no topic");
+    assert.deepEqual(run.outputs.secrets, { database: "checkout-database", redis: "checkout-redis", zeebeCredentials: "checkout-zeebe-credentials" });
     const orchestrator = single(run.resources, "camunda-orchestrator:index:CamundaOrchestrator");
     assert.equal(at(orchestrator, "eventBus"), "kafka");
     assert.equal(at(orchestrator, "monitoring"), true);

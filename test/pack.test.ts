@@ -11,6 +11,8 @@ const run = promisify(execFile);
 const REPO = path.resolve(__dirname, "..");
 const TSC = path.join(REPO, "node_modules", ".bin", "tsc");
 const WORKFLOWS = path.join(REPO, "workers", "workflows");
+/** The worker modules the components import (workers/src/contract.ts and what it imports), packed with them. */
+const WORKER_CONTRACT = ["contract", "config", "headers"];
 
 /**
  * The environment for child npm and node processes, without what a parent `npm test` exports about
@@ -79,8 +81,13 @@ describe("the packed library in a scratch Pulumi project", function () {
     assert.ok(models.length > 0);
     for (const model of models) assert.ok(files.includes(`workers/workflows/${model}`), `workers/workflows/${model} not packed`);
     assert.ok(files.includes(rootPackage.main) && files.includes(rootPackage.types), "main and types point into the package");
-    const stray = files.filter((f) => !/^(dist\/components\/[^/]+\.(js|d\.ts)|workers\/workflows\/[^/]+\.bpmn|package\.json|README\.md|LICENSE)$/.test(f));
-    assert.deepEqual(stray, [], "only the library, its declarations and the models are packed");
+    // The worker's contract (its config schema, task types): the components derive from it.
+    for (const module of WORKER_CONTRACT) {
+      assert.ok(files.includes(`dist/workers/src/${module}.js`) && files.includes(`dist/workers/src/${module}.d.ts`), `dist/workers/src/${module} not packed`);
+    }
+    const contract = new RegExp(`^dist/workers/src/(${WORKER_CONTRACT.join("|")})\\.(js|d\\.ts)$`);
+    const stray = files.filter((f) => !contract.test(f) && !/^(dist\/components\/[^/]+\.(js|d\.ts)|workers\/workflows\/[^/]+\.bpmn|package\.json|README\.md|LICENSE)$/.test(f));
+    assert.deepEqual(stray, [], "only the library, the worker's contract, their declarations and the top-level models are packed");
     // A build output without a source is left over from an earlier build: prepack starts from an empty dist/.
     const stale = files.filter((f) => f.startsWith("dist/components/") && !sources.includes(path.basename(f).replace(/\.(js|d\.ts)$/, "")));
     assert.deepEqual(stale, [], "packed build outputs without a source in components/");
@@ -128,7 +135,7 @@ describe("the packed library in a scratch Pulumi project", function () {
     const types = result.resources.map((r) => r.type);
     assert.ok(types.includes("camunda-orchestrator:index:CamundaOrchestrator"), `registered: ${types.join(", ")}`);
     const count = (type: string) => types.filter((t) => t === type).length;
-    assert.equal(count("kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic"), 7);
+    assert.equal(count("kubernetes:kafka.strimzi.io/v1:KafkaTopic"), 7);
     assert.equal(count("kubernetes:serving.knative.dev/v1:Service"), 1);
     assert.equal(count("kubernetes:helm.sh/v3:Release"), 1);
 
@@ -142,8 +149,8 @@ describe("the packed library in a scratch Pulumi project", function () {
       zeebeGatewayAddress: "grpc://checkout-camunda-zeebe-gateway.shop.svc.cluster.local:26500",
       workerUrl: "http://checkout-worker.shop.svc.cluster.local",
       topics: {
-        workflowEvents: "checkout.workflow-events", serviceResults: "checkout.service-results", compensationTriggers: "checkout.compensation-triggers",
-        deadLetter: "checkout.dead-letter", triggers: "checkout.triggers", responses: "checkout.responses", errors: "checkout.errors",
+        workflowEvents: "checkout.dev.workflow-events", serviceResults: "checkout.dev.service-results", compensationTriggers: "checkout.dev.compensation-triggers",
+        deadLetter: "checkout.dev.dead-letter", triggers: "checkout.dev.triggers", responses: "checkout.dev.responses", errors: "checkout.dev.errors",
       },
       databaseSecret: "checkout-database",
       workflowsConfigMap: String((workflows.inputs.metadata as { name: string }).name),

@@ -32,13 +32,13 @@ describe("the stack program, rendered offline", () => {
     const result = await renderStack({ stack: "dev" });
     assert.deepEqual(ofType(result.resources, ORCHESTRATOR).map((r) => r.name), ["checkout"]);
     assert.equal(single(result.resources, "kubernetes:helm.sh/v3:Release").parent, "checkout-zeebe");
-    assert.equal(ofType(result.resources, "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic").length, 7);
+    assert.equal(ofType(result.resources, "kubernetes:kafka.strimzi.io/v1:KafkaTopic").length, 7);
     assert.equal(single(result.resources, "kubernetes:core/v1:Namespace").inputs.metadata && at(single(result.resources, "kubernetes:core/v1:Namespace"), "metadata.name"), "shop-dev");
     const outputs = result.outputs.orchestrators as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(outputs), ["checkout"]);
     assert.equal(outputs.checkout.zeebeGatewayAddress, "grpc://checkout-camunda-zeebe-gateway.shop-dev.svc.cluster.local:26500");
     assert.equal(outputs.checkout.workerUrl, "http://checkout-worker.shop-dev.svc.cluster.local");
-    assert.deepEqual(outputs.checkout.secretNames, { database: "checkout-database", redis: "checkout-redis" });
+    assert.deepEqual(outputs.checkout.secretNames, { database: "checkout-database", redis: "checkout-redis", zeebeCredentials: "checkout-zeebe-credentials" });
     assert.equal(workerEnv(result.resources, "checkout").get("KAFKA_BROKERS")?.value, "shop-events-kafka-bootstrap.kafka.svc:9092");
   });
 
@@ -71,6 +71,7 @@ describe("the stack program, rendered offline", () => {
     for (const link of ["components", "node_modules", "workers"]) fs.symlinkSync(path.join(repo, link), path.join(dir, link));
     fs.writeFileSync(path.join(dir, "Pulumi.inline.yaml"), [
       "config:",
+      "  camunda-orchestrator:kafkaStrimziNamespace: kafka",
       "  camunda-orchestrator:components:",
       "    - name: inline",
       "      properties: { realtimePlatform: p, camundaMode: embedded }",

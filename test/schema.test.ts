@@ -35,14 +35,14 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 /** Kinds each case must render: a schema run over the wrong set of objects must not pass quietly. */
 const EXPECTED_KINDS: Record<string, string[]> = {
   "dev": ["v1 Namespace", "v1 Secret", "v1 ConfigMap", "v1 ServiceAccount", "rbac.authorization.k8s.io/v1 Role", "rbac.authorization.k8s.io/v1 RoleBinding",
-    "apps/v1 StatefulSet", "apps/v1 Deployment", "v1 Service", "serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic",
+    "apps/v1 StatefulSet", "apps/v1 Deployment", "v1 Service", "serving.knative.dev/v1 Service", "kafka.strimzi.io/v1 KafkaTopic",
     "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule"],
   "prod": ["v1 Secret", "serving.knative.dev/v1 Service", "networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService",
     "monitoring.coreos.com/v1 ServiceMonitor"],
-  "dev + platform-multi": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic"],
+  "dev + platform-multi": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1 KafkaTopic"],
   "dev + payments-remote": ["networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService", "rbac.authorization.k8s.io/v1 Role"],
   "dev + payments-remote, discovery in all namespaces": ["rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding"],
-  "dev, blue/green traffic split": ["serving.knative.dev/v1 Service"],
+  "dev, OIDC, Strimzi before 1.0, kube-prometheus-stack labels": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic", "monitoring.coreos.com/v1 ServiceMonitor"],
 };
 
 describe("rendered Kubernetes objects: schemas and Knative rules", function () {
@@ -137,14 +137,12 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
     });
   });
 
-  describe("blue/green traffic split", () => {
-    it("reaches the Knative Service as configured", async () => {
-      const c = RENDER_CASES.find((r) => r.label === "dev, blue/green traffic split")!;
-      const service = kubernetesObjects(await renderCase(c)).find((o) => o.apiVersion === "serving.knative.dev/v1")!;
-      assert.deepEqual((service.spec as Obj).traffic, [
-        { revisionName: "checkout-worker-00001", percent: 80, tag: "blue" },
-        { latestRevision: true, percent: 20, tag: "green" },
-      ]);
+  describe("labels for kube-prometheus-stack", () => {
+    it("reach the ServiceMonitor and the PrometheusRule", async () => {
+      const c = RENDER_CASES.find((r) => r.label.startsWith("dev, OIDC"))!;
+      const monitoring = kubernetesObjects(await renderCase(c)).filter((o) => o.apiVersion === "monitoring.coreos.com/v1");
+      assert.deepEqual(monitoring.map((o) => o.kind).sort(), ["PrometheusRule", "ServiceMonitor"]);
+      for (const object of monitoring) assert.equal(((object.metadata as Obj).labels as Record<string, string>).release, "kube-prometheus-stack");
     });
   });
 });
@@ -298,6 +296,16 @@ describe("Knative rules", () => {
     const notNumber = valid();
     notNumber.spec.template.metadata.annotations["autoscaling.knative.dev/target"] = "fifty";
     assert.match(autoscalingProblems(notNumber).join(), /target: "fifty"/);
+  });
+
+  it("wants a metric the autoscaling class knows: concurrency or rps for the KPA, anything else for the HPA", () => {
+    const cpuOnKpa = valid();
+    cpuOnKpa.spec.template.metadata.annotations["autoscaling.knative.dev/metric"] = "cpu";
+    assert.match(autoscalingProblems(cpuOnKpa).join(), /metric: "cpu" is not a metric of kpa\.autoscaling\.knative\.dev/);
+    cpuOnKpa.spec.template.metadata.annotations["autoscaling.knative.dev/class"] = "hpa.autoscaling.knative.dev";
+    assert.deepEqual(autoscalingProblems(cpuOnKpa), []);
+    cpuOnKpa.spec.template.metadata.annotations["autoscaling.knative.dev/class"] = "hpa2.autoscaling.knative.dev";
+    assert.match(autoscalingProblems(cpuOnKpa).join(), /class: "hpa2\.autoscaling\.knative\.dev" is neither/);
   });
 
   it("wants traffic percents summing to 100", () => {

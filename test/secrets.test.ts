@@ -15,7 +15,7 @@ type Obj = Record<string, unknown>;
 /** What the preview mocks hand out for every generated password (`render/mocks.ts`). */
 const GENERATED_PREFIX = "render-generated-";
 /** Worker environment variables that carry credentials: only ever by secretKeyRef. */
-const CREDENTIAL_ENV = ["DATABASE_URL", "REDIS_URL", "ZEEBE_CLIENT_SECRET", "KAFKA_SASL_PASSWORD"];
+const CREDENTIAL_ENV = ["DATABASE_URL", "REDIS_URL", "ZEEBE_CLIENT_SECRET", "CAMUNDA_BASIC_AUTH_PASSWORD", "KAFKA_SASL_PASSWORD"];
 
 function manifests(dir: string): Obj[] {
   return fs.readdirSync(path.join(dir, "manifests")).map((f) => parseYaml(fs.readFileSync(path.join(dir, "manifests", f), "utf8")) as Obj);

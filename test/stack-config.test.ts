@@ -29,7 +29,7 @@ describe("OAM Applications and stack config", () => {
   });
 
   it("resolves the example Applications from the repository", () => {
-    const multi = resolveStack({ application: "examples/platform-multi.yaml" }, new Set(), repo);
+    const multi = resolveStack({ application: "examples/platform-multi.yaml", kafkaStrimziNamespace: "kafka" }, new Set(), repo);
     assert.deepEqual(multi.specs.map((s) => s.name), ["orders", "shipping"]);
     assert.deepEqual(multi.skipped, [{ name: "tracking-api", type: "webservice" }]);
     assert.equal(multi.specs[1].properties.topicsPrefix, "logistics.shipping");
@@ -40,7 +40,7 @@ describe("OAM Applications and stack config", () => {
       { name: "orders", properties: { realtimePlatform: "logistics-events" } },
       { name: "db", type: "postgres", properties: {} },
     ]);
-    const resolved = resolveStack({ components: inline }, new Set(), repo);
+    const resolved = resolveStack({ components: inline, kafkaStrimziNamespace: "kafka" }, new Set(), repo);
     assert.deepEqual(resolved.specs.map((s) => s.name), ["orders"]);
     assert.deepEqual(resolved.skipped, [{ name: "db", type: "postgres" }]);
   });

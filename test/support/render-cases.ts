@@ -43,15 +43,18 @@ export const RENDER_CASES: readonly RenderCase[] = [
     },
   },
   {
-    label: "dev, blue/green traffic split",
+    label: "dev, OIDC, Strimzi before 1.0, kube-prometheus-stack labels",
     options: {
       stack: "dev",
       config: {
-        workerTraffic: JSON.stringify([
-          { revisionName: "checkout-worker-00001", percent: 80, tag: "blue" },
-          { latestRevision: true, percent: 20, tag: "green" },
-        ]),
+        camundaAuth: "oidc",
+        camundaOidcIssuerUrl: "https://idp.example.com/realms/camunda",
+        camundaOidcTokenUrl: "https://idp.example.com/realms/camunda/protocol/openid-connect/token",
+        camundaOidcClientId: "checkout-worker",
+        kafkaStrimziApiVersion: "v1beta2",
+        monitoringLabels: JSON.stringify({ release: "kube-prometheus-stack" }),
       },
+      secrets: { camundaOidcClientSecret: "fake-oidc-secret-Pb8Yc3Nw6Tq" },
     },
   },
 ];

@@ -23,6 +23,7 @@ const properties: ComponentPropertiesInput = {
 const settings: OrchestratorSettings = {
   eventBus: "kafka",
   kafkaMode: "strimzi",
+  kafkaStrimziNamespace: "kafka",
   postgresMode: "in-cluster",
   redisMode: "in-cluster",
   monitoring: true,

@@ -5,13 +5,14 @@ import type { Logger } from "pino";
 import type { WorkerOverrides } from "./app";
 import { backoffMs } from "./backoff";
 import type { Config } from "./config";
+import { PUBLISH_AND_WAIT } from "./contract";
 import { createEventBus, topicNames } from "./events";
 import { startEventBridge } from "./events/bridge";
 import { createRedisDedup } from "./events/dedup";
 import { handlePublishAndWait, PublishAndWaitError } from "./events/publish-and-wait";
 import type { WorkerJob } from "./handlers/context";
 
-export const PUBLISH_AND_WAIT = "publish-and-wait";
+export { PUBLISH_AND_WAIT };
 
 export function streamingOverrides(config: Config, log: Logger): { overrides: WorkerOverrides; close(): Promise<void> } {
   const topics = topicNames(config.TOPICS_PREFIX);

@@ -39,6 +39,11 @@ export interface DeployedResource { name: string; content: string }
 export interface GatewayPeerOptions {
   /** Re-hand a failed job with retries > 0 after its retryBackOff, like Zeebe does. Default true. */
   redeliverFailedJobs?: boolean;
+  /**
+   * When set, every call must carry exactly this `authorization` metadata, else it is answered UNAUTHENTICATED,
+   * as a protected orchestration cluster answers (chart 13.x protects its API by default).
+   */
+  requireAuthorization?: string;
 }
 
 interface Waiter { maxJobs: number; call: grpc.ServerWritableStream<any, any>; timer?: NodeJS.Timeout }
@@ -67,6 +72,8 @@ export class GatewayPeer extends EventEmitter {
   timedOut = 0;
   /** When false, Topology answers UNAVAILABLE (for readiness tests). */
   healthy = true;
+  /** Every distinct `authorization` metadata value calls carried. */
+  readonly authorizations = new Set<string>();
 
   private readonly queues = new Map<string, PeerJob[]>();
   private readonly waiters = new Map<string, Waiter[]>();
@@ -90,8 +97,28 @@ export class GatewayPeer extends EventEmitter {
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
     const peer = new GatewayPeer(server, bound, { redeliverFailedJobs: true, ...options });
-    server.addService(proto.gateway_protocol.Gateway.service, peer.handlers());
+    server.addService(proto.gateway_protocol.Gateway.service, peer.authenticated(peer.handlers()));
     return peer;
+  }
+
+  /** Records each call's `authorization` metadata and, with `requireAuthorization`, refuses calls without it. */
+  private authenticated(handlers: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+    const wrapped: grpc.UntypedServiceImplementation = {};
+    for (const [name, handler] of Object.entries(handlers)) {
+      wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
+        const sent = call.metadata.get("authorization").map(String)[0];
+        if (sent !== undefined) this.authorizations.add(sent);
+        const required = this.options.requireAuthorization;
+        if (required !== undefined && sent !== required) {
+          const error = { code: grpc.status.UNAUTHENTICATED, details: "Expected a valid authorization header" } as grpc.ServiceError;
+          if (callback) callback(error, null);
+          else call.emit("error", error);
+          return;
+        }
+        return (handler as (...args: unknown[]) => unknown)(call, callback);
+      }) as grpc.UntypedHandleCall;
+    }
+    return wrapped;
   }
 
   /** Queue a job; returns its key. */
