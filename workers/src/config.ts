@@ -86,6 +86,11 @@ export const configSchema = z
     SHUTDOWN_DRAIN_MS: int(20000, 0),
     DEDUP_TTL_MS: int(86_400_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    // Set by Knative in every revision (not by whoever deploys the worker): with both, a revision retires itself
+    // once a newer one is ready (src/rollout.ts).
+    K_SERVICE: z.string().min(1).optional(),
+    K_REVISION: z.string().min(1).optional(),
+    ROLLOUT_POLL_MS: int(5000),
   })
   .superRefine((c, ctx) => {
     if (c.CAMUNDA_AUTH_STRATEGY === "OAUTH") {

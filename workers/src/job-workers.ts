@@ -6,7 +6,7 @@ import { handleCall } from "./handlers/call-microservice";
 import { handleCompensate } from "./handlers/compensate";
 import type { HandlerDeps, WorkerJob } from "./handlers/context";
 import { parseTaskType } from "./headers";
-import type { ZeebeClient } from "./zeebe";
+import { cancelPendingActivation, type ZeebeClient } from "./zeebe";
 
 type ZBWorker = ReturnType<ZeebeClient["createWorker"]>;
 const JOB_ACTION_ACKNOWLEDGEMENT = "JOB_ACTION_ACKNOWLEDGEMENT" as const;
@@ -90,6 +90,7 @@ export class JobWorkers {
   async stop(drainMs: number): Promise<number> {
     this.stopping = true;
     const closing = Promise.all([...this.workers.values()].map((w) => w.close()));
+    for (const w of this.workers.values()) cancelPendingActivation(w);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, drainMs)))]);
     clearTimeout(timer);

@@ -35,3 +35,14 @@ export function createZeebeClient(config: Config): ZeebeClient {
   }
   return new Camunda8(sdkConfig as ConstructorParameters<typeof Camunda8>[0]).getZeebeGrpcApiClient();
 }
+
+/**
+ * Ends a closing job worker's pending ActivateJobs long poll. The SDK's close() cancels it only when no job is
+ * running (src/zeebe/lib/ZBWorkerBase.ts `close`, 8.8.13); otherwise the poll stays open on a channel that
+ * closes without cancelling its calls (grpc-js), and the gateway may still hand it jobs that nobody works on
+ * until their timeout. A worker that stops activating must not take jobs any more.
+ */
+export function cancelPendingActivation(worker: unknown): void {
+  const stream = (worker as { jobStream?: { cancel?: () => void } }).jobStream;
+  stream?.cancel?.();
+}
