@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KnativeWorkerSpecInputs, knativeWorkerSpec } from "./knative";
 import { labels, objectNames } from "./naming";
+import { dependsOnWith } from "./workload";
 
 /** What the worker may read of its own Knative Service: whether a newer revision is ready (blue/green hand-over). */
 export const ROLLOUT_RULE = { apiGroups: ["serving.knative.dev"], resources: ["services"], verbs: ["get"] };
@@ -58,7 +59,8 @@ export class WorkerService extends pulumi.ComponentResource {
         metadata: { ...meta, name: names.worker, labels: { ...meta.labels, "networking.knative.dev/visibility": "cluster-local" } },
         spec,
       },
-      { parent: this, dependsOn: [binding] },
+      // What the orchestrator told this component to wait for (Zeebe, database, Redis, topics, RBAC) holds the Service too.
+      { parent: this, dependsOn: dependsOnWith(opts, [binding]) },
     );
     this.serviceName = service.metadata.name;
     this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;

@@ -3,9 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
 import { findLeaks } from "../render/redact";
 import { renderStack } from "../render/render";
+import { CamundaOrchestrator } from "../components";
 import { REDACTED, RenderResult } from "../render/types";
+import { runProgram } from "./support/mock-program";
 import { writeRender } from "../render/write";
 import { findInFiles, listFiles } from "./support/files";
 import { FAKE_SECRETS, RENDER_CASES, renderCase, secretValuesOf } from "./support/render-cases";
@@ -16,6 +19,17 @@ type Obj = Record<string, unknown>;
 const GENERATED_PREFIX = "render-generated-";
 /** Worker environment variables that carry credentials: only ever by secretKeyRef. */
 const CREDENTIAL_ENV = ["DATABASE_URL", "REDIS_URL", "ZEEBE_CLIENT_SECRET", "CAMUNDA_BASIC_AUTH_PASSWORD", "KAFKA_SASL_PASSWORD"];
+
+/** Whether a registered input value is wrapped in Pulumi's secret marker (what the engine encrypts in state). */
+const isSecretMarked = (value: unknown) =>
+  value !== null && typeof value === "object" && (value as Obj)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+
+/** Registered inputs that carry credentials and must be marked secret, by resource type. */
+const CREDENTIAL_INPUTS: Record<string, string[]> = {
+  "pulumi:providers:kafka": ["saslPassword"],
+  "pulumi:providers:postgresql": ["password"],
+  "postgresql:index/role:Role": ["password"],
+};
 
 function manifests(dir: string): Obj[] {
   return fs.readdirSync(path.join(dir, "manifests")).map((f) => parseYaml(fs.readFileSync(path.join(dir, "manifests", f), "utf8")) as Obj);
@@ -56,6 +70,26 @@ describe("secrets never reach a rendered file in plain text", function () {
         assert.equal(files.some((f) => f.startsWith("helm" + path.sep)), embedded, "a helm/ values file exactly when Zeebe runs embedded");
         const needles = [...secretValuesOf(c.options), GENERATED_PREFIX];
         assert.deepEqual(findInFiles(dir, needles), []);
+      });
+
+      it("registers every Secret payload and every credential input of a provider or role marked secret (not just redacted in the files)", () => {
+        const secrets = result.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
+        assert.ok(secrets.length > 0);
+        for (const secret of secrets) {
+          const raw = secret.rawInputs!;
+          for (const field of ["stringData", "data"]) {
+            const payload = raw[field];
+            if (payload === undefined) continue;
+            const marked = isSecretMarked(payload) || (payload !== null && typeof payload === "object" && Object.values(payload as Obj).every(isSecretMarked));
+            assert.ok(marked, `Secret ${secret.name}: ${field} is registered in plain text; wrap it in pulumi.secret`);
+          }
+        }
+        for (const resource of result.resources) {
+          for (const field of CREDENTIAL_INPUTS[resource.type] ?? []) {
+            const value = resource.rawInputs![field];
+            if (value !== undefined) assert.ok(isSecretMarked(value), `${resource.type} ${resource.name}: ${field} is registered in plain text`);
+          }
+        }
       });
 
       it("has generated passwords in the render, so the placeholder scan is not vacuous", () => {
@@ -103,6 +137,31 @@ describe("secrets never reach a rendered file in plain text", function () {
       });
     });
   }
+
+  describe("credentials handed to the components as plain strings", () => {
+    it("are still registered marked secret: the components mark them, not only the stack config", async () => {
+      const run = await runProgram(() => {
+        new CamundaOrchestrator("payments", {
+          namespace: "pay",
+          properties: { realtimePlatform: "pay-events", camundaMode: "remote" },
+          settings: {
+            saasClusterId: "c1", saasRegion: "bru-2", saasClientId: "client", saasClientSecret: "plain-saas-secret",
+            kafkaMode: "external", kafkaBootstrapServers: "k:9093", kafkaSaslUsername: "user", kafkaSaslPassword: "plain-sasl-secret",
+            postgresMode: "external", postgresHost: "pg", postgresAdminPassword: "plain-pg-secret", redisMode: "external", redisUrl: "redis://:plain-redis-secret@r:6379",
+          },
+        });
+        return {};
+      });
+      const plain: string[] = [];
+      for (const resource of run.resources) {
+        const raw = resource.rawInputs!;
+        const fields = resource.type === "kubernetes:core/v1:Secret" ? ["stringData", "data"] : (CREDENTIAL_INPUTS[resource.type] ?? []);
+        for (const field of fields) if (raw[field] !== undefined && !isSecretMarked(raw[field])) plain.push(`${resource.name}.${field}`);
+      }
+      assert.deepEqual(plain, []);
+      assert.deepEqual(run.resources.filter((r) => r.type === "kubernetes:core/v1:Secret").map((r) => r.name).sort(), ["payments-database-secret", "payments-kafka-credentials", "payments-redis-secret", "payments-zeebe-credentials"]);
+    });
+  });
 
   describe("the file scan", () => {
     it("finds a planted secret, in plain text and base64", () => {
