@@ -66,11 +66,6 @@ export interface OrchestratorSecretNames {
 
 const DEFAULT_SETTINGS = stackSettingsSchema.parse({});
 
-/** The topic prefix when a component names none: the component and the stack, so stacks sharing a Kafka never share topics. */
-export function defaultTopicsPrefix(component: string, stack: string): string {
-  return `${component}.${stack}`;
-}
-
 /**
  * One Camunda 8 orchestrator: Zeebe (embedded or SaaS), the saga database, Redis, topics, discovery RBAC, the
  * worker as a Knative Service with its BPMN models, optionally an Istio Gateway, and monitoring.
@@ -110,7 +105,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       if (!(error instanceof ValidationError)) throw error;
       invalid = error;
     }
-    const topicsPrefix = props?.topicsPrefix ?? defaultTopicsPrefix(name, pulumi.getStack());
+    const topicsPrefix = props?.topicsPrefix ?? name;
     // Recorded in state and read by the policies of an offline check: never secrets.
     super(
       "camunda-orchestrator:index:CamundaOrchestrator",

@@ -53,8 +53,8 @@ export const componentPropertiesSchema = strictObject({
 
 export type ComponentPropertiesInput = z.input<typeof componentPropertiesSchema>;
 
-/** Validated properties with defaults applied; an unset `topicsPrefix` means `<component>.<stack>` (see the orchestrator). */
-export type ComponentProperties = z.output<typeof componentPropertiesSchema>;
+/** Validated properties with defaults applied; `topicsPrefix` is always set. */
+export type ComponentProperties = Omit<z.output<typeof componentPropertiesSchema>, "topicsPrefix"> & { topicsPrefix: string };
 
 /** One orchestrator to create: its component name and validated properties. */
 export interface OrchestratorSpec {
@@ -71,7 +71,7 @@ export function validateComponent(name: unknown, properties: unknown): Orchestra
     ]);
   }
   const parsed = parseOrThrow(componentPropertiesSchema, properties ?? {}, subject, "properties");
-  return { name, properties: parsed };
+  return { name, properties: { ...parsed, topicsPrefix: parsed.topicsPrefix ?? name } };
 }
 
 /** Validates every component and reports all problems at once; names must be unique. */

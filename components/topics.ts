@@ -65,7 +65,12 @@ export class EventTopics extends pulumi.ComponentResource {
 
     if (args.mode === "strimzi") {
       if (!args.strimzi) throw new pulumi.ResourceError(`EventTopics ${name}: strimzi mode needs the Strimzi cluster (args.strimzi)`, this);
-      const apiVersion = `kafka.strimzi.io/${args.strimzi.apiVersion ?? "v1"}`;
+      const version = args.strimzi.apiVersion ?? "v1";
+      const apiVersion = `kafka.strimzi.io/${version}`;
+      // One object under either API version: moving between them (Strimzi 1.0 removed v1beta2) is an update of the
+      // same topic, never a delete of the old one (with its data) and a create of a new one.
+      const otherVersion = version === "v1" ? "v1beta2" : "v1";
+      const aliases = [{ type: `kubernetes:kafka.strimzi.io/${otherVersion}:KafkaTopic` }];
       for (const role of roles) {
         const topic = this.names[role];
         new k8s.apiextensions.CustomResource(`${name}-${TOPIC_SUFFIXES[role]}`, {
@@ -83,7 +88,7 @@ export class EventTopics extends pulumi.ComponentResource {
             // Strimzi takes typed values; the Kafka provider below takes strings.
             config: Object.fromEntries(Object.entries(topicConfig(role, args.settings)).map(([k, v]) => [k, /^\d+$/.test(v) ? Number(v) : v])),
           },
-        }, { parent: this });
+        }, { parent: this, aliases });
       }
     } else {
       if (!args.external) throw new pulumi.ResourceError(`EventTopics ${name}: external mode needs the Kafka connection (args.external)`, this);

@@ -134,6 +134,8 @@ describe("EventTopics", () => {
     const topics = ofType(run.resources, "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic");
     assert.equal(topics.length, 7);
     for (const topic of topics) assert.equal(at(topic, "apiVersion"), "kafka.strimzi.io/v1beta2");
+    // Switching versions updates the same topics: each carries the other version's type as an alias.
+    for (const topic of topics) assert.deepEqual(topic.aliases, [{ type: "kubernetes:kafka.strimzi.io/v1:KafkaTopic" }]);
   });
 
   it("external: seven topics through a Kafka provider with TLS and a secret SASL password", async () => {
@@ -256,7 +258,7 @@ describe("CamundaOrchestrator", () => {
     }
     assert.equal(run.outputs.zeebe, "grpc://checkout-camunda-zeebe-gateway.shop.svc.cluster.local:26500");
     assert.equal(run.outputs.url, "https://checkout.example.com");
-    assert.equal((run.outputs.topics as Record<string, string>).deadLetter, "checkout.test.dead-letter", "component and stack: stacks sharing a Kafka share no topic");
+    assert.equal((run.outputs.topics as Record<string, string>).deadLetter, "checkout.dead-letter");
     assert.deepEqual(run.outputs.secrets, { database: "checkout-database", redis: "checkout-redis", zeebeCredentials: "checkout-zeebe-credentials" });
     const orchestrator = single(run.resources, "camunda-orchestrator:index:CamundaOrchestrator");
     assert.equal(at(orchestrator, "eventBus"), "kafka");

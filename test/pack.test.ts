@@ -149,8 +149,8 @@ describe("the packed library in a scratch Pulumi project", function () {
       zeebeGatewayAddress: "grpc://checkout-camunda-zeebe-gateway.shop.svc.cluster.local:26500",
       workerUrl: "http://checkout-worker.shop.svc.cluster.local",
       topics: {
-        workflowEvents: "checkout.dev.workflow-events", serviceResults: "checkout.dev.service-results", compensationTriggers: "checkout.dev.compensation-triggers",
-        deadLetter: "checkout.dev.dead-letter", triggers: "checkout.dev.triggers", responses: "checkout.dev.responses", errors: "checkout.dev.errors",
+        workflowEvents: "checkout.workflow-events", serviceResults: "checkout.service-results", compensationTriggers: "checkout.compensation-triggers",
+        deadLetter: "checkout.dead-letter", triggers: "checkout.triggers", responses: "checkout.responses", errors: "checkout.errors",
       },
       databaseSecret: "checkout-database",
       workflowsConfigMap: String((workflows.inputs.metadata as { name: string }).name),

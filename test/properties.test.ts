@@ -12,6 +12,7 @@ describe("component properties", () => {
       camundaMode: "embedded",
       enableEventStreaming: true,
       sagaPatterns: ["compensation", "timeout", "retry"],
+      topicsPrefix: "checkout",
       enableIstioGateway: false,
       resources: { cpu: "500m", memory: "512Mi" },
       environment: {},
