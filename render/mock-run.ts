@@ -114,7 +114,8 @@ function captureParents(monitor: MockMonitor, mocks: PreviewMocks): void {
       aliases: request.getAliasesList().map((alias) => {
         const spec = alias.getSpec();
         if (!spec) return { urn: alias.getUrn() };
-        return { name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+        const fields = { name: spec.getName(), type: spec.getType(), parentUrn: spec.getParenturn(), noParent: spec.getNoparent() };
+        return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== "" && value !== false));
       }),
     });
     return register(request, callback);
