@@ -8,7 +8,9 @@ import { noPlaintextCredentials } from "./no-plaintext-credentials";
 import { orchestratorCompleteness } from "./orchestrator-completeness";
 import { pinnedImages } from "./pinned-images";
 import { postgresqlRoleLeastPrivilege } from "./postgresql-role-least-privilege";
+import { workerAutoscaling } from "./worker-autoscaling";
 import { workerContainerHardening } from "./worker-container-hardening";
+import { zeebeApiProtected } from "./zeebe-api-protected";
 
 /** Every policy of the pack: served by index.ts to the Pulumi CLI and run by offline.ts on a render. */
 export const policies: Policies = [
@@ -22,4 +24,6 @@ export const policies: Policies = [
   deadLetterRetention,
   postgresqlRoleLeastPrivilege,
   orchestratorCompleteness,
+  workerAutoscaling,
+  zeebeApiProtected,
 ];
