@@ -250,6 +250,8 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
           host: props.gatewayHost!,
           tlsCredentialName: settings.istioTlsCredentialName ?? `${name}-tls`,
           workerServiceName: worker.serviceName,
+          jwt: { issuer: settings.gatewayJwtIssuer!, jwksUri: settings.gatewayJwksUri!, audiences: settings.gatewayJwtAudiences },
+          ingressNamespace: settings.istioIngressNamespace,
         },
         parent,
       );

@@ -105,6 +105,13 @@ export const stackSettingsSchema = strictObject({
   zeebePartitionCount: int(1, 999).default(1),
   zeebeReplicationFactor: int(1, 99).default(1),
   istioTlsCredentialName: z.string().min(1).optional(),
+  istioIngressNamespace: z.string().regex(DNS_LABEL, "must be a DNS label").default("istio-system"),
+  gatewayJwtIssuer: z.url({ protocol: /^https?$/ }).optional(),
+  gatewayJwksUri: z.url({ protocol: /^https?$/ }).optional(),
+  gatewayJwtAudiences: z
+    .string()
+    .transform((text) => text.split(",").map((a) => a.trim()).filter((a) => a !== ""))
+    .default([]),
   saasClusterId: z.string().min(1).optional(),
   saasRegion: z.string().regex(DNS_LABEL, "must be a region id such as bru-2").optional(),
   saasClientId: z.string().min(1).optional(),
@@ -168,6 +175,12 @@ export function checkSettingsFor(specs: readonly OrchestratorSpec[], settings: S
     if (spec.properties.enableEventStreaming && settings.eventBus === "kafka" && settings.kafkaMode === "external" && !settings.platformStackTemplate) {
       need(component, "eventBus kafka with kafkaMode external (and no platformStackTemplate)", "kafkaBootstrapServers");
     }
+  }
+  const exposed = specs.filter((spec) => spec.properties.enableIstioGateway);
+  if (exposed.length > 0) {
+    const why = `enableIstioGateway (${names(exposed)}: the public API takes only callers with a JWT of this issuer)`;
+    need(stack, why, "gatewayJwtIssuer");
+    need(stack, why, "gatewayJwksUri");
   }
   const embedded = specs.filter((spec) => spec.properties.camundaMode === "embedded");
   if (embedded.length > 0 && settings.camundaAuth === "oidc") {

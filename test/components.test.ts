@@ -9,6 +9,8 @@ import { REDACTED } from "../render/types";
 import { at, isSecretAt, ofType, runProgram, single } from "./support/mock-program";
 import { problemsOf } from "./support/validation";
 
+const jwt = { issuer: "https://idp.example.com/realms/apps", jwksUri: "https://idp.example.com/realms/apps/protocol/openid-connect/certs", audiences: ["orders-api"] };
+
 const K = {
   secret: "kubernetes:core/v1:Secret",
   service: "kubernetes:core/v1:Service",
@@ -220,7 +222,7 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
   });
 
   it("the gateway serves HTTPS with the credential and only redirects plain HTTP", async () => {
-    const run = await runProgram(() => ({ url: new IstioGateway("shop-ingress", { component: "shop", namespace: "ns", host: "shop.example.com", tlsCredentialName: "shop-tls", workerServiceName: "shop-worker" }).url }));
+    const run = await runProgram(() => ({ url: new IstioGateway("shop-ingress", { component: "shop", namespace: "ns", host: "shop.example.com", tlsCredentialName: "shop-tls", workerServiceName: "shop-worker", jwt }).url }));
     const servers = at(single(run.resources, K.gateway), "spec.servers") as Array<{ port: { protocol: string }; tls: Record<string, unknown> }>;
     assert.deepEqual(servers.map((s) => [s.port.protocol, s.tls]), [["HTTPS", { mode: "SIMPLE", credentialName: "shop-tls" }], ["HTTP", { httpsRedirect: true }]]);
     const virtualService = single(run.resources, K.virtualService);
@@ -228,6 +230,26 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
     assert.equal(at(virtualService, "spec.http.0.route.0.destination.host"), "knative-local-gateway.istio-system.svc.cluster.local");
     assert.deepEqual(at(virtualService, "spec.gateways"), ["ns/shop-gateway"]);
     assert.equal(run.outputs.url, "https://shop.example.com");
+  });
+
+  it("routes only the public API, never the ops endpoints, and only for bearers of the issuer's JWT", async () => {
+    const run = await runProgram(() => {
+      new IstioGateway("shop-ingress", { component: "shop", namespace: "ns", host: "shop.example.com", tlsCredentialName: "shop-tls", workerServiceName: "shop-worker", jwt });
+      return {};
+    });
+    const routes = at(single(run.resources, K.virtualService), "spec.http") as Array<{ match?: Array<{ uri: Record<string, string>; method: Record<string, string> }> }>;
+    assert.equal(routes.length, 1);
+    assert.deepEqual(routes[0].match, [
+      { uri: { exact: "/api/v1/process-instances" }, method: { exact: "POST" } },
+      { uri: { exact: "/api/v1/messages" }, method: { exact: "POST" } },
+    ]);
+    const authn = single(run.resources, "kubernetes:security.istio.io/v1:RequestAuthentication");
+    assert.equal(at(authn, "metadata.namespace"), "istio-system");
+    assert.equal(at(authn, "metadata.name"), "ns-shop-public-api");
+    assert.deepEqual(at(authn, "spec.jwtRules"), [{ issuer: jwt.issuer, jwksUri: jwt.jwksUri, audiences: ["orders-api"] }]);
+    const authz = single(run.resources, "kubernetes:security.istio.io/v1:AuthorizationPolicy");
+    assert.equal(at(authz, "spec.action"), "DENY");
+    assert.deepEqual(at(authz, "spec.rules"), [{ from: [{ source: { notRequestPrincipals: [`${jwt.issuer}/*`] } }], to: [{ operation: { hosts: ["shop.example.com", "shop.example.com:*"] } }] }]);
   });
 
   it("monitoring scrapes the worker and alerts on compensations, dead letters and failures", async () => {
@@ -242,7 +264,11 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
 describe("CamundaOrchestrator", () => {
   it("composes every part under itself and exports what applications need", async () => {
     const run = await runProgram(() => {
-      const o = new CamundaOrchestrator("checkout", { namespace: "shop", properties: { realtimePlatform: "shop-events", enableIstioGateway: true, gatewayHost: "checkout.example.com" }, settings: { kafkaStrimziNamespace: "kafka" } });
+      const o = new CamundaOrchestrator("checkout", {
+        namespace: "shop",
+        properties: { realtimePlatform: "shop-events", enableIstioGateway: true, gatewayHost: "checkout.example.com" },
+        settings: { kafkaStrimziNamespace: "kafka", gatewayJwtIssuer: jwt.issuer, gatewayJwksUri: jwt.jwksUri },
+      });
       return { zeebe: o.zeebeGatewayAddress, url: o.workerUrl, topics: o.topics, secrets: o.secretNames, namespace: o.namespace };
     });
     const components = run.resources.filter((r) => !r.custom);

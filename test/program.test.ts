@@ -100,7 +100,7 @@ describe("the stack program, rendered offline", () => {
   });
 
   it("a remote component without its SaaS secret says which key to set and how", async () => {
-    const problems = await rejection(renderStack({ stack: "dev", appFile: path.join(repo, "examples/payments-remote.yaml"), config: { saasClusterId: "c", saasRegion: "bru-2", saasClientId: "id" } }));
+    const problems = await rejection(renderStack({ stack: "dev", appFile: path.join(repo, "examples/payments-remote.yaml"), config: { saasClusterId: "c", saasRegion: "bru-2", saasClientId: "id", gatewayJwtIssuer: "https://idp.example.com/r", gatewayJwksUri: "https://idp.example.com/r/certs" } }));
     assert.deepEqual(problems, [
       'component "payments": camundaMode remote needs stack config camunda-orchestrator:saasClientSecret; set it with `pulumi config set --secret camunda-orchestrator:saasClientSecret <value>` (offline render: `--secret saasClientSecret=<value>`)',
     ]);

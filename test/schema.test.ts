@@ -40,7 +40,8 @@ const EXPECTED_KINDS: Record<string, string[]> = {
   "prod": ["v1 Secret", "serving.knative.dev/v1 Service", "networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService",
     "monitoring.coreos.com/v1 ServiceMonitor"],
   "dev + platform-multi": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1 KafkaTopic"],
-  "dev + payments-remote": ["networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService", "rbac.authorization.k8s.io/v1 Role"],
+  "dev + payments-remote": ["networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService", "security.istio.io/v1 RequestAuthentication",
+    "security.istio.io/v1 AuthorizationPolicy", "rbac.authorization.k8s.io/v1 Role"],
   "dev + payments-remote, discovery in all namespaces": ["rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding"],
   "dev, OIDC, Strimzi before 1.0, kube-prometheus-stack labels": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic", "monitoring.coreos.com/v1 ServiceMonitor"],
 };

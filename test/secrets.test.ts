@@ -186,7 +186,7 @@ describe("secrets never reach a rendered file in plain text", function () {
         renderStack({
           stack: "dev",
           appFile: "examples/payments-remote.yaml",
-          config: { saasClusterId: value, saasRegion: "bru-2", saasClientId: "payments-dev-client" },
+          config: { saasClusterId: value, saasRegion: "bru-2", saasClientId: "payments-dev-client", gatewayJwtIssuer: "https://idp.example.com/r", gatewayJwksUri: "https://idp.example.com/r/certs" },
           secrets: { saasClientSecret: value },
         }),
         (error: Error) => {

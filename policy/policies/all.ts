@@ -2,6 +2,7 @@ import { Policies } from "@pulumi/policy";
 import { deadLetterRetention } from "./dead-letter-retention";
 import { discoveryRbacLeastPrivilege } from "./discovery-rbac-least-privilege";
 import { istioGatewayHttps } from "./istio-gateway-https";
+import { istioPublicEntry } from "./istio-public-entry";
 import { kafkaTopicDurability } from "./kafka-topic-durability";
 import { knativeWorkerClusterLocal } from "./knative-worker-cluster-local";
 import { noPlaintextCredentials } from "./no-plaintext-credentials";
@@ -26,4 +27,5 @@ export const policies: Policies = [
   orchestratorCompleteness,
   workerAutoscaling,
   zeebeApiProtected,
+  istioPublicEntry,
 ];

@@ -34,7 +34,7 @@ describe("offline check CLI", () => {
     const { code, out } = await run(["--stack", "dev", "--app", "a.yaml", "--config", "workerImage=w:1", "--secret", "pw=x"], [pinnedRedis], seen);
     assert.strictEqual(code, 0);
     assert.deepStrictEqual(seen, [{ stack: "dev", appFile: "a.yaml", config: { workerImage: "w:1" }, secrets: { pw: "x" } }]);
-    assert.match(out, /stack dev: 1 resources, 12 policies, 0 violations \(0 mandatory, 0 advisory\)/);
+    assert.match(out, /stack dev: 1 resources, 13 policies, 0 violations \(0 mandatory, 0 advisory\)/);
   });
 
   it("prints policy, resource, message and level, and exits 1 on a mandatory violation", async () => {

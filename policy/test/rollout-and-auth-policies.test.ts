@@ -1,13 +1,14 @@
 import assert from "assert";
 import { workerAutoscaling } from "../policies/worker-autoscaling";
+import { istioPublicEntry } from "../policies/istio-public-entry";
 import { zeebeApiProtected } from "../policies/zeebe-api-protected";
 import { KNATIVE, messages, resource, workerService } from "./support";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const hpa = { "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev", "autoscaling.knative.dev/metric": "cpu", "autoscaling.knative.dev/min-scale": "1" };
+const hpa: Record<string, string> = { "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev", "autoscaling.knative.dev/metric": "cpu", "autoscaling.knative.dev/min-scale": "1" };
 const worker = (annotations: Record<string, string>) => {
   const svc = workerService();
-  svc.spec.template.metadata.annotations = annotations;
+  (svc.spec.template.metadata as { annotations: Record<string, string> }).annotations = annotations;
   return resource(KNATIVE, "w", svc);
 };
 const release = (security: Record<string, unknown>, stack = "prod") =>
@@ -43,5 +44,35 @@ describe("zeebe-api-protected", () => {
     assert.match(found.join("\n"), /authorizations\.enabled: false/);
     assert.deepStrictEqual(await messages(zeebeApiProtected, [release({ authentication: { unprotectedApi: true } }, "dev")]), []);
     assert.match((await messages(zeebeApiProtected, [release({ authentication: { method: "none" } })]))[0], /method "none"/);
+  });
+});
+
+describe("istio-public-entry", () => {
+  const VS = "kubernetes:networking.istio.io/v1:VirtualService";
+  const AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
+  const virtualService = (http: unknown[], gateways = ["shop/checkout-gateway"]) => resource(VS, "vs", { spec: { hosts: ["checkout.example.com"], gateways, http } });
+  const denyWithoutJwt = resource(AUTHZ, "authz", {
+    spec: { action: "DENY", rules: [{ from: [{ source: { notRequestPrincipals: ["https://idp/*"] } }], to: [{ operation: { hosts: ["checkout.example.com", "checkout.example.com:*"] } }] }] },
+  });
+  const publicRoute = { match: [{ uri: { exact: "/api/v1/messages" }, method: { exact: "POST" } }], route: [{ destination: { host: "x" } }] };
+
+  it("passes a gateway route to the public API, protected by a JWT rule on its host", async () => {
+    assert.deepStrictEqual(await messages(istioPublicEntry, [virtualService([publicRoute]), denyWithoutJwt]), []);
+  });
+
+  it("refuses a route without match (every path, /metrics and /actuator included) and a route to an ops path", async () => {
+    const everything = await messages(istioPublicEntry, [virtualService([{ route: [{ destination: { host: "x" } }] }]), denyWithoutJwt]);
+    assert.match(everything.join(), /route 0 has no match, so it routes every path/);
+    const ops = await messages(istioPublicEntry, [virtualService([{ match: [{ uri: { prefix: "/actuator" } }], route: [] }, { match: [{ uri: { prefix: "/" } }], route: [] }]), denyWithoutJwt]);
+    assert.match(ops.join("\n"), /route 0 matches \{"prefix":"\/actuator"\}/);
+    assert.match(ops.join("\n"), /route 1 matches \{"prefix":"\/"\}/);
+  });
+
+  it("refuses a public host no JWT rule protects", async () => {
+    assert.match((await messages(istioPublicEntry, [virtualService([publicRoute])]))[0], /checkout\.example\.com is public without a JWT requirement/);
+  });
+
+  it("leaves mesh-internal VirtualServices alone", async () => {
+    assert.deepStrictEqual(await messages(istioPublicEntry, [virtualService([{ route: [] }], ["mesh"])]), []);
   });
 });

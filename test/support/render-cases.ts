@@ -16,7 +16,13 @@ export const FAKE_SECRETS = {
 export const FAKE_REDIS_PASSWORD = "fake-redis-pw-Hn2Vx7Lq4Ga";
 
 /** Plain SaaS connection settings a remote component needs besides its client secret. */
-const SAAS_CONNECTION = { saasClusterId: "5e2c9a1b-0000-4000-8000-00000000beef", saasRegion: "bru-2", saasClientId: "payments-dev-client" };
+const SAAS_CONNECTION = {
+  saasClusterId: "5e2c9a1b-0000-4000-8000-00000000beef",
+  saasRegion: "bru-2",
+  saasClientId: "payments-dev-client",
+  gatewayJwtIssuer: "https://idp.example.com/realms/payments-dev",
+  gatewayJwksUri: "https://idp.example.com/realms/payments-dev/protocol/openid-connect/certs",
+};
 
 export interface RenderCase {
   /** Short label for test titles. */

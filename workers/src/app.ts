@@ -10,6 +10,7 @@ import { topicNames } from "./events/bus";
 import { InfraHealth, HandlerDeps } from "./handlers/context";
 import { ExtraHandler, JobWorkers } from "./job-workers";
 import { ReadinessCheck, startOpsServer, withTimeout } from "./http-server";
+import { publicApi } from "./public-api";
 import { Metrics } from "./metrics";
 import { knativeRevisionSource, RevisionSource, SupersessionWatch, watchSupersession } from "./rollout";
 import { migrate } from "./saga/migrations";
@@ -83,7 +84,10 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
   // workers are open, which is when Knative may hand over to this revision.
   let phase = "saga log migration";
   let checks: () => Record<string, ReadinessCheck> = () => ({ startup: async () => { throw new Error(`starting: ${phase}`); } });
-  const ops = await startOpsServer(config.PORT, metrics.registry, () => checks());
+  // The public API (what an Istio Gateway may expose) serves only while the worker does.
+  let serving: { zeebe: ZeebeClient; processIds: Set<string> } | undefined;
+  const api = publicApi({ zeebe: () => serving?.zeebe, processIds: () => serving?.processIds ?? new Set() }, log);
+  const ops = await startOpsServer(config.PORT, metrics.registry, () => checks(), undefined, api);
   cleanups.push(() => ops.close());
   const pool = SagaLog.connect(config.DATABASE_URL);
   const saga = new SagaLog(pool);
@@ -138,7 +142,11 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
         })();
       };
     });
-    const watch = await startRolloutWatch(config, log, overrides, (latest) => retire(latest));
+    const watch = await startRolloutWatch(config, log, overrides, (latest) => {
+      serving = undefined;
+      retire(latest);
+    });
+    serving = { zeebe, processIds: new Set(deployed.map((d) => d.slice(0, d.lastIndexOf("@")))) };
     if (watch) cleanups.push(async () => watch.stop());
 
     return {
@@ -150,6 +158,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
       retired,
       stop: async (drainMs = config.SHUTDOWN_DRAIN_MS) => {
         stopping = true;
+        serving = undefined;
         watch?.stop();
         const abandoned = await jobWorkers.stop(drainMs);
         if (abandoned > 0) log.warn({ abandoned }, "drain bound reached; remaining jobs will time out and be redelivered");

@@ -26,6 +26,9 @@ export function workerValueProblem(name: WorkerVariable, value: string): string 
   return result.success ? undefined : result.error.issues.map((issue) => issue.message).join("; ");
 }
 
+/** Paths of the worker's public API (src/public-api.ts): what an Istio Gateway routes to it, and nothing else. */
+export const PUBLIC_API_PATHS = { processInstances: "/api/v1/process-instances", messages: "/api/v1/messages" } as const;
+
 /** The task type of `publish-and-wait` tasks (event streaming). */
 export const PUBLISH_AND_WAIT = "publish-and-wait";
 
