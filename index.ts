@@ -48,26 +48,44 @@ function platformBootstrapServers(platform: string): pulumi.Output<string> | und
   return platformStacks.get(platform)!.requireOutput("kafkaBootstrapServers") as pulumi.Output<string>;
 }
 
-const { application: _application, components: _components, namespace: _namespace, createNamespace: _create, namespaceLabels: _labels, ...orchestratorSettings } = settings;
-const created = specs.map((spec) => new CamundaOrchestrator(spec.name, {
-  properties: spec.properties,
-  namespace,
-  settings: { ...orchestratorSettings, ...secretSettings, kafkaBootstrapServers: settings.kafkaBootstrapServers ?? platformBootstrapServers(spec.properties.realtimePlatform) },
-}));
+const {
+  application: _application,
+  components: _components,
+  namespace: _namespace,
+  createNamespace: _create,
+  namespaceLabels: _labels,
+  ...orchestratorSettings
+} = settings;
+const created = specs.map(
+  (spec) =>
+    new CamundaOrchestrator(spec.name, {
+      properties: spec.properties,
+      namespace,
+      settings: {
+        ...orchestratorSettings,
+        ...secretSettings,
+        kafkaBootstrapServers: settings.kafkaBootstrapServers ?? platformBootstrapServers(spec.properties.realtimePlatform),
+      },
+    }),
+);
 
 /** The namespace every orchestrator lives in. */
 export const orchestratorNamespace = namespace;
 
 /** Per orchestrator, what applications consume: addresses, topic names and names of Secrets (never their values). */
 export const orchestrators = pulumi
-  .all(created.map((o) => pulumi.output({
-    zeebeGatewayAddress: o.zeebeGatewayAddress,
-    zeebeRestAddress: o.zeebeRestAddress,
-    workerUrl: o.workerUrl,
-    workerServiceName: o.workerServiceName,
-    namespace: o.namespace,
-    topics: o.topics,
-    secretNames: o.secretNames,
-    workflowsConfigMap: o.workflowsConfigMapName,
-  })))
+  .all(
+    created.map((o) =>
+      pulumi.output({
+        zeebeGatewayAddress: o.zeebeGatewayAddress,
+        zeebeRestAddress: o.zeebeRestAddress,
+        workerUrl: o.workerUrl,
+        workerServiceName: o.workerServiceName,
+        namespace: o.namespace,
+        topics: o.topics,
+        secretNames: o.secretNames,
+        workflowsConfigMap: o.workflowsConfigMapName,
+      }),
+    ),
+  )
   .apply((entries) => Object.fromEntries(entries.map((entry, i) => [specs[i].name, entry])));

@@ -22,7 +22,9 @@ const REDIS_UID = 999; // the redis user of the alpine image
 
 /** Redis for caching and for de-duplicating consumed events. The worker gets REDIS_URL from one Secret. */
 export class RedisCache extends pulumi.ComponentResource {
+  /** The Secret with REDIS_URL (and the in-cluster server's password). */
   public readonly secretName: pulumi.Output<string>;
+  /** The key of the URL in that Secret. */
   public readonly secretKey: string = SECRET_KEYS.redisUrl;
 
   constructor(name: string, args: RedisCacheArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -37,47 +39,61 @@ export class RedisCache extends pulumi.ComponentResource {
     } else {
       const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
       const podLabels = { ...secretLabels, "app.kubernetes.io/instance": names.redis };
-      const service = new k8s.core.v1.Service(`${name}-service`, {
-        metadata: { name: names.redis, namespace: args.namespace, labels: podLabels },
-        spec: { selector: podLabels, ports: [{ name: "redis", port: 6379, targetPort: 6379 }] },
-      }, { parent: this });
+      const service = new k8s.core.v1.Service(
+        `${name}-service`,
+        {
+          metadata: { name: names.redis, namespace: args.namespace, labels: podLabels },
+          spec: { selector: podLabels, ports: [{ name: "redis", port: 6379, targetPort: 6379 }] },
+        },
+        { parent: this },
+      );
       const host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
       secretData = pulumi.all([host, password.result]).apply(([h, pw]): Record<string, string> => ({
         [SECRET_KEYS.redisPassword]: pw,
         [SECRET_KEYS.redisUrl]: redisUrl({ password: pw, host: h, port: 6379 }),
       }));
-      new k8s.apps.v1.Deployment(`${name}-deployment`, {
-        metadata: { name: names.redis, namespace: args.namespace, labels: podLabels },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: podLabels },
-          template: {
-            metadata: { labels: podLabels },
-            spec: {
-              containers: [{
-                name: "redis",
-                image: REDIS_IMAGE,
-                // The password comes from the Secret through the environment, never on the command line in plain text.
-                command: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly no --save ""'],
-                ports: [{ name: "redis", containerPort: 6379 }],
-                env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: names.redisSecret, key: SECRET_KEYS.redisPassword } } }],
-                resources: guaranteedResources("100m", "128Mi"),
-                securityContext: restrictedSecurityContext(REDIS_UID, true),
-                readinessProbe: { tcpSocket: { port: 6379 }, periodSeconds: 5 },
-                volumeMounts: [{ name: "data", mountPath: "/data" }],
-              }],
-              volumes: [{ name: "data", emptyDir: {} }],
+      new k8s.apps.v1.Deployment(
+        `${name}-deployment`,
+        {
+          metadata: { name: names.redis, namespace: args.namespace, labels: podLabels },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: podLabels },
+            template: {
+              metadata: { labels: podLabels },
+              spec: {
+                containers: [
+                  {
+                    name: "redis",
+                    image: REDIS_IMAGE,
+                    // The password comes from the Secret through the environment, never on the command line in plain text.
+                    command: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly no --save ""'],
+                    ports: [{ name: "redis", containerPort: 6379 }],
+                    env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: names.redisSecret, key: SECRET_KEYS.redisPassword } } }],
+                    resources: guaranteedResources("100m", "128Mi"),
+                    securityContext: restrictedSecurityContext(REDIS_UID, true),
+                    readinessProbe: { tcpSocket: { port: 6379 }, periodSeconds: 5 },
+                    volumeMounts: [{ name: "data", mountPath: "/data" }],
+                  },
+                ],
+                volumes: [{ name: "data", emptyDir: {} }],
+              },
             },
           },
         },
-      }, { parent: this });
+        { parent: this },
+      );
     }
 
-    const secret = new k8s.core.v1.Secret(`${name}-secret`, {
-      metadata: { name: names.redisSecret, namespace: args.namespace, labels: secretLabels },
-      type: "Opaque",
-      stringData: pulumi.secret(secretData),
-    }, { parent: this, additionalSecretOutputs: ["stringData", "data"] });
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: { name: names.redisSecret, namespace: args.namespace, labels: secretLabels },
+        type: "Opaque",
+        stringData: pulumi.secret(secretData),
+      },
+      { parent: this, additionalSecretOutputs: ["stringData", "data"] },
+    );
     this.secretName = secret.metadata.name;
     this.registerOutputs({ secretName: this.secretName });
   }

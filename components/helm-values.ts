@@ -18,9 +18,7 @@ export interface EmbeddedZeebeSizing {
  * - `none`: `unprotectedApi: true`, for throwaway clusters only (the policy refuses it in production).
  */
 export type ChartAuth =
-  | { method: "basic"; username: string; secretName: string }
-  | { method: "oidc"; issuerUrl: string; audience: string; clientId: string }
-  | { method: "none" };
+  { method: "basic"; username: string; secretName: string } | { method: "oidc"; issuerUrl: string; audience: string; clientId: string } | { method: "none" };
 
 /** Name and e-mail the chart's user entries carry (values.yaml `orchestration.security.initialization.users`). */
 const WORKER_USER = { name: "Orchestrator worker", email: (username: string) => `${username}@orchestrator.invalid` };
@@ -99,6 +97,7 @@ const isMap = (value: unknown): value is Record<string, unknown> => value !== nu
 /** Helm's merge of a values file over another: maps merge key by key, anything else (lists included) is replaced. */
 export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) merged[key] = isMap(value) && isMap(merged[key]) ? mergeValues(merged[key] as Record<string, unknown>, value) : value;
+  for (const [key, value] of Object.entries(over))
+    merged[key] = isMap(value) && isMap(merged[key]) ? mergeValues(merged[key] as Record<string, unknown>, value) : value;
   return merged;
 }

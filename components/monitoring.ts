@@ -19,29 +19,38 @@ export interface MonitoringArgs {
 
 /** Prometheus Operator objects: scraping of the worker's /metrics and alert rules on them. */
 export class Monitoring extends pulumi.ComponentResource {
+  /** Name of the PrometheusRule. */
   public readonly alertRulesName: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("camunda-orchestrator:monitoring:Monitoring", name, {}, opts);
     const names = objectNames(args.component);
     const meta = { namespace: args.namespace, labels: { ...args.labels, ...labels(args.component, "monitoring") } };
-    new k8s.apiextensions.CustomResource(`${name}-servicemonitor`, {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "ServiceMonitor",
-      metadata: { ...meta, name: names.serviceMonitor },
-      spec: {
-        // Knative labels the Services of every revision with the Knative Service's name.
-        selector: { matchLabels: { "serving.knative.dev/service": args.workerServiceName, "networking.internal.knative.dev/serviceType": "Private" } },
-        endpoints: [{ port: "http", path: "/metrics", interval: "30s" }],
-        targetLabels: ["serving.knative.dev/service"],
+    new k8s.apiextensions.CustomResource(
+      `${name}-servicemonitor`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { ...meta, name: names.serviceMonitor },
+        spec: {
+          // Knative labels the Services of every revision with the Knative Service's name.
+          selector: { matchLabels: { "serving.knative.dev/service": args.workerServiceName, "networking.internal.knative.dev/serviceType": "Private" } },
+          endpoints: [{ port: "http", path: "/metrics", interval: "30s" }],
+          targetLabels: ["serving.knative.dev/service"],
+        },
       },
-    }, { parent: this });
-    const rules = new k8s.apiextensions.CustomResource(`${name}-alerts`, {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PrometheusRule",
-      metadata: { ...meta, name: names.alertRules },
-      spec: { groups: workerAlertRules(args.workerServiceName) },
-    }, { parent: this });
+      { parent: this },
+    );
+    const rules = new k8s.apiextensions.CustomResource(
+      `${name}-alerts`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { ...meta, name: names.alertRules },
+        spec: { groups: workerAlertRules(args.workerServiceName) },
+      },
+      { parent: this },
+    );
     this.alertRulesName = rules.metadata.name;
     this.registerOutputs({ alertRulesName: this.alertRulesName });
   }

@@ -22,6 +22,7 @@ export const TOPIC_SUFFIXES: Readonly<Record<keyof TopicNames, string>> = {
   errors: "errors",
 };
 
+/** The seven topic names under `<prefix>.`; the worker computes the same (workers/src/events/bus.ts, tested alike). */
 export function topicNames(prefix: string): TopicNames {
   const entries = Object.entries(TOPIC_SUFFIXES).map(([role, suffix]) => [role, `${prefix}.${suffix}`]);
   return Object.fromEntries(entries) as unknown as TopicNames;
@@ -29,7 +30,11 @@ export function topicNames(prefix: string): TopicNames {
 
 /** A Kubernetes object name for a topic (topic names may hold '.' and '_', object names may not). */
 export function topicObjectName(topic: string): string {
-  return topic.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 253);
+  return topic
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 253);
 }
 
 /**

@@ -203,7 +203,12 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
     const discovery = new DiscoveryRbac(`${name}-discovery`, { component: name, namespace, watchNamespaces: settings.discoveryNamespaces }, parent);
     const workflows = new WorkflowModels(
       `${name}-workflows`,
-      { component: name, namespace, directory: args.workflowsDirectory, servedBy: { sagaPatterns: props.sagaPatterns, eventStreaming: props.enableEventStreaming } },
+      {
+        component: name,
+        namespace,
+        directory: args.workflowsDirectory,
+        servedBy: { sagaPatterns: props.sagaPatterns, eventStreaming: props.enableEventStreaming },
+      },
       parent,
     );
 
@@ -226,7 +231,8 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
             bus: settings.eventBus,
             kafkaBrokers: kafka?.bootstrapServers,
             kafkaTls: kafka?.tls,
-            kafkaSasl: kafka?.sasl && kafkaCredentialsSecret ? { mechanism: kafka.sasl.mechanism, secretName: kafkaCredentialsSecret.metadata.name } : undefined,
+            kafkaSasl:
+              kafka?.sasl && kafkaCredentialsSecret ? { mechanism: kafka.sasl.mechanism, secretName: kafkaCredentialsSecret.metadata.name } : undefined,
           },
           topicsPrefix,
           sagaPatterns: props.sagaPatterns,
@@ -237,7 +243,10 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       },
       // The worker starts only once what it needs exists: otherwise the first revision outlives Knative's
       // progress deadline (600 s) while the chart installs (up to 15 minutes), and crash-loops meanwhile.
-      { parent: this, dependsOn: [zeebe, database, redis, discovery, ...(topics ? [topics] : []), ...(kafkaCredentialsSecret ? [kafkaCredentialsSecret] : [])] },
+      {
+        parent: this,
+        dependsOn: [zeebe, database, redis, discovery, ...(topics ? [topics] : []), ...(kafkaCredentialsSecret ? [kafkaCredentialsSecret] : [])],
+      },
     );
     this.workerServiceName = worker.serviceName;
 
@@ -297,7 +306,8 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
 function kafkaConnection(settings: ResolvedSettings, platform: string) {
   const strimziCluster = settings.kafkaStrimziCluster ?? platform;
   // The setting wins; else Strimzi's bootstrap Service `<cluster>-kafka-bootstrap` in the cluster's namespace.
-  const bootstrapServers: pulumi.Input<string> = settings.kafkaBootstrapServers ?? `${strimziCluster}-kafka-bootstrap.${settings.kafkaStrimziNamespace}.svc:9092`;
+  const bootstrapServers: pulumi.Input<string> =
+    settings.kafkaBootstrapServers ?? `${strimziCluster}-kafka-bootstrap.${settings.kafkaStrimziNamespace}.svc:9092`;
   // An external cluster speaks TLS unless told otherwise; Strimzi's in-cluster plain listener does not.
   const tls = settings.kafkaTls ?? settings.kafkaMode === "external";
   const sasl =

@@ -15,14 +15,17 @@ export const CAMUNDA_CHART_VERSION = "13.12.7";
 const bool = z.stringbool({ truthy: ["true"], falsy: ["false"] });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const json = <S extends z.ZodType>(schema: S) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "must be valid JSON (a YAML list or map in the stack file)" });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be valid JSON (a YAML list or map in the stack file)" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 /** Kubernetes label keys (optional DNS-subdomain prefix, name of at most 63 characters) and values. */
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
@@ -62,12 +65,20 @@ export const stackSettingsSchema = strictObject({
   workerCpuTarget: int(1, 100).default(70),
   discoveryNamespaces: z
     .string()
-    .transform((text) => text.split(",").map((ns) => ns.trim()).filter((ns) => ns !== ""))
+    .transform((text) =>
+      text
+        .split(",")
+        .map((ns) => ns.trim())
+        .filter((ns) => ns !== ""),
+    )
     .pipe(z.array(z.string().regex(/^(\*|[a-z]([-a-z0-9]*[a-z0-9])?)$/, "must be namespace names or *")))
     .default([]),
   eventBus: z.enum(["kafka", "redis-streams"]).default("kafka"),
   kafkaMode: z.enum(["strimzi", "external"]).default("strimzi"),
-  kafkaBootstrapServers: z.string().regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, "must be host:port[,host:port...]").optional(),
+  kafkaBootstrapServers: z
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, "must be host:port[,host:port...]")
+    .optional(),
   kafkaStrimziCluster: z.string().regex(DNS_LABEL, "must be a DNS label").optional(),
   kafkaStrimziNamespace: z.string().regex(DNS_LABEL, "must be a DNS label").optional(),
   kafkaStrimziApiVersion: z.enum(["v1", "v1beta2"]).default("v1"),
@@ -88,7 +99,10 @@ export const stackSettingsSchema = strictObject({
   postgresAdminPassword: z.string().min(1).optional(),
   postgresSslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).default("require"),
   redisMode: z.enum(["in-cluster", "external"]).default("in-cluster"),
-  redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
   monitoring: bool.default(true),
   monitoringLabels: json(labelMap).default(() => ({})),
   namespaceLabels: json(labelMap).default(() => ({})),
@@ -110,14 +124,20 @@ export const stackSettingsSchema = strictObject({
   gatewayJwksUri: z.url({ protocol: /^https?$/ }).optional(),
   gatewayJwtAudiences: z
     .string()
-    .transform((text) => text.split(",").map((a) => a.trim()).filter((a) => a !== ""))
+    .transform((text) =>
+      text
+        .split(",")
+        .map((a) => a.trim())
+        .filter((a) => a !== ""),
+    )
     .default([]),
   saasClusterId: z.string().min(1).optional(),
   saasRegion: z.string().regex(DNS_LABEL, "must be a region id such as bru-2").optional(),
   saasClientId: z.string().min(1).optional(),
   saasClientSecret: z.string().min(1).optional(),
 }).superRefine((s, ctx) => {
-  if (s.workerMinScale > s.workerMaxScale) ctx.addIssue({ code: "custom", path: ["workerMinScale"], message: `must not exceed workerMaxScale (${s.workerMaxScale})` });
+  if (s.workerMinScale > s.workerMaxScale)
+    ctx.addIssue({ code: "custom", path: ["workerMinScale"], message: `must not exceed workerMaxScale (${s.workerMaxScale})` });
   if (s.kafkaMinInsyncReplicas !== undefined && s.kafkaMinInsyncReplicas > s.kafkaReplicationFactor) {
     ctx.addIssue({ code: "custom", path: ["kafkaMinInsyncReplicas"], message: `must not exceed kafkaReplicationFactor (${s.kafkaReplicationFactor})` });
   }
@@ -144,13 +164,16 @@ export function parseStackSettings(raw: Record<string, string>, secretKeys: Read
   if (removed.length > 0) throw new ValidationError(removed.map((key) => `stack config: ${CONFIG_NAMESPACE}:${key}: was removed: ${REMOVED_SETTINGS[key]}`));
   const plaintext = SECRET_SETTING_KEYS.filter((key) => raw[key] !== undefined && !secretKeys.has(key));
   if (plaintext.length > 0) {
-    throw new ValidationError(plaintext.map((key) => `stack config: ${CONFIG_NAMESPACE}:${key}: holds a credential but is stored in plain text; ${howToSet(key, true)}`));
+    throw new ValidationError(
+      plaintext.map((key) => `stack config: ${CONFIG_NAMESPACE}:${key}: holds a credential but is stored in plain text; ${howToSet(key, true)}`),
+    );
   }
   return parseOrThrow(stackSettingsSchema, raw, "stack config", CONFIG_NAMESPACE + ":");
 }
 
 /** Settings as the orchestrator holds them: credentials may already be (secret) Outputs. */
-export type SettingsToCheck = Pick<StackSettings, "eventBus" | "kafkaMode" | "postgresMode" | "redisMode" | "camundaAuth"> & Partial<Record<keyof StackSettings, unknown>>;
+export type SettingsToCheck = Pick<StackSettings, "eventBus" | "kafkaMode" | "postgresMode" | "redisMode" | "camundaAuth"> &
+  Partial<Record<keyof StackSettings, unknown>>;
 
 /**
  * Checks what the orchestrators need from the stack settings, e.g. SaaS credentials for remote mode. A
@@ -192,8 +215,13 @@ export function checkSettingsFor(specs: readonly OrchestratorSpec[], settings: S
   }
   const kafkaTopics = settings.eventBus === "kafka" ? specs.filter((spec) => spec.properties.enableEventStreaming) : [];
   if (kafkaTopics.length > 0 && settings.kafkaMode === "strimzi") {
-    need(stack, `kafkaMode strimzi (topics of ${names(kafkaTopics)})`, "kafkaStrimziNamespace", false,
-      ", the namespace of the Kafka cluster (Strimzi 1.x's Topic Operator reconciles topics only there)");
+    need(
+      stack,
+      `kafkaMode strimzi (topics of ${names(kafkaTopics)})`,
+      "kafkaStrimziNamespace",
+      false,
+      ", the namespace of the Kafka cluster (Strimzi 1.x's Topic Operator reconciles topics only there)",
+    );
   }
   if (kafkaTopics.length > 0 && settings.kafkaSaslUsername !== undefined) need(stack, "kafkaSaslUsername (SASL authentication)", "kafkaSaslPassword", true);
   if (kafkaTopics.length > 0 && settings.kafkaSaslPassword !== undefined) need(stack, "kafkaSaslPassword (SASL authentication)", "kafkaSaslUsername");

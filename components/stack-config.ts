@@ -16,9 +16,9 @@ export interface ResolvedStack {
   source: string;
 }
 
-const inlineComponentsSchema = z.array(
-  z.object({ name: z.string().min(1), type: z.string().min(1).default(COMPONENT_TYPE), properties: z.unknown().optional() }).loose(),
-).min(1, "must list at least one component");
+const inlineComponentsSchema = z
+  .array(z.object({ name: z.string().min(1), type: z.string().min(1).default(COMPONENT_TYPE), properties: z.unknown().optional() }).loose())
+  .min(1, "must list at least one component");
 
 /**
  * Resolves the project's config (keys without the `camunda-orchestrator:` namespace, values as strings)

@@ -5,9 +5,13 @@ import { labels, TOPIC_SUFFIXES, topicNames, TopicNames, topicObjectName } from 
 
 /** Partitions, replication and retention of the topics. */
 export interface TopicSettings {
+  /** Partitions per topic. */
   partitions: number;
+  /** Replicas of each partition (Strimzi `spec.replicas`). */
   replicationFactor: number;
+  /** `min.insync.replicas`: at most `replicationFactor`. */
   minInsyncReplicas: number;
+  /** `retention.ms` of every topic but the dead-letter one. */
   retentionMs: number;
   /** The dead-letter topic keeps records longer, long enough to replay them. */
   deadLetterRetentionMs: number;
@@ -15,8 +19,11 @@ export interface TopicSettings {
 
 /** An existing Kafka cluster that `pulumi up` can reach. */
 export interface ExternalKafka {
+  /** `host:port[,host:port]`; may come from another stack. */
   bootstrapServers: pulumi.Input<string>;
+  /** TLS to the brokers. */
   tls: boolean;
+  /** SASL credentials, if the cluster wants them; the password stays secret (the Kafka provider does not mark it). */
   sasl?: { mechanism: "plain" | "scram-sha256" | "scram-sha512"; username: pulumi.Input<string>; password: pulumi.Input<string> };
 }
 
@@ -56,6 +63,7 @@ export function topicConfig(role: keyof TopicNames, settings: TopicSettings): Re
 
 /** The seven topics of one orchestrator, created in Kafka or as Strimzi KafkaTopic resources. */
 export class EventTopics extends pulumi.ComponentResource {
+  /** The topic names, by role. */
   public readonly names: TopicNames;
 
   constructor(name: string, args: EventTopicsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -73,22 +81,26 @@ export class EventTopics extends pulumi.ComponentResource {
       const aliases = [{ type: `kubernetes:kafka.strimzi.io/${otherVersion}:KafkaTopic` }];
       for (const role of roles) {
         const topic = this.names[role];
-        new k8s.apiextensions.CustomResource(`${name}-${TOPIC_SUFFIXES[role]}`, {
-          apiVersion,
-          kind: "KafkaTopic",
-          metadata: {
-            name: topicObjectName(topic),
-            namespace: args.strimzi.namespace,
-            labels: { ...labels(args.component, "events"), "strimzi.io/cluster": args.strimzi.cluster },
+        new k8s.apiextensions.CustomResource(
+          `${name}-${TOPIC_SUFFIXES[role]}`,
+          {
+            apiVersion,
+            kind: "KafkaTopic",
+            metadata: {
+              name: topicObjectName(topic),
+              namespace: args.strimzi.namespace,
+              labels: { ...labels(args.component, "events"), "strimzi.io/cluster": args.strimzi.cluster },
+            },
+            spec: {
+              topicName: topic,
+              partitions: args.settings.partitions,
+              replicas: args.settings.replicationFactor,
+              // Strimzi takes typed values; the Kafka provider below takes strings.
+              config: Object.fromEntries(Object.entries(topicConfig(role, args.settings)).map(([k, v]) => [k, /^\d+$/.test(v) ? Number(v) : v])),
+            },
           },
-          spec: {
-            topicName: topic,
-            partitions: args.settings.partitions,
-            replicas: args.settings.replicationFactor,
-            // Strimzi takes typed values; the Kafka provider below takes strings.
-            config: Object.fromEntries(Object.entries(topicConfig(role, args.settings)).map(([k, v]) => [k, /^\d+$/.test(v) ? Number(v) : v])),
-          },
-        }, { parent: this, aliases });
+          { parent: this, aliases },
+        );
       }
     } else {
       if (!args.external) throw new pulumi.ResourceError(`EventTopics ${name}: external mode needs the Kafka connection (args.external)`, this);
@@ -96,18 +108,26 @@ export class EventTopics extends pulumi.ComponentResource {
       // A provider passed in the resource options reaches the topics by inheritance; else one from the connection.
       const provider = this.getProvider("kafka:index/topic:Topic")
         ? undefined
-        : new kafka.Provider(`${name}-provider`, {
-            bootstrapServers: pulumi.output(bootstrapServers).apply((servers) => servers.split(",")),
-            tlsEnabled: tls,
-            ...(sasl ? { saslMechanism: sasl.mechanism, saslUsername: sasl.username, saslPassword: pulumi.secret(sasl.password) } : {}),
-          }, { parent: this });
+        : new kafka.Provider(
+            `${name}-provider`,
+            {
+              bootstrapServers: pulumi.output(bootstrapServers).apply((servers) => servers.split(",")),
+              tlsEnabled: tls,
+              ...(sasl ? { saslMechanism: sasl.mechanism, saslUsername: sasl.username, saslPassword: pulumi.secret(sasl.password) } : {}),
+            },
+            { parent: this },
+          );
       for (const role of roles) {
-        new kafka.Topic(`${name}-${TOPIC_SUFFIXES[role]}`, {
-          name: this.names[role],
-          partitions: args.settings.partitions,
-          replicationFactor: args.settings.replicationFactor,
-          config: topicConfig(role, args.settings),
-        }, { parent: this, provider });
+        new kafka.Topic(
+          `${name}-${TOPIC_SUFFIXES[role]}`,
+          {
+            name: this.names[role],
+            partitions: args.settings.partitions,
+            replicationFactor: args.settings.replicationFactor,
+            config: topicConfig(role, args.settings),
+          },
+          { parent: this, provider },
+        );
       }
     }
     this.registerOutputs({ names: this.names });

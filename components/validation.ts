@@ -32,7 +32,9 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, sub
       const keys = issue.path.map(String);
       // A prefix ending in ':' is a config namespace: `camunda-orchestrator:key`, not `camunda-orchestrator:.key`.
       const path = pathPrefix.endsWith(":")
-        ? (keys.length > 0 ? pathPrefix + keys.join(".") : pathPrefix.slice(0, -1))
+        ? keys.length > 0
+          ? pathPrefix + keys.join(".")
+          : pathPrefix.slice(0, -1)
         : [pathPrefix, ...keys].filter((part) => part !== "").join(".");
       // A bad record key reports its own problems nested; name them, not "Invalid key in record".
       if (issue.code === "invalid_key") return `${subject}: ${path}: ${issue.issues.map((inner) => inner.message).join("; ")}`;

@@ -36,9 +36,7 @@ export const ORCHESTRATOR_VARIABLES = [
 export type OrchestratorVariable = (typeof ORCHESTRATOR_VARIABLES)[number];
 
 /** A container environment entry: a plain value, or a key of a Secret. */
-export type EnvVar =
-  | { name: string; value: pulumi.Input<string> }
-  | { name: string; valueFrom: { secretKeyRef: { name: pulumi.Input<string>; key: string } } };
+export type EnvVar = { name: string; value: pulumi.Input<string> } | { name: string; valueFrom: { secretKeyRef: { name: pulumi.Input<string>; key: string } } };
 
 /** How the worker authenticates to Zeebe: the SDK's CAMUNDA_AUTH_STRATEGY and where its credentials are. */
 export type ZeebeAuth =

@@ -31,7 +31,9 @@ export function lookalikeWorkerVariable(name: string): string | undefined {
     if (variable === upper || (upper.length >= 6 && editDistance(upper, variable) <= 2)) return true;
     const variableWords = words(variable);
     const overlap = nameWords.length >= 2 && variableWords.length >= 2;
-    return overlap && Math.abs(nameWords.length - variableWords.length) === 1 && (includesAll(nameWords, variableWords) || includesAll(variableWords, nameWords));
+    return (
+      overlap && Math.abs(nameWords.length - variableWords.length) === 1 && (includesAll(nameWords, variableWords) || includesAll(variableWords, nameWords))
+    );
   });
   // The closest spelling wins; ties go to the schema's order.
   return candidates.sort((a, b) => editDistance(upper, a) - editDistance(upper, b))[0];

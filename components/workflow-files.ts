@@ -46,7 +46,9 @@ export function servableModels(models: WorkflowFiles, by: ServedBy): WorkflowFil
     else skipped.push({ file, reason: unserved.map((u) => `task type ${u.type}: ${u.reason}`).join("; ") });
   }
   if (Object.keys(files).length === 0) {
-    throw new Error(`no model can be served with saga patterns [${by.sagaPatterns.join(", ")}] and event streaming ${by.eventStreaming ? "on" : "off"}: ${skipped.map((s) => `${s.file} (${s.reason})`).join("; ")}`);
+    throw new Error(
+      `no model can be served with saga patterns [${by.sagaPatterns.join(", ")}] and event streaming ${by.eventStreaming ? "on" : "off"}: ${skipped.map((s) => `${s.file} (${s.reason})`).join("; ")}`,
+    );
   }
   return { files, hash: contentHash(Object.entries(files)), skipped };
 }

@@ -105,7 +105,11 @@ export class Zeebe extends pulumi.ComponentResource {
       let secret: k8s.core.v1.Secret | undefined;
       if (auth.method === "basic") {
         const username = workerUsername(args.component);
-        const password = new random.RandomPassword(`${name}-worker-password`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+        const password = new random.RandomPassword(
+          `${name}-worker-password`,
+          { length: 32, special: false },
+          { parent: this, additionalSecretOutputs: ["result"] },
+        );
         secret = credentials({ [SECRET_KEYS.basicAuthUsername]: username, [SECRET_KEYS.basicAuthPassword]: password.result });
         chartAuth = { method: "basic", username, secretName: names.zeebeCredentialsSecret };
         this.workerAuth = { strategy: "BASIC", secretName: secret.metadata.name };

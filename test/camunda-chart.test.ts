@@ -41,7 +41,9 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
       "orchestration.clustersize",
       "orchestration.security.authentication.unprotectedAPI",
     ]);
-    assert.deepEqual(unknownValuesKeys({ orchestration: { clusterSize: { value: 1 } } }, upstream), ["orchestration.clusterSize (a map here, string in the chart)"]);
+    assert.deepEqual(unknownValuesKeys({ orchestration: { clusterSize: { value: 1 } } }, upstream), [
+      "orchestration.clusterSize (a map here, string in the chart)",
+    ]);
     assert.deepEqual(unknownValuesKeys({ orchestration: { podLabels: { team: "a" } } }, upstream), [], "free-form maps take any key");
     assert.match(valuesSchemaProblems({ orchestration: { clusterSize: 3 } }).join(), /\/orchestration\/clusterSize: must be string/);
   });
@@ -81,7 +83,14 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
         namespace: "shop",
         mode: "embedded",
         chart,
-        auth: { method: "oidc", issuerUrl: "https://idp.example.com/realms/camunda", tokenUrl: "https://idp.example.com/realms/camunda/protocol/openid-connect/token", clientId: "checkout-worker", clientSecret: "oidc-secret-value", audience: "orchestration-api" },
+        auth: {
+          method: "oidc",
+          issuerUrl: "https://idp.example.com/realms/camunda",
+          tokenUrl: "https://idp.example.com/realms/camunda/protocol/openid-connect/token",
+          clientId: "checkout-worker",
+          clientSecret: "oidc-secret-value",
+          audience: "orchestration-api",
+        },
       });
       return { auth: zeebe.workerAuth };
     });
@@ -100,7 +109,9 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
   });
 
   it("none: an unprotected API only when asked for, and no credentials", async () => {
-    const run = await runProgram(() => ({ auth: new Zeebe("z", { component: "checkout", namespace: "shop", mode: "embedded", chart, auth: { method: "none" } }).workerAuth }));
+    const run = await runProgram(() => ({
+      auth: new Zeebe("z", { component: "checkout", namespace: "shop", mode: "embedded", chart, auth: { method: "none" } }).workerAuth,
+    }));
     assert.equal(at(single(run.resources, RELEASE), "values.orchestration.security.authentication.unprotectedApi"), true);
     assert.equal(ofType(run.resources, SECRET).length, 0);
     assert.deepEqual(run.outputs.auth, { strategy: "NONE" });
@@ -113,8 +124,12 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
     });
     const env = new Map((at(single(run.resources, KNATIVE), "spec.template.spec.containers.0.env") as Env).map((e) => [e.name, e]));
     assert.equal(env.get("CAMUNDA_AUTH_STRATEGY")?.value, "BASIC");
-    assert.deepEqual(env.get("CAMUNDA_BASIC_AUTH_PASSWORD")?.valueFrom, { secretKeyRef: { name: "checkout-zeebe-credentials", key: "CAMUNDA_BASIC_AUTH_PASSWORD" } });
-    assert.deepEqual(env.get("CAMUNDA_BASIC_AUTH_USERNAME")?.valueFrom, { secretKeyRef: { name: "checkout-zeebe-credentials", key: "CAMUNDA_BASIC_AUTH_USERNAME" } });
+    assert.deepEqual(env.get("CAMUNDA_BASIC_AUTH_PASSWORD")?.valueFrom, {
+      secretKeyRef: { name: "checkout-zeebe-credentials", key: "CAMUNDA_BASIC_AUTH_PASSWORD" },
+    });
+    assert.deepEqual(env.get("CAMUNDA_BASIC_AUTH_USERNAME")?.valueFrom, {
+      secretKeyRef: { name: "checkout-zeebe-credentials", key: "CAMUNDA_BASIC_AUTH_USERNAME" },
+    });
   });
 
   describe("the chart's naming rule (camundaPlatform.componentFullname, templates/common/_helpers.tpl)", () => {
@@ -130,11 +145,16 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
       assert.equal(chartComponentFullname("orders-camunda", "zeebe", { nameOverride: "broker" }), "orders-camunda-broker");
       assert.equal(chartComponentFullname("a".repeat(60), "zeebe", {}), `${"a".repeat(60)}-ze`);
       const addresses = embeddedZeebeAddresses("orders-camunda", "ns", { fullnameOverride: "engine", service: { grpcPort: 26600, httpPort: 8088 } });
-      assert.deepEqual(addresses, { grpcAddress: "grpc://engine-gateway.ns.svc.cluster.local:26600", restAddress: "http://engine-gateway.ns.svc.cluster.local:8088" });
+      assert.deepEqual(addresses, {
+        grpcAddress: "grpc://engine-gateway.ns.svc.cluster.local:26600",
+        restAddress: "http://engine-gateway.ns.svc.cluster.local:8088",
+      });
     });
 
     it("gives a component named zeebe-orders the gateway address the chart creates", async () => {
-      const run = await runProgram(() => ({ address: new Zeebe("zeebe-orders-zeebe", { component: "zeebe-orders", namespace: "ns", mode: "embedded", chart }).grpcAddress }));
+      const run = await runProgram(() => ({
+        address: new Zeebe("zeebe-orders-zeebe", { component: "zeebe-orders", namespace: "ns", mode: "embedded", chart }).grpcAddress,
+      }));
       assert.equal(run.outputs.address, "grpc://zeebe-orders-camunda-gateway.ns.svc.cluster.local:26500");
     });
   });
@@ -145,7 +165,10 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
         component: "checkout",
         namespace: "ns",
         mode: "embedded",
-        chart: { ...chart, values: { orchestration: { fullnameOverride: "engine", resources: { limits: { cpu: "4" } } }, global: { commonLabels: { team: "shop" } } } },
+        chart: {
+          ...chart,
+          values: { orchestration: { fullnameOverride: "engine", resources: { limits: { cpu: "4" } } }, global: { commonLabels: { team: "shop" } } },
+        },
       });
       return { address: zeebe.grpcAddress };
     });

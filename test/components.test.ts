@@ -3,13 +3,27 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-  CamundaOrchestrator, ComponentPropertiesInput, DiscoveryRbac, EventTopics, IstioGateway, Monitoring, RedisCache, SagaDatabase, WorkerService, WorkflowModels, Zeebe,
+  CamundaOrchestrator,
+  ComponentPropertiesInput,
+  DiscoveryRbac,
+  EventTopics,
+  IstioGateway,
+  Monitoring,
+  RedisCache,
+  SagaDatabase,
+  WorkerService,
+  WorkflowModels,
+  Zeebe,
 } from "../components";
 import { REDACTED } from "../render/types";
 import { at, isSecretAt, ofType, runProgram, single } from "./support/mock-program";
 import { problemsOf } from "./support/validation";
 
-const jwt = { issuer: "https://idp.example.com/realms/apps", jwksUri: "https://idp.example.com/realms/apps/protocol/openid-connect/certs", audiences: ["orders-api"] };
+const jwt = {
+  issuer: "https://idp.example.com/realms/apps",
+  jwksUri: "https://idp.example.com/realms/apps/protocol/openid-connect/certs",
+  audiences: ["orders-api"],
+};
 
 const K = {
   secret: "kubernetes:core/v1:Secret",
@@ -34,7 +48,12 @@ const K = {
 describe("Zeebe", () => {
   it("embedded: a camunda-platform Helm release and in-cluster gateway addresses", async () => {
     const run = await runProgram(() => {
-      const zeebe = new Zeebe("shop-zeebe", { component: "shop", namespace: "ns", mode: "embedded", chart: { version: "13.12.7", repository: "https://helm.camunda.io", sizing: { clusterSize: 3, partitionCount: 3, replicationFactor: 3 } } });
+      const zeebe = new Zeebe("shop-zeebe", {
+        component: "shop",
+        namespace: "ns",
+        mode: "embedded",
+        chart: { version: "13.12.7", repository: "https://helm.camunda.io", sizing: { clusterSize: 3, partitionCount: 3, replicationFactor: 3 } },
+      });
       return { grpc: zeebe.grpcAddress, credentials: zeebe.credentialsSecretName };
     });
     const release = single(run.resources, K.release);
@@ -49,7 +68,12 @@ describe("Zeebe", () => {
 
   it("remote: a Secret with the SaaS credentials, redacted, and SaaS addresses", async () => {
     const run = await runProgram(() => {
-      const zeebe = new Zeebe("pay-zeebe", { component: "pay", namespace: "ns", mode: "remote", saas: { clusterId: "c1", region: "bru-2", clientId: "id", clientSecret: "very-secret" } });
+      const zeebe = new Zeebe("pay-zeebe", {
+        component: "pay",
+        namespace: "ns",
+        mode: "remote",
+        saas: { clusterId: "c1", region: "bru-2", clientId: "id", clientSecret: "very-secret" },
+      });
       return { grpc: zeebe.grpcAddress, credentials: zeebe.credentialsSecretName };
     });
     assert.equal(ofType(run.resources, K.release).length, 0);
@@ -65,11 +89,19 @@ describe("Zeebe", () => {
 describe("SagaDatabase", () => {
   it("external: a least-privileged role, its database and a grant, through a PostgreSQL provider", async () => {
     const run = await runProgram(() => {
-      const db = new SagaDatabase("shop-database", { component: "shop", namespace: "ns", mode: "external", external: { host: "pg.example", port: 5432, adminUser: "admin", adminPassword: "admin-pw", sslMode: "require" } });
+      const db = new SagaDatabase("shop-database", {
+        component: "shop",
+        namespace: "ns",
+        mode: "external",
+        external: { host: "pg.example", port: 5432, adminUser: "admin", adminPassword: "admin-pw", sslMode: "require" },
+      });
       return { secret: db.secretName, host: db.host };
     });
     const role = single(run.resources, "postgresql:index/role:Role");
-    assert.deepEqual({ ...role.inputs }, { name: "shop_worker", login: true, password: REDACTED, superuser: false, createRole: false, createDatabase: false, replication: false, inherit: true });
+    assert.deepEqual(
+      { ...role.inputs },
+      { name: "shop_worker", login: true, password: REDACTED, superuser: false, createRole: false, createDatabase: false, replication: false, inherit: true },
+    );
     assert.ok(isSecretAt(role, "password"), "the role's password is registered secret");
     assert.deepEqual(single(run.resources, "postgresql:index/database:Database").inputs, { name: "shop", owner: "shop_worker" });
     const grant = single(run.resources, "postgresql:index/grant:Grant");
@@ -104,7 +136,9 @@ describe("RedisCache", () => {
   });
 
   it("external: only a Secret with the given URL", async () => {
-    const run = await runProgram(() => ({ secret: new RedisCache("shop-redis", { component: "shop", namespace: "ns", mode: "external", url: "rediss://:pw@r:6380" }).secretName }));
+    const run = await runProgram(() => ({
+      secret: new RedisCache("shop-redis", { component: "shop", namespace: "ns", mode: "external", url: "rediss://:pw@r:6380" }).secretName,
+    }));
     assert.equal(ofType(run.resources, K.deployment).length, 0);
     assert.deepEqual(Object.keys(at(single(run.resources, K.secret), "stringData")), ["REDIS_URL"]);
     assert.ok(isSecretAt(single(run.resources, K.secret), "stringData.REDIS_URL"));
@@ -115,7 +149,15 @@ describe("EventTopics", () => {
   const settings = { partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, retentionMs: 1000, deadLetterRetentionMs: 9000 };
 
   it("strimzi: seven KafkaTopics labelled with their cluster", async () => {
-    const run = await runProgram(() => ({ names: new EventTopics("shop-topics", { component: "shop", prefix: "shop", settings, mode: "strimzi", strimzi: { cluster: "events", namespace: "kafka" } }).names }));
+    const run = await runProgram(() => ({
+      names: new EventTopics("shop-topics", {
+        component: "shop",
+        prefix: "shop",
+        settings,
+        mode: "strimzi",
+        strimzi: { cluster: "events", namespace: "kafka" },
+      }).names,
+    }));
     const topics = ofType(run.resources, K.kafkaTopic);
     assert.equal(topics.length, 7);
     for (const topic of topics) {
@@ -130,18 +172,36 @@ describe("EventTopics", () => {
 
   it("strimzi: v1 by default (Strimzi 1.0 removed v1beta2), v1beta2 for clusters older than 0.49 on request", async () => {
     const run = await runProgram(() => {
-      new EventTopics("old-topics", { component: "shop", prefix: "shop", settings, mode: "strimzi", strimzi: { cluster: "events", namespace: "kafka", apiVersion: "v1beta2" } });
+      new EventTopics("old-topics", {
+        component: "shop",
+        prefix: "shop",
+        settings,
+        mode: "strimzi",
+        strimzi: { cluster: "events", namespace: "kafka", apiVersion: "v1beta2" },
+      });
       return {};
     });
     const topics = ofType(run.resources, "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic");
     assert.equal(topics.length, 7);
     for (const topic of topics) assert.equal(at(topic, "apiVersion"), "kafka.strimzi.io/v1beta2");
     // Switching versions updates the same topics: each carries the other version's type as an alias.
-    for (const topic of topics) assert.deepEqual(topic.aliases?.map((alias) => alias.type), ["kubernetes:kafka.strimzi.io/v1:KafkaTopic"]);
+    for (const topic of topics)
+      assert.deepEqual(
+        topic.aliases?.map((alias) => alias.type),
+        ["kubernetes:kafka.strimzi.io/v1:KafkaTopic"],
+      );
   });
 
   it("external: seven topics through a Kafka provider with TLS and a secret SASL password", async () => {
-    const run = await runProgram(() => ({ names: new EventTopics("shop-topics", { component: "shop", prefix: "shop.prod", settings, mode: "external", external: { bootstrapServers: "a:9093,b:9093", tls: true, sasl: { mechanism: "scram-sha512", username: "u", password: "p4ss" } } }).names }));
+    const run = await runProgram(() => ({
+      names: new EventTopics("shop-topics", {
+        component: "shop",
+        prefix: "shop.prod",
+        settings,
+        mode: "external",
+        external: { bootstrapServers: "a:9093,b:9093", tls: true, sasl: { mechanism: "scram-sha512", username: "u", password: "p4ss" } },
+      }).names,
+    }));
     const topics = ofType(run.resources, "kafka:index/topic:Topic");
     assert.deepEqual(topics.map((t) => at(t, "name")).sort(), Object.values(run.outputs.names as Record<string, string>).sort());
     for (const topic of topics) assert.equal(at(topic, "replicationFactor"), 3);
@@ -156,7 +216,9 @@ describe("DiscoveryRbac", () => {
   const rulesOf = (r: { inputs: Record<string, unknown> }) => r.inputs.rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
 
   it("grants get/list/watch on services and endpointslices in its own namespace, nothing else", async () => {
-    const run = await runProgram(() => ({ sa: new DiscoveryRbac("shop-discovery", { component: "shop", namespace: "ns", watchNamespaces: [] }).serviceAccountName }));
+    const run = await runProgram(() => ({
+      sa: new DiscoveryRbac("shop-discovery", { component: "shop", namespace: "ns", watchNamespaces: [] }).serviceAccountName,
+    }));
     const role = single(run.resources, K.role);
     assert.deepEqual(rulesOf(role), [
       { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
@@ -169,9 +231,18 @@ describe("DiscoveryRbac", () => {
   });
 
   it("one Role per watched namespace, a ClusterRole only for all namespaces", async () => {
-    const listed = await runProgram(() => { new DiscoveryRbac("d", { component: "shop", namespace: "ns", watchNamespaces: ["a", "b"] }); return {}; });
-    assert.deepEqual(ofType(listed.resources, K.role).map((r) => at(r, "metadata.namespace")), ["a", "b"]);
-    const all = await runProgram(() => { new DiscoveryRbac("d", { component: "shop", namespace: "ns", watchNamespaces: ["*"] }); return {}; });
+    const listed = await runProgram(() => {
+      new DiscoveryRbac("d", { component: "shop", namespace: "ns", watchNamespaces: ["a", "b"] });
+      return {};
+    });
+    assert.deepEqual(
+      ofType(listed.resources, K.role).map((r) => at(r, "metadata.namespace")),
+      ["a", "b"],
+    );
+    const all = await runProgram(() => {
+      new DiscoveryRbac("d", { component: "shop", namespace: "ns", watchNamespaces: ["*"] });
+      return {};
+    });
     assert.equal(ofType(all.resources, K.role).length, 0);
     assert.equal(single(all.resources, K.clusterRoleBinding).inputs.roleRef && at(single(all.resources, K.clusterRoleBinding), "roleRef.kind"), "ClusterRole");
   });
@@ -183,12 +254,16 @@ describe("WorkflowModels", () => {
     try {
       fs.writeFileSync(path.join(dir, "a.bpmn"), "<definitions/>");
       fs.writeFileSync(path.join(dir, "notes.txt"), "ignored");
-      const first = await runProgram(() => ({ name: new WorkflowModels("shop-workflows", { component: "shop", namespace: "ns", directory: dir }).configMapName }));
+      const first = await runProgram(() => ({
+        name: new WorkflowModels("shop-workflows", { component: "shop", namespace: "ns", directory: dir }).configMapName,
+      }));
       const configMap = single(first.resources, K.configMap);
       assert.deepEqual(Object.keys(at(configMap, "data")), ["a.bpmn"]);
       assert.equal(at(configMap, "immutable"), true);
       fs.writeFileSync(path.join(dir, "a.bpmn"), "<definitions id='changed'/>");
-      const second = await runProgram(() => ({ name: new WorkflowModels("shop-workflows", { component: "shop", namespace: "ns", directory: dir }).configMapName }));
+      const second = await runProgram(() => ({
+        name: new WorkflowModels("shop-workflows", { component: "shop", namespace: "ns", directory: dir }).configMapName,
+      }));
       assert.match(String(first.outputs.name), /^shop-workflows-[0-9a-f]{10}$/);
       assert.notEqual(first.outputs.name, second.outputs.name);
     } finally {
@@ -197,7 +272,10 @@ describe("WorkflowModels", () => {
   });
 
   it("ships the worker's bundled templates by default", async () => {
-    const run = await runProgram(() => { new WorkflowModels("w", { component: "shop", namespace: "ns" }); return {}; });
+    const run = await runProgram(() => {
+      new WorkflowModels("w", { component: "shop", namespace: "ns" });
+      return {};
+    });
     const files = Object.keys(at(single(run.resources, K.configMap), "data"));
     assert.ok(files.includes("parallel-orchestration.bpmn") && files.includes("compensation-saga.bpmn"), files.join(", "));
   });
@@ -211,10 +289,18 @@ describe("WorkflowModels", () => {
 
 describe("WorkerService, IstioGateway and Monitoring", () => {
   it("the worker is a cluster-local Knative Service", async () => {
-    const run = await runProgram(() => ({ url: new WorkerService("shop-worker", {
-      component: "shop", namespace: "ns", image: "w:1.0.0", serviceAccountName: "shop-worker", env: [], resources: { cpu: "1", memory: "1Gi" },
-      workflowsConfigMap: "shop-workflows-abc", autoscaling: { minScale: 1, maxScale: 3, cpuTargetPercent: 70 },
-    }).url }));
+    const run = await runProgram(() => ({
+      url: new WorkerService("shop-worker", {
+        component: "shop",
+        namespace: "ns",
+        image: "w:1.0.0",
+        serviceAccountName: "shop-worker",
+        env: [],
+        resources: { cpu: "1", memory: "1Gi" },
+        workflowsConfigMap: "shop-workflows-abc",
+        autoscaling: { minScale: 1, maxScale: 3, cpuTargetPercent: 70 },
+      }).url,
+    }));
     const service = single(run.resources, K.knative);
     assert.equal((at(service, "metadata.labels") as Record<string, string>)["networking.knative.dev/visibility"], "cluster-local");
     assert.equal(at(service, "spec.template.spec.volumes.0.configMap.name"), "shop-workflows-abc");
@@ -222,9 +308,24 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
   });
 
   it("the gateway serves HTTPS with the credential and only redirects plain HTTP", async () => {
-    const run = await runProgram(() => ({ url: new IstioGateway("shop-ingress", { component: "shop", namespace: "ns", host: "shop.example.com", tlsCredentialName: "shop-tls", workerServiceName: "shop-worker", jwt }).url }));
+    const run = await runProgram(() => ({
+      url: new IstioGateway("shop-ingress", {
+        component: "shop",
+        namespace: "ns",
+        host: "shop.example.com",
+        tlsCredentialName: "shop-tls",
+        workerServiceName: "shop-worker",
+        jwt,
+      }).url,
+    }));
     const servers = at(single(run.resources, K.gateway), "spec.servers") as Array<{ port: { protocol: string }; tls: Record<string, unknown> }>;
-    assert.deepEqual(servers.map((s) => [s.port.protocol, s.tls]), [["HTTPS", { mode: "SIMPLE", credentialName: "shop-tls" }], ["HTTP", { httpsRedirect: true }]]);
+    assert.deepEqual(
+      servers.map((s) => [s.port.protocol, s.tls]),
+      [
+        ["HTTPS", { mode: "SIMPLE", credentialName: "shop-tls" }],
+        ["HTTP", { httpsRedirect: true }],
+      ],
+    );
     const virtualService = single(run.resources, K.virtualService);
     assert.equal(at(virtualService, "spec.http.0.rewrite.authority"), "shop-worker.ns.svc.cluster.local");
     assert.equal(at(virtualService, "spec.http.0.route.0.destination.host"), "knative-local-gateway.istio-system.svc.cluster.local");
@@ -234,10 +335,19 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
 
   it("routes only the public API, never the ops endpoints, and only for bearers of the issuer's JWT", async () => {
     const run = await runProgram(() => {
-      new IstioGateway("shop-ingress", { component: "shop", namespace: "ns", host: "shop.example.com", tlsCredentialName: "shop-tls", workerServiceName: "shop-worker", jwt });
+      new IstioGateway("shop-ingress", {
+        component: "shop",
+        namespace: "ns",
+        host: "shop.example.com",
+        tlsCredentialName: "shop-tls",
+        workerServiceName: "shop-worker",
+        jwt,
+      });
       return {};
     });
-    const routes = at(single(run.resources, K.virtualService), "spec.http") as Array<{ match?: Array<{ uri: Record<string, string>; method: Record<string, string> }> }>;
+    const routes = at(single(run.resources, K.virtualService), "spec.http") as Array<{
+      match?: Array<{ uri: Record<string, string>; method: Record<string, string> }>;
+    }>;
     assert.equal(routes.length, 1);
     assert.deepEqual(routes[0].match, [
       { uri: { exact: "/api/v1/process-instances" }, method: { exact: "POST" } },
@@ -249,14 +359,21 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
     assert.deepEqual(at(authn, "spec.jwtRules"), [{ issuer: jwt.issuer, jwksUri: jwt.jwksUri, audiences: ["orders-api"] }]);
     const authz = single(run.resources, "kubernetes:security.istio.io/v1:AuthorizationPolicy");
     assert.equal(at(authz, "spec.action"), "DENY");
-    assert.deepEqual(at(authz, "spec.rules"), [{ from: [{ source: { notRequestPrincipals: [`${jwt.issuer}/*`] } }], to: [{ operation: { hosts: ["shop.example.com", "shop.example.com:*"] } }] }]);
+    assert.deepEqual(at(authz, "spec.rules"), [
+      { from: [{ source: { notRequestPrincipals: [`${jwt.issuer}/*`] } }], to: [{ operation: { hosts: ["shop.example.com", "shop.example.com:*"] } }] },
+    ]);
   });
 
   it("monitoring scrapes the worker and alerts on compensations, dead letters and failures", async () => {
-    const run = await runProgram(() => ({ rules: new Monitoring("shop-monitoring", { component: "shop", namespace: "ns", workerServiceName: "shop-worker" }).alertRulesName }));
+    const run = await runProgram(() => ({
+      rules: new Monitoring("shop-monitoring", { component: "shop", namespace: "ns", workerServiceName: "shop-worker" }).alertRulesName,
+    }));
     assert.equal(at(single(run.resources, K.serviceMonitor), "spec.endpoints.0.path"), "/metrics");
-    const alerts = (at(single(run.resources, K.prometheusRule), "spec.groups.0.rules") as Array<{ alert: string; expr: string }>);
-    assert.deepEqual(alerts.map((a) => a.alert), ["OrchestratorCompensationFailing", "OrchestratorDeadLetterGrowing", "OrchestratorJobFailureRateHigh"]);
+    const alerts = at(single(run.resources, K.prometheusRule), "spec.groups.0.rules") as Array<{ alert: string; expr: string }>;
+    assert.deepEqual(
+      alerts.map((a) => a.alert),
+      ["OrchestratorCompensationFailing", "OrchestratorDeadLetterGrowing", "OrchestratorJobFailureRateHigh"],
+    );
     for (const alert of alerts) assert.match(alert.expr, /serving_knative_dev_service="shop-worker"/);
   });
 });
@@ -273,9 +390,15 @@ describe("CamundaOrchestrator", () => {
     });
     const components = run.resources.filter((r) => !r.custom);
     assert.deepEqual(components.map((c) => c.type).sort(), [
-      "camunda-orchestrator:cache:RedisCache", "camunda-orchestrator:database:SagaDatabase", "camunda-orchestrator:discovery:DiscoveryRbac",
-      "camunda-orchestrator:events:EventTopics", "camunda-orchestrator:index:CamundaOrchestrator", "camunda-orchestrator:ingress:IstioGateway",
-      "camunda-orchestrator:monitoring:Monitoring", "camunda-orchestrator:worker:WorkerService", "camunda-orchestrator:workflows:WorkflowModels",
+      "camunda-orchestrator:cache:RedisCache",
+      "camunda-orchestrator:database:SagaDatabase",
+      "camunda-orchestrator:discovery:DiscoveryRbac",
+      "camunda-orchestrator:events:EventTopics",
+      "camunda-orchestrator:index:CamundaOrchestrator",
+      "camunda-orchestrator:ingress:IstioGateway",
+      "camunda-orchestrator:monitoring:Monitoring",
+      "camunda-orchestrator:worker:WorkerService",
+      "camunda-orchestrator:workflows:WorkflowModels",
       "camunda-orchestrator:zeebe:Zeebe",
     ]);
     for (const resource of run.resources) {
@@ -293,14 +416,34 @@ describe("CamundaOrchestrator", () => {
 
   it("remote with SASL Kafka: credentials reach the worker only by reference", async () => {
     const run = await runProgram(() => {
-      const o = new CamundaOrchestrator("payments", { namespace: "pay", properties: { realtimePlatform: "pay-events", camundaMode: "remote" }, settings: {
-        saasClusterId: "c1", saasRegion: "bru-2", saasClientId: "client", saasClientSecret: "saas-secret-value",
-        kafkaMode: "external", kafkaBootstrapServers: "k:9093", kafkaSaslUsername: "user", kafkaSaslPassword: "sasl-secret-value", monitoring: false,
-      } });
+      const o = new CamundaOrchestrator("payments", {
+        namespace: "pay",
+        properties: { realtimePlatform: "pay-events", camundaMode: "remote" },
+        settings: {
+          saasClusterId: "c1",
+          saasRegion: "bru-2",
+          saasClientId: "client",
+          saasClientSecret: "saas-secret-value",
+          kafkaMode: "external",
+          kafkaBootstrapServers: "k:9093",
+          kafkaSaslUsername: "user",
+          kafkaSaslPassword: "sasl-secret-value",
+          monitoring: false,
+        },
+      });
       return { secrets: o.secretNames };
     });
-    assert.deepEqual(run.outputs.secrets, { database: "payments-database", redis: "payments-redis", zeebeCredentials: "payments-zeebe-credentials", kafkaCredentials: "payments-kafka-credentials" });
-    const env = at(single(run.resources, K.knative), "spec.template.spec.containers.0.env") as Array<{ name: string; value?: unknown; valueFrom?: { secretKeyRef: { name: string } } }>;
+    assert.deepEqual(run.outputs.secrets, {
+      database: "payments-database",
+      redis: "payments-redis",
+      zeebeCredentials: "payments-zeebe-credentials",
+      kafkaCredentials: "payments-kafka-credentials",
+    });
+    const env = at(single(run.resources, K.knative), "spec.template.spec.containers.0.env") as Array<{
+      name: string;
+      value?: unknown;
+      valueFrom?: { secretKeyRef: { name: string } };
+    }>;
     assert.equal(env.find((e) => e.name === "ZEEBE_CLIENT_SECRET")?.valueFrom?.secretKeyRef.name, "payments-zeebe-credentials");
     assert.equal(env.find((e) => e.name === "KAFKA_SASL_PASSWORD")?.valueFrom?.secretKeyRef.name, "payments-kafka-credentials");
     assert.equal(ofType(run.resources, K.prometheusRule).length, 0, "monitoring off");
@@ -308,7 +451,10 @@ describe("CamundaOrchestrator", () => {
   });
 
   it("Redis Streams: no Kafka topics at all", async () => {
-    const run = await runProgram(() => { new CamundaOrchestrator("c", { namespace: "n", properties: { realtimePlatform: "p" }, settings: { eventBus: "redis-streams" } }); return {}; });
+    const run = await runProgram(() => {
+      new CamundaOrchestrator("c", { namespace: "n", properties: { realtimePlatform: "p" }, settings: { eventBus: "redis-streams" } });
+      return {};
+    });
     assert.equal(ofType(run.resources, K.kafkaTopic).length + ofType(run.resources, "kafka:index/topic:Topic").length, 0);
   });
 

@@ -8,9 +8,13 @@ import { EnvVar, workerEnvironment, WorkerEnvInputs } from "../components/worker
 
 const envInputs: WorkerEnvInputs = {
   zeebe: { grpcAddress: "grpc://zeebe:26500", restAddress: "http://zeebe:8080", auth: { strategy: "NONE" } },
-  databaseSecretName: "db", redisSecretName: "redis",
+  databaseSecretName: "db",
+  redisSecretName: "redis",
   events: { enabled: true, bus: "kafka", kafkaBrokers: "k:9092", kafkaTls: false },
-  topicsPrefix: "shop", sagaPatterns: ["compensation", "retry"], discoveryNamespaces: [], workflowsDir: "/workflows",
+  topicsPrefix: "shop",
+  sagaPatterns: ["compensation", "retry"],
+  discoveryNamespaces: [],
+  workflowsDir: "/workflows",
   extra: { LOG_LEVEL: "debug" },
 };
 const byName = (env: EnvVar[]) => new Map(env.map((e) => [e.name, e]));
@@ -18,8 +22,13 @@ const byName = (env: EnvVar[]) => new Map(env.map((e) => [e.name, e]));
 describe("naming and value helpers", () => {
   it("names the seven topics under the prefix", () => {
     assert.deepEqual(Object.values(topicNames("shop.prod")), [
-      "shop.prod.workflow-events", "shop.prod.service-results", "shop.prod.compensation-triggers", "shop.prod.dead-letter",
-      "shop.prod.triggers", "shop.prod.responses", "shop.prod.errors",
+      "shop.prod.workflow-events",
+      "shop.prod.service-results",
+      "shop.prod.compensation-triggers",
+      "shop.prod.dead-letter",
+      "shop.prod.triggers",
+      "shop.prod.responses",
+      "shop.prod.errors",
     ]);
     assert.equal(topicObjectName("Shop.Prod_x.dead-letter"), "shop-prod-x-dead-letter");
   });
@@ -36,14 +45,32 @@ describe("naming and value helpers", () => {
   });
 
   it("hashes content independently of order, and changes with any byte", () => {
-    const a = contentHash([["a.bpmn", "<a/>"], ["b.bpmn", "<b/>"]]);
-    assert.equal(a, contentHash([["b.bpmn", "<b/>"], ["a.bpmn", "<a/>"]]));
-    assert.notEqual(a, contentHash([["a.bpmn", "<a />"], ["b.bpmn", "<b/>"]]));
+    const a = contentHash([
+      ["a.bpmn", "<a/>"],
+      ["b.bpmn", "<b/>"],
+    ]);
+    assert.equal(
+      a,
+      contentHash([
+        ["b.bpmn", "<b/>"],
+        ["a.bpmn", "<a/>"],
+      ]),
+    );
+    assert.notEqual(
+      a,
+      contentHash([
+        ["a.bpmn", "<a />"],
+        ["b.bpmn", "<b/>"],
+      ]),
+    );
     assert.match(a, /^[0-9a-f]{10}$/);
   });
 
   it("percent-encodes credentials in connection URLs", () => {
-    assert.equal(postgresUrl({ user: "w", password: "p@ss/word", host: "h", port: 5432, database: "d", sslMode: "require" }), "postgres://w:p%40ss%2Fword@h:5432/d?sslmode=require");
+    assert.equal(
+      postgresUrl({ user: "w", password: "p@ss/word", host: "h", port: 5432, database: "d", sslMode: "require" }),
+      "postgres://w:p%40ss%2Fword@h:5432/d?sslmode=require",
+    );
     assert.equal(redisUrl({ password: "a:b", host: "r", port: 6379 }), "redis://:a%3Ab@r:6379");
   });
 
@@ -55,7 +82,10 @@ describe("naming and value helpers", () => {
   });
 
   it("sizes the Camunda chart through the 8.8 orchestration block", () => {
-    const values = camundaHelmValues({ sizing: { clusterSize: 3, partitionCount: 6, replicationFactor: 3 }, auth: { method: "none" } }) as { orchestration: Record<string, unknown>; elasticsearch: { master: { replicaCount: number } } };
+    const values = camundaHelmValues({ sizing: { clusterSize: 3, partitionCount: 6, replicationFactor: 3 }, auth: { method: "none" } }) as {
+      orchestration: Record<string, unknown>;
+      elasticsearch: { master: { replicaCount: number } };
+    };
     assert.equal(values.orchestration.clusterSize, "3");
     assert.equal(values.orchestration.partitionCount, "6");
     assert.equal(values.orchestration.replicationFactor, "3");
@@ -65,12 +95,21 @@ describe("naming and value helpers", () => {
 
 describe("worker environment", () => {
   it("passes credentials only by secretKeyRef", () => {
-    const env = byName(workerEnvironment({ ...envInputs, zeebe: { ...envInputs.zeebe, auth: { strategy: "OAUTH", secretName: "zeebe", url: "https://login", audience: "zeebe.camunda.io" } }, events: { ...envInputs.events, kafkaSasl: { mechanism: "scram-sha512", secretName: "kafka" } } }));
+    const env = byName(
+      workerEnvironment({
+        ...envInputs,
+        zeebe: { ...envInputs.zeebe, auth: { strategy: "OAUTH", secretName: "zeebe", url: "https://login", audience: "zeebe.camunda.io" } },
+        events: { ...envInputs.events, kafkaSasl: { mechanism: "scram-sha512", secretName: "kafka" } },
+      }),
+    );
     for (const name of ["DATABASE_URL", "REDIS_URL", "ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"]) {
       const entry = env.get(name);
       assert.ok(entry && "valueFrom" in entry, `${name} must come from a Secret`);
     }
-    assert.deepEqual(env.get("ZEEBE_CLIENT_SECRET"), { name: "ZEEBE_CLIENT_SECRET", valueFrom: { secretKeyRef: { name: "zeebe", key: "ZEEBE_CLIENT_SECRET" } } });
+    assert.deepEqual(env.get("ZEEBE_CLIENT_SECRET"), {
+      name: "ZEEBE_CLIENT_SECRET",
+      valueFrom: { secretKeyRef: { name: "zeebe", key: "ZEEBE_CLIENT_SECRET" } },
+    });
     assert.deepEqual(env.get("CAMUNDA_AUTH_STRATEGY"), { name: "CAMUNDA_AUTH_STRATEGY", value: "OAUTH" });
   });
 
@@ -92,7 +131,10 @@ describe("worker environment", () => {
   it("passes the Basic credentials by secretKeyRef", () => {
     const env = byName(workerEnvironment({ ...envInputs, zeebe: { ...envInputs.zeebe, auth: { strategy: "BASIC", secretName: "zeebe" } } }));
     assert.deepEqual(env.get("CAMUNDA_AUTH_STRATEGY"), { name: "CAMUNDA_AUTH_STRATEGY", value: "BASIC" });
-    assert.deepEqual(env.get("CAMUNDA_BASIC_AUTH_PASSWORD"), { name: "CAMUNDA_BASIC_AUTH_PASSWORD", valueFrom: { secretKeyRef: { name: "zeebe", key: "CAMUNDA_BASIC_AUTH_PASSWORD" } } });
+    assert.deepEqual(env.get("CAMUNDA_BASIC_AUTH_PASSWORD"), {
+      name: "CAMUNDA_BASIC_AUTH_PASSWORD",
+      valueFrom: { secretKeyRef: { name: "zeebe", key: "CAMUNDA_BASIC_AUTH_PASSWORD" } },
+    });
   });
 
   it("leaves out Kafka when event streaming is off", () => {
@@ -103,8 +145,12 @@ describe("worker environment", () => {
 
 describe("Knative worker spec", () => {
   const spec = knativeWorkerSpec({
-    image: "worker:1.0.0", serviceAccountName: "sa", env: workerEnvironment(envInputs), resources: { cpu: "1", memory: "1Gi" },
-    workflowsConfigMap: "wf-abc", autoscaling: { minScale: 1, maxScale: 5, cpuTargetPercent: 70 },
+    image: "worker:1.0.0",
+    serviceAccountName: "sa",
+    env: workerEnvironment(envInputs),
+    resources: { cpu: "1", memory: "1Gi" },
+    workflowsConfigMap: "wf-abc",
+    autoscaling: { minScale: 1, maxScale: 5, cpuTargetPercent: 70 },
   });
   const container = spec.template.spec.containers[0];
 
@@ -134,7 +180,10 @@ describe("Knative worker spec", () => {
   it("refuses min-scale 0 and a CPU target outside 1..100", () => {
     const inputs = { image: "w:1", serviceAccountName: "sa", env: [], resources: { cpu: "1", memory: "1Gi" }, workflowsConfigMap: "wf" };
     assert.throws(() => knativeWorkerSpec({ ...inputs, autoscaling: { minScale: 0, maxScale: 1, cpuTargetPercent: 70 } }), /minScale must be at least 1/);
-    assert.throws(() => knativeWorkerSpec({ ...inputs, autoscaling: { minScale: 1, maxScale: 1, cpuTargetPercent: 0 } }), /cpuTargetPercent must be from 1 to 100/);
+    assert.throws(
+      () => knativeWorkerSpec({ ...inputs, autoscaling: { minScale: 1, maxScale: 1, cpuTargetPercent: 0 } }),
+      /cpuTargetPercent must be from 1 to 100/,
+    );
   });
 
   it("hardens the container", () => {

@@ -48,7 +48,11 @@ describe("resource identities of the example stacks (upgrades never replace data
       const now = new Set(current[c.label].map(key));
       const typeOf = (name: string | null) => resources.find((r) => r.name === name)?.type;
       const lost = was.filter((e) => !now.has(key(e)) && !resources.some((r) => aliasCovers(r, e, typeOf)));
-      assert.deepEqual(lost.map(key), [], "these would be deleted and created anew on `pulumi up`: give the renamed resource an alias, or drop them from the lock on purpose");
+      assert.deepEqual(
+        lost.map(key),
+        [],
+        "these would be deleted and created anew on `pulumi up`: give the renamed resource an alias, or drop them from the lock on purpose",
+      );
       const before = new Set(was.map(key));
       const added = current[c.label].filter((e) => !before.has(key(e)));
       assert.deepEqual(added.map(key), [], "new resources (or renamed ones): review them and update the lock (UPDATE_RESOURCE_LOCK=1)");
@@ -56,7 +60,15 @@ describe("resource identities of the example stacks (upgrades never replace data
   }
 
   it("counts an alias only for the identity it names", () => {
-    const topic: RenderedResource = { type: "kubernetes:kafka.strimzi.io/v1:KafkaTopic", name: "t", urn: "u", parent: "p", custom: true, inputs: {}, aliases: [{ type: "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic" }] };
+    const topic: RenderedResource = {
+      type: "kubernetes:kafka.strimzi.io/v1:KafkaTopic",
+      name: "t",
+      urn: "u",
+      parent: "p",
+      custom: true,
+      inputs: {},
+      aliases: [{ type: "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic" }],
+    };
     const typeOf = () => "x";
     assert.ok(aliasCovers(topic, { type: "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic", name: "t", parent: "p" }, typeOf));
     assert.ok(!aliasCovers(topic, { type: "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic", name: "other", parent: "p" }, typeOf));

@@ -6,7 +6,12 @@ import { parse as parseYaml } from "yaml";
 import { RenderedResource, RenderResult } from "../render/types";
 import { isKubernetesObject, writeRender } from "../render/write";
 import {
-  autoscalingProblems, containerAndPortProblems, knativeServiceProblems, reservedEnvProblems, timeoutProblems, trafficProblems,
+  autoscalingProblems,
+  containerAndPortProblems,
+  knativeServiceProblems,
+  reservedEnvProblems,
+  timeoutProblems,
+  trafficProblems,
 } from "./support/knative-rules";
 import { RENDER_CASES, renderCase } from "./support/render-cases";
 import { metadataProblems, NoSchemaError, validateAgainstSchema } from "./support/schemas";
@@ -34,16 +39,42 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /** Kinds each case must render: a schema run over the wrong set of objects must not pass quietly. */
 const EXPECTED_KINDS: Record<string, string[]> = {
-  "dev": ["v1 Namespace", "v1 Secret", "v1 ConfigMap", "v1 ServiceAccount", "rbac.authorization.k8s.io/v1 Role", "rbac.authorization.k8s.io/v1 RoleBinding",
-    "apps/v1 StatefulSet", "apps/v1 Deployment", "v1 Service", "serving.knative.dev/v1 Service", "kafka.strimzi.io/v1 KafkaTopic",
-    "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule"],
-  "prod": ["v1 Secret", "serving.knative.dev/v1 Service", "networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService",
-    "monitoring.coreos.com/v1 ServiceMonitor"],
+  dev: [
+    "v1 Namespace",
+    "v1 Secret",
+    "v1 ConfigMap",
+    "v1 ServiceAccount",
+    "rbac.authorization.k8s.io/v1 Role",
+    "rbac.authorization.k8s.io/v1 RoleBinding",
+    "apps/v1 StatefulSet",
+    "apps/v1 Deployment",
+    "v1 Service",
+    "serving.knative.dev/v1 Service",
+    "kafka.strimzi.io/v1 KafkaTopic",
+    "monitoring.coreos.com/v1 ServiceMonitor",
+    "monitoring.coreos.com/v1 PrometheusRule",
+  ],
+  prod: [
+    "v1 Secret",
+    "serving.knative.dev/v1 Service",
+    "networking.istio.io/v1 Gateway",
+    "networking.istio.io/v1 VirtualService",
+    "monitoring.coreos.com/v1 ServiceMonitor",
+  ],
   "dev + platform-multi": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1 KafkaTopic"],
-  "dev + payments-remote": ["networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService", "security.istio.io/v1 RequestAuthentication",
-    "security.istio.io/v1 AuthorizationPolicy", "rbac.authorization.k8s.io/v1 Role"],
+  "dev + payments-remote": [
+    "networking.istio.io/v1 Gateway",
+    "networking.istio.io/v1 VirtualService",
+    "security.istio.io/v1 RequestAuthentication",
+    "security.istio.io/v1 AuthorizationPolicy",
+    "rbac.authorization.k8s.io/v1 Role",
+  ],
   "dev + payments-remote, discovery in all namespaces": ["rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding"],
-  "dev, OIDC, Strimzi before 1.0, kube-prometheus-stack labels": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic", "monitoring.coreos.com/v1 ServiceMonitor"],
+  "dev, OIDC, Strimzi before 1.0, kube-prometheus-stack labels": [
+    "serving.knative.dev/v1 Service",
+    "kafka.strimzi.io/v1beta2 KafkaTopic",
+    "monitoring.coreos.com/v1 ServiceMonitor",
+  ],
 };
 
 describe("rendered Kubernetes objects: schemas and Knative rules", function () {
@@ -86,7 +117,10 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
         assert.deepEqual(failures, [], `objects failing their schema:\n${failures.join("\n")}`);
         const validated = [...perKind.values()].reduce((a, b) => a + b, 0);
         assert.equal(validated, objects.length);
-        const summary = [...perKind].sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => `${kind.replace(/^v1 /, "")} ${n}`).join(", ");
+        const summary = [...perKind]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([kind, n]) => `${kind.replace(/^v1 /, "")} ${n}`)
+          .join(", ");
         console.log(`      ${c.label}: ${validated} objects validated (${summary})`);
       });
 
@@ -131,7 +165,9 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
       const topic = clone(objects.find((o) => o.kind === "KafkaTopic")!);
       (topic.spec as Obj).partitions = 0;
       assert.throws(() => validateAgainstSchema(topic), /spec\/partitions/);
-      const service = clone(objects.find((o) => o.apiVersion === "serving.knative.dev/v1")!) as { spec: { template: { spec: { containers: Array<{ ports: Obj[] }> } } } };
+      const service = clone(objects.find((o) => o.apiVersion === "serving.knative.dev/v1")!) as {
+        spec: { template: { spec: { containers: Array<{ ports: Obj[] }> } } };
+      };
       service.spec.template.spec.containers[0].ports.push({ name: "metrics", containerPort: 9600 });
       assert.doesNotThrow(() => validateAgainstSchema(service as unknown as Obj), "a second port is schema-valid: only the Knative rules catch it");
       assert.match(knativeServiceProblems(service as unknown as Obj).join(), /exactly one port/);
@@ -165,26 +201,74 @@ describe("schema validation helpers", () => {
   });
 
   it("validates Istio v1 objects with Istio's own v1 CRD schema", () => {
-    const gateway = { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "g" }, spec: { selector: { istio: "ingressgateway" }, servers: [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["a.example.com"], tls: { mode: "SIMPLE" } }] } };
+    const gateway = {
+      apiVersion: "networking.istio.io/v1",
+      kind: "Gateway",
+      metadata: { name: "g" },
+      spec: {
+        selector: { istio: "ingressgateway" },
+        servers: [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["a.example.com"], tls: { mode: "SIMPLE" } }],
+      },
+    };
     assert.match(validateAgainstSchema(gateway), /istio-1\.29\.2\/gateways\.networking\.istio\.io\.yaml \(v1\)/);
     const badMode = clone(gateway);
     (badMode.spec.servers[0].tls as Obj).mode = "SOMETIMES";
     assert.throws(() => validateAgainstSchema(badMode), /tls\/mode/);
     const badVirtualService = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "v" }, spec: { hosts: "a.example.com" } };
     assert.throws(() => validateAgainstSchema(badVirtualService), /hosts/);
-    const misspelt = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "v" }, spec: { hosts: ["a"], http: [{ rewrite: { authorityy: "x" } }] } };
+    const misspelt = {
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "v" },
+      spec: { hosts: ["a"], http: [{ rewrite: { authorityy: "x" } }] },
+    };
     assert.throws(() => validateAgainstSchema(misspelt), /additional properties "authorityy"/, "a field the API server would prune is an error");
   });
 
   it("validates Knative and prometheus-operator objects with their upstream CRDs", () => {
-    assert.throws(() => validateAgainstSchema({ apiVersion: "serving.knative.dev/v1", kind: "Service", metadata: { name: "s" }, spec: { template: { spec: { containers: [{ ports: [{ containerPort: "8080" }] }] } } } }), /containerPort/);
-    assert.throws(() => validateAgainstSchema({ apiVersion: "serving.knative.dev/v1", kind: "Service", metadata: { name: "s" }, spec: { template: { spec: { containers: [{ image: "i", startupProbe: { httpGet: { path: "/" }, periodSecond: 5 } }] } } } }), /periodSecond/);
-    assert.throws(() => validateAgainstSchema({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "m" }, spec: { endpoints: [] } }), /selector/);
-    assert.throws(() => validateAgainstSchema({ apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: "r" }, spec: { groups: [{ name: "g", rules: [{ alert: "A" }] }] } }), /expr/);
+    assert.throws(
+      () =>
+        validateAgainstSchema({
+          apiVersion: "serving.knative.dev/v1",
+          kind: "Service",
+          metadata: { name: "s" },
+          spec: { template: { spec: { containers: [{ ports: [{ containerPort: "8080" }] }] } } },
+        }),
+      /containerPort/,
+    );
+    assert.throws(
+      () =>
+        validateAgainstSchema({
+          apiVersion: "serving.knative.dev/v1",
+          kind: "Service",
+          metadata: { name: "s" },
+          spec: { template: { spec: { containers: [{ image: "i", startupProbe: { httpGet: { path: "/" }, periodSecond: 5 } }] } } },
+        }),
+      /periodSecond/,
+    );
+    assert.throws(
+      () => validateAgainstSchema({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "m" }, spec: { endpoints: [] } }),
+      /selector/,
+    );
+    assert.throws(
+      () =>
+        validateAgainstSchema({
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "PrometheusRule",
+          metadata: { name: "r" },
+          spec: { groups: [{ name: "g", rules: [{ alert: "A" }] }] },
+        }),
+      /expr/,
+    );
   });
 
   it("validates Strimzi KafkaTopics by the upstream CRD: v1 from 1.2.0, v1beta2 from 0.51.0", () => {
-    const topic = { apiVersion: "kafka.strimzi.io/v1", kind: "KafkaTopic", metadata: { name: "t", labels: { "strimzi.io/cluster": "c" } }, spec: { partitions: 3, replicas: 1, topicName: "a.b", config: { "retention.ms": 1000 } } };
+    const topic = {
+      apiVersion: "kafka.strimzi.io/v1",
+      kind: "KafkaTopic",
+      metadata: { name: "t", labels: { "strimzi.io/cluster": "c" } },
+      spec: { partitions: 3, replicas: 1, topicName: "a.b", config: { "retention.ms": 1000 } },
+    };
     assert.match(validateAgainstSchema(topic), /strimzi-1\.2\.0\/043-Crd-kafkatopic\.yaml \(v1\)/);
     assert.match(validateAgainstSchema({ ...topic, apiVersion: "kafka.strimzi.io/v1beta2" }), /strimzi-0\.51\.0\/043-Crd-kafkatopic\.yaml \(v1beta2\)/);
     assert.throws(() => validateAgainstSchema({ ...topic, spec: { ...topic.spec, partitions: 0 } }), /spec\/partitions/);
@@ -196,12 +280,27 @@ describe("schema validation helpers", () => {
 
   it("reads every upstream CRD, and makes the API server's pruning an error", () => {
     const keys = [...crdSchemas().keys()];
-    for (const key of ["kafka.strimzi.io/v1 KafkaTopic", "serving.knative.dev/v1 Service", "networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService",
-      "security.istio.io/v1 RequestAuthentication", "security.istio.io/v1 AuthorizationPolicy", "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule"]) {
+    for (const key of [
+      "kafka.strimzi.io/v1 KafkaTopic",
+      "serving.knative.dev/v1 Service",
+      "networking.istio.io/v1 Gateway",
+      "networking.istio.io/v1 VirtualService",
+      "security.istio.io/v1 RequestAuthentication",
+      "security.istio.io/v1 AuthorizationPolicy",
+      "monitoring.coreos.com/v1 ServiceMonitor",
+      "monitoring.coreos.com/v1 PrometheusRule",
+    ]) {
       assert.ok(keys.includes(key), `${key} not among ${keys.join(", ")}`);
     }
-    assert.deepEqual(toJsonSchema({ type: "object", properties: { a: { type: "string" } } }), { type: "object", properties: { a: { type: "string" } }, additionalProperties: false });
-    assert.deepEqual(toJsonSchema({ type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { a: { type: "string" } } }), { type: "object", properties: { a: { type: "string" } } });
+    assert.deepEqual(toJsonSchema({ type: "object", properties: { a: { type: "string" } } }), {
+      type: "object",
+      properties: { a: { type: "string" } },
+      additionalProperties: false,
+    });
+    assert.deepEqual(toJsonSchema({ type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { a: { type: "string" } } }), {
+      type: "object",
+      properties: { a: { type: "string" } },
+    });
     assert.deepEqual(toJsonSchema({ "x-kubernetes-int-or-string": true, type: "string" }), { anyOf: [{ type: "integer" }, { type: "string" }] });
   });
 
@@ -224,13 +323,18 @@ describe("Knative rules", () => {
     metadata: { name: "w", annotations: {} as Obj },
     spec: {
       template: {
-        metadata: { annotations: { "autoscaling.knative.dev/min-scale": "1", "autoscaling.knative.dev/max-scale": "3", "autoscaling.knative.dev/target": "50" } as Obj },
+        metadata: {
+          annotations: { "autoscaling.knative.dev/min-scale": "1", "autoscaling.knative.dev/max-scale": "3", "autoscaling.knative.dev/target": "50" } as Obj,
+        },
         spec: {
           timeoutSeconds: 300 as unknown,
           containers: [{ name: "w", image: "i", ports: [{ name: "http1", containerPort: 8080 }] as Obj[], env: [{ name: "A", value: "1" }] as Obj[] }],
         },
       },
-      traffic: [{ revisionName: "w-00001", percent: 80, tag: "blue" }, { latestRevision: true, percent: 20, tag: "green" }] as Obj[],
+      traffic: [
+        { revisionName: "w-00001", percent: 80, tag: "blue" },
+        { latestRevision: true, percent: 20, tag: "green" },
+      ] as Obj[],
     },
   });
 

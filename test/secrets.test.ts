@@ -35,7 +35,11 @@ function manifests(dir: string): Obj[] {
   return fs.readdirSync(path.join(dir, "manifests")).map((f) => parseYaml(fs.readFileSync(path.join(dir, "manifests", f), "utf8")) as Obj);
 }
 
-interface EnvEntry { name: string; value?: unknown; valueFrom?: { secretKeyRef?: { name?: unknown; key?: unknown } } }
+interface EnvEntry {
+  name: string;
+  value?: unknown;
+  valueFrom?: { secretKeyRef?: { name?: unknown; key?: unknown } };
+}
 
 function workerEnv(service: Obj): EnvEntry[] {
   const containers = ((service.spec as Obj).template as { spec: { containers: Array<{ env?: EnvEntry[] }> } }).spec.containers;
@@ -65,9 +69,16 @@ describe("secrets never reach a rendered file in plain text", function () {
       it("writes no secret value and no generated password into any file", () => {
         const files = listFiles(dir);
         assert.ok(files.includes("resources.json") && files.includes("outputs.json"), `written: ${files.join(", ")}`);
-        assert.ok(files.some((f) => f.startsWith("manifests" + path.sep)), "no manifests written");
+        assert.ok(
+          files.some((f) => f.startsWith("manifests" + path.sep)),
+          "no manifests written",
+        );
         const embedded = result.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release");
-        assert.equal(files.some((f) => f.startsWith("helm" + path.sep)), embedded, "a helm/ values file exactly when Zeebe runs embedded");
+        assert.equal(
+          files.some((f) => f.startsWith("helm" + path.sep)),
+          embedded,
+          "a helm/ values file exactly when Zeebe runs embedded",
+        );
         const needles = [...secretValuesOf(c.options), GENERATED_PREFIX];
         assert.deepEqual(findInFiles(dir, needles), []);
       });
@@ -94,7 +105,10 @@ describe("secrets never reach a rendered file in plain text", function () {
 
       it("has generated passwords in the render, so the placeholder scan is not vacuous", () => {
         // Every case creates passwords with @pulumi/random (saga database role, in-cluster PostgreSQL/Redis).
-        assert.ok(result.resources.some((r) => r.type === "random:index/randomPassword:RandomPassword"), "no RandomPassword rendered");
+        assert.ok(
+          result.resources.some((r) => r.type === "random:index/randomPassword:RandomPassword"),
+          "no RandomPassword rendered",
+        );
       });
 
       it("writes every Secret with [secret] for each key, and at least one key", () => {
@@ -106,19 +120,23 @@ describe("secrets never reach a rendered file in plain text", function () {
           assert.ok(Object.keys(payload).length > 0, `Secret ${name} lists no keys`);
           for (const [key, value] of Object.entries(payload)) assert.equal(value, REDACTED, `Secret ${name} key ${key}`);
         }
-        const inResources = (JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as Array<{ type: string; inputs: Obj }>)
-          .filter((r) => r.type === "kubernetes:core/v1:Secret");
+        const inResources = (JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as Array<{ type: string; inputs: Obj }>).filter(
+          (r) => r.type === "kubernetes:core/v1:Secret",
+        );
         assert.equal(inResources.length, secrets.length);
         for (const r of inResources) {
-          for (const value of Object.values({ ...(r.inputs.data as Obj | undefined), ...(r.inputs.stringData as Obj | undefined) })) assert.equal(value, REDACTED);
+          for (const value of Object.values({ ...(r.inputs.data as Obj | undefined), ...(r.inputs.stringData as Obj | undefined) }))
+            assert.equal(value, REDACTED);
         }
       });
 
       it("passes credentials to the worker only by secretKeyRef, to Secrets and keys it renders", () => {
         const all = manifests(dir);
-        const secretKeys = new Map(all.filter((m) => m.kind === "Secret").map((m) => [
-          String((m.metadata as Obj).name), new Set(Object.keys({ ...(m.data as Obj | undefined), ...(m.stringData as Obj | undefined) })),
-        ]));
+        const secretKeys = new Map(
+          all
+            .filter((m) => m.kind === "Secret")
+            .map((m) => [String((m.metadata as Obj).name), new Set(Object.keys({ ...(m.data as Obj | undefined), ...(m.stringData as Obj | undefined) }))]),
+        );
         const services = all.filter((m) => m.apiVersion === "serving.knative.dev/v1" && m.kind === "Service");
         assert.ok(services.length > 0);
         for (const service of services) {
@@ -131,7 +149,10 @@ describe("secrets never reach a rendered file in plain text", function () {
             assert.equal(entry.value, undefined, `${entry.name} has a plain value`);
             const ref = entry.valueFrom?.secretKeyRef;
             assert.ok(ref && typeof ref.name === "string" && typeof ref.key === "string", `${entry.name} is not a secretKeyRef`);
-            assert.ok(secretKeys.get(ref.name as string)?.has(ref.key as string), `${entry.name} refers to ${String(ref.name)}/${String(ref.key)}, which no rendered Secret holds`);
+            assert.ok(
+              secretKeys.get(ref.name as string)?.has(ref.key as string),
+              `${entry.name} refers to ${String(ref.name)}/${String(ref.key)}, which no rendered Secret holds`,
+            );
           }
         }
       });
@@ -145,9 +166,19 @@ describe("secrets never reach a rendered file in plain text", function () {
           namespace: "pay",
           properties: { realtimePlatform: "pay-events", camundaMode: "remote" },
           settings: {
-            saasClusterId: "c1", saasRegion: "bru-2", saasClientId: "client", saasClientSecret: "plain-saas-secret",
-            kafkaMode: "external", kafkaBootstrapServers: "k:9093", kafkaSaslUsername: "user", kafkaSaslPassword: "plain-sasl-secret",
-            postgresMode: "external", postgresHost: "pg", postgresAdminPassword: "plain-pg-secret", redisMode: "external", redisUrl: "redis://:plain-redis-secret@r:6379",
+            saasClusterId: "c1",
+            saasRegion: "bru-2",
+            saasClientId: "client",
+            saasClientSecret: "plain-saas-secret",
+            kafkaMode: "external",
+            kafkaBootstrapServers: "k:9093",
+            kafkaSaslUsername: "user",
+            kafkaSaslPassword: "plain-sasl-secret",
+            postgresMode: "external",
+            postgresHost: "pg",
+            postgresAdminPassword: "plain-pg-secret",
+            redisMode: "external",
+            redisUrl: "redis://:plain-redis-secret@r:6379",
           },
         });
         return {};
@@ -159,7 +190,13 @@ describe("secrets never reach a rendered file in plain text", function () {
         for (const field of fields) if (raw[field] !== undefined && !isSecretMarked(raw[field])) plain.push(`${resource.name}.${field}`);
       }
       assert.deepEqual(plain, []);
-      assert.deepEqual(run.resources.filter((r) => r.type === "kubernetes:core/v1:Secret").map((r) => r.name).sort(), ["payments-database-secret", "payments-kafka-credentials", "payments-redis-secret", "payments-zeebe-credentials"]);
+      assert.deepEqual(
+        run.resources
+          .filter((r) => r.type === "kubernetes:core/v1:Secret")
+          .map((r) => r.name)
+          .sort(),
+        ["payments-database-secret", "payments-kafka-credentials", "payments-redis-secret", "payments-zeebe-credentials"],
+      );
     });
   });
 
@@ -168,7 +205,10 @@ describe("secrets never reach a rendered file in plain text", function () {
       const dir = tempDir("secrets-scan-");
       fs.mkdirSync(path.join(dir, "manifests"));
       fs.writeFileSync(path.join(dir, "manifests", "a.yaml"), `data:\n  url: ${FAKE_SECRETS.postgresAdminPassword}\n`);
-      fs.writeFileSync(path.join(dir, "b.json"), JSON.stringify({ data: Buffer.from(`postgres://u:${FAKE_SECRETS.kafkaSaslPassword}@h/db`).toString("base64") }));
+      fs.writeFileSync(
+        path.join(dir, "b.json"),
+        JSON.stringify({ data: Buffer.from(`postgres://u:${FAKE_SECRETS.kafkaSaslPassword}@h/db`).toString("base64") }),
+      );
       fs.writeFileSync(path.join(dir, "c.json"), `{"x":"${GENERATED_PREFIX}0123456789abcdef"}`);
       assert.deepEqual(findInFiles(dir, [FAKE_SECRETS.postgresAdminPassword, FAKE_SECRETS.kafkaSaslPassword, GENERATED_PREFIX]).sort(), [
         `b.json: ${FAKE_SECRETS.kafkaSaslPassword} (base64)`,
@@ -186,12 +226,21 @@ describe("secrets never reach a rendered file in plain text", function () {
         renderStack({
           stack: "dev",
           appFile: "examples/payments-remote.yaml",
-          config: { saasClusterId: value, saasRegion: "bru-2", saasClientId: "payments-dev-client", gatewayJwtIssuer: "https://idp.example.com/r", gatewayJwksUri: "https://idp.example.com/r/certs" },
+          config: {
+            saasClusterId: value,
+            saasRegion: "bru-2",
+            saasClientId: "payments-dev-client",
+            gatewayJwtIssuer: "https://idp.example.com/r",
+            gatewayJwksUri: "https://idp.example.com/r/certs",
+          },
           secrets: { saasClientSecret: value },
         }),
         (error: Error) => {
           assert.match(error.message, /secret values reached these places in plain text; nothing was written/);
-          assert.match(error.message, /kubernetes:serving\.knative\.dev\/v1:Service payments-worker-service: inputs\.spec\.template\.spec\.containers\[0\]\.env\[\d+\]\.value/);
+          assert.match(
+            error.message,
+            /kubernetes:serving\.knative\.dev\/v1:Service payments-worker-service: inputs\.spec\.template\.spec\.containers\[0\]\.env\[\d+\]\.value/,
+          );
           assert.match(error.message, /stack output orchestrators\.payments\.zeebeGatewayAddress/);
           return true;
         },
@@ -206,7 +255,15 @@ describe("secrets never reach a rendered file in plain text", function () {
     });
 
     it("finds secrets and generated passwords by path", () => {
-      const inputs = { spec: { env: [{ name: "A", value: "x" }, { name: "B", value: `postgres://u:${GENERATED_PREFIX}ab12@h` }] }, note: "abcd-1234" };
+      const inputs = {
+        spec: {
+          env: [
+            { name: "A", value: "x" },
+            { name: "B", value: `postgres://u:${GENERATED_PREFIX}ab12@h` },
+          ],
+        },
+        note: "abcd-1234",
+      };
       assert.deepEqual(findLeaks(inputs, [`${GENERATED_PREFIX}ab12`, "abcd-1234"]), ["spec.env[1].value", "note"]);
       assert.deepEqual(findLeaks(inputs, ["not-there"]), []);
     });

@@ -54,7 +54,10 @@ describe("the worker contract: one source for variables and saga patterns", () =
   it("refuses in `environment` every variable the orchestrator sets, including new ones like the Basic credentials", () => {
     for (const name of [...ORCHESTRATOR_VARIABLES, "PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"]) {
       const problems = problemsFor({ [name]: "x" });
-      assert.ok(problems.some((p) => p.includes(`properties.environment.${name}: `) && /set by the orchestrator|reserved by Knative/.test(p)), `${name}: ${problems.join("\n")}`);
+      assert.ok(
+        problems.some((p) => p.includes(`properties.environment.${name}: `) && /set by the orchestrator|reserved by Knative/.test(p)),
+        `${name}: ${problems.join("\n")}`,
+      );
     }
   });
 
@@ -68,7 +71,10 @@ describe("the worker contract: one source for variables and saga patterns", () =
   });
 
   it("checks a worker setting's value with the worker's own schema", () => {
-    assert.match(problemsFor({ CALL_TIMEOUT_MS: "soon" })[0], /properties\.environment\.CALL_TIMEOUT_MS: must be a number \(the worker would refuse to start\)/);
+    assert.match(
+      problemsFor({ CALL_TIMEOUT_MS: "soon" })[0],
+      /properties\.environment\.CALL_TIMEOUT_MS: must be a number \(the worker would refuse to start\)/,
+    );
     assert.match(problemsFor({ LOG_LEVEL: "loud" })[0], /properties\.environment\.LOG_LEVEL: /);
     assert.deepEqual(validateComponent("orders", { ...minimal, environment: { CALL_TIMEOUT_MS: "5000", LOG_LEVEL: "debug" } }).properties.environment, {
       CALL_TIMEOUT_MS: "5000",
@@ -77,7 +83,12 @@ describe("the worker contract: one source for variables and saga patterns", () =
   });
 
   it("lets unrelated variables through", () => {
-    const environment = { NODE_OPTIONS: "--max-old-space-size=400", OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318", TZ: "UTC", HTTP_PROXY: "http://proxy:3128" };
+    const environment = {
+      NODE_OPTIONS: "--max-old-space-size=400",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318",
+      TZ: "UTC",
+      HTTP_PROXY: "http://proxy:3128",
+    };
     assert.deepEqual(validateComponent("orders", { ...minimal, environment }).properties.environment, environment);
   });
 

@@ -50,7 +50,11 @@ export const istioPublicEntry: StackValidationPolicy = {
         if (problem) reportViolation(`VirtualService "${vs.name}": ${problem}.`, vs.urn);
       });
       for (const host of Array.isArray(vs.props?.spec?.hosts) ? vs.props.spec.hosts : []) {
-        if (!protectedHosts.has(host)) reportViolation(`VirtualService "${vs.name}": host ${host} is public without a JWT requirement (no AuthorizationPolicy denies it to callers without a valid token).`, vs.urn);
+        if (!protectedHosts.has(host))
+          reportViolation(
+            `VirtualService "${vs.name}": host ${host} is public without a JWT requirement (no AuthorizationPolicy denies it to callers without a valid token).`,
+            vs.urn,
+          );
       }
     }
   },

@@ -17,8 +17,12 @@ export const workerAutoscaling: ResourceValidationPolicy = {
     if (!isWorker(args.type, args.props) || args.props?.kind !== "Service") return;
     const annotations: Record<string, unknown> = args.props?.spec?.template?.metadata?.annotations ?? {};
     const min = annotations[`${KEY}min-scale`];
-    if (min === undefined) reportViolation(`Worker min-scale unset: Knative then lets it scale to zero, and a pull worker never wakes up. Set ${KEY}min-scale to 1 or more.`);
-    else if (!(Number(min) >= 1)) reportViolation(`Worker min-scale ${String(min)}: a pull worker scaled to zero never wakes up, since no request reaches it. Set ${KEY}min-scale to 1 or more.`);
+    if (min === undefined)
+      reportViolation(`Worker min-scale unset: Knative then lets it scale to zero, and a pull worker never wakes up. Set ${KEY}min-scale to 1 or more.`);
+    else if (!(Number(min) >= 1))
+      reportViolation(
+        `Worker min-scale ${String(min)}: a pull worker scaled to zero never wakes up, since no request reaches it. Set ${KEY}min-scale to 1 or more.`,
+      );
     const klass = annotations[`${KEY}class`];
     const metric = annotations[`${KEY}metric`];
     if (klass !== HPA || metric !== "cpu") {

@@ -21,7 +21,8 @@ export const zeebeApiProtected: ResourceValidationPolicy = {
     const stack = stackOf(args.urn);
     if (!settings(args, defaults).productionStacks.includes(stack)) args.notApplicable(`stack "${stack}" is not a production stack`);
     const security = args.props?.values?.orchestration?.security ?? {};
-    if (security.authentication?.unprotectedApi === true) reportViolation("orchestration.security.authentication.unprotectedApi: true leaves Zeebe's API open to anyone in the cluster.");
+    if (security.authentication?.unprotectedApi === true)
+      reportViolation("orchestration.security.authentication.unprotectedApi: true leaves Zeebe's API open to anyone in the cluster.");
     if (security.authentication?.method === "none") reportViolation('orchestration.security.authentication.method "none" leaves Zeebe\'s API open.');
     if (security.authorizations?.enabled === false) reportViolation("orchestration.security.authorizations.enabled: false lets every client do anything.");
   },

@@ -5,7 +5,11 @@ import { zeebeApiProtected } from "../policies/zeebe-api-protected";
 import { KNATIVE, messages, resource, workerService } from "./support";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const hpa: Record<string, string> = { "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev", "autoscaling.knative.dev/metric": "cpu", "autoscaling.knative.dev/min-scale": "1" };
+const hpa: Record<string, string> = {
+  "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev",
+  "autoscaling.knative.dev/metric": "cpu",
+  "autoscaling.knative.dev/min-scale": "1",
+};
 const worker = (annotations: Record<string, string>) => {
   const svc = workerService();
   (svc.spec.template.metadata as { annotations: Record<string, string> }).annotations = annotations;
@@ -33,7 +37,10 @@ describe("worker-autoscaling", () => {
 
 describe("zeebe-api-protected", () => {
   it("passes the chart's protected API (basic or oidc) in production", async () => {
-    assert.deepStrictEqual(await messages(zeebeApiProtected, [release({ authentication: { method: "basic", unprotectedApi: false }, authorizations: { enabled: true } })]), []);
+    assert.deepStrictEqual(
+      await messages(zeebeApiProtected, [release({ authentication: { method: "basic", unprotectedApi: false }, authorizations: { enabled: true } })]),
+      [],
+    );
     assert.deepStrictEqual(await messages(zeebeApiProtected, [release({ authentication: { method: "oidc" } })]), [], "chart defaults fill in the rest");
   });
 
@@ -50,9 +57,15 @@ describe("zeebe-api-protected", () => {
 describe("istio-public-entry", () => {
   const VS = "kubernetes:networking.istio.io/v1:VirtualService";
   const AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
-  const virtualService = (http: unknown[], gateways = ["shop/checkout-gateway"]) => resource(VS, "vs", { spec: { hosts: ["checkout.example.com"], gateways, http } });
+  const virtualService = (http: unknown[], gateways = ["shop/checkout-gateway"]) =>
+    resource(VS, "vs", { spec: { hosts: ["checkout.example.com"], gateways, http } });
   const denyWithoutJwt = resource(AUTHZ, "authz", {
-    spec: { action: "DENY", rules: [{ from: [{ source: { notRequestPrincipals: ["https://idp/*"] } }], to: [{ operation: { hosts: ["checkout.example.com", "checkout.example.com:*"] } }] }] },
+    spec: {
+      action: "DENY",
+      rules: [
+        { from: [{ source: { notRequestPrincipals: ["https://idp/*"] } }], to: [{ operation: { hosts: ["checkout.example.com", "checkout.example.com:*"] } }] },
+      ],
+    },
   });
   const publicRoute = { match: [{ uri: { exact: "/api/v1/messages" }, method: { exact: "POST" } }], route: [{ destination: { host: "x" } }] };
 
@@ -63,7 +76,13 @@ describe("istio-public-entry", () => {
   it("refuses a route without match (every path, /metrics and /actuator included) and a route to an ops path", async () => {
     const everything = await messages(istioPublicEntry, [virtualService([{ route: [{ destination: { host: "x" } }] }]), denyWithoutJwt]);
     assert.match(everything.join(), /route 0 has no match, so it routes every path/);
-    const ops = await messages(istioPublicEntry, [virtualService([{ match: [{ uri: { prefix: "/actuator" } }], route: [] }, { match: [{ uri: { prefix: "/" } }], route: [] }]), denyWithoutJwt]);
+    const ops = await messages(istioPublicEntry, [
+      virtualService([
+        { match: [{ uri: { prefix: "/actuator" } }], route: [] },
+        { match: [{ uri: { prefix: "/" } }], route: [] },
+      ]),
+      denyWithoutJwt,
+    ]);
     assert.match(ops.join("\n"), /route 0 matches \{"prefix":"\/actuator"\}/);
     assert.match(ops.join("\n"), /route 1 matches \{"prefix":"\/"\}/);
   });

@@ -111,13 +111,18 @@ export function loadCrd(file: string): CrdSchema[] {
   if (crds.length !== 1) throw new Error(`${file}: expected one CustomResourceDefinition, found ${crds.length}`);
   const { group, names, versions } = crds[0].spec;
   const ajv = newAjv();
-  return versions.filter((v) => v.served).map((version) => {
-    const openApi = version.schema?.openAPIV3Schema;
-    if (!openApi) throw new Error(`${file}: version ${version.name} has no openAPIV3Schema`);
-    // Every object has these at its root, whether or not the CRD's schema lists them.
-    const root = toJsonSchema({ ...openApi, properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...(openApi.properties as object) } });
-    return { key: `${group}/${version.name} ${names.kind}`, source: `${file} (${version.name})`, validate: ajv.compile(root) };
-  });
+  return versions
+    .filter((v) => v.served)
+    .map((version) => {
+      const openApi = version.schema?.openAPIV3Schema;
+      if (!openApi) throw new Error(`${file}: version ${version.name} has no openAPIV3Schema`);
+      // Every object has these at its root, whether or not the CRD's schema lists them.
+      const root = toJsonSchema({
+        ...openApi,
+        properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...(openApi.properties as object) },
+      });
+      return { key: `${group}/${version.name} ${names.kind}`, source: `${file} (${version.name})`, validate: ajv.compile(root) };
+    });
 }
 
 let registry: Map<string, CrdSchema> | undefined;

@@ -42,10 +42,14 @@ export function containerAndPortProblems(service: Obj): string[] {
 /** Knative sets PORT and K_* itself: a container may not. */
 export function reservedEnvProblems(service: Obj): string[] {
   return containersOf(service).flatMap((container, c) =>
-    asArray(container.env).map(asObject).flatMap((entry, e) =>
-      (RESERVED_ENV_NAMES as readonly unknown[]).includes(entry.name)
-        ? [`spec.template.spec.containers[${c}].env[${e}].name: ${String(entry.name)} is reserved by Knative`]
-        : []));
+    asArray(container.env)
+      .map(asObject)
+      .flatMap((entry, e) =>
+        (RESERVED_ENV_NAMES as readonly unknown[]).includes(entry.name)
+          ? [`spec.template.spec.containers[${c}].env[${e}].name: ${String(entry.name)} is reserved by Knative`]
+          : [],
+      ),
+  );
 }
 
 /** The request timeout may not exceed the cluster's max-revision-timeout-seconds (600 by default). */

@@ -3,7 +3,10 @@ import { runUnderMocks, MockRunResult } from "../../render/mock-run";
 import { RenderedResource } from "../../render/types";
 
 /** Runs a program under the preview mocks and returns what it registered and exported. */
-export function runProgram(program: () => Record<string, unknown>, options: { config?: Record<string, string>; secretKeys?: string[] } = {}): Promise<MockRunResult> {
+export function runProgram(
+  program: () => Record<string, unknown>,
+  options: { config?: Record<string, string>; secretKeys?: string[] } = {},
+): Promise<MockRunResult> {
   return runUnderMocks({ stack: "test", project: "camunda-orchestrator", config: options.config ?? {}, secretKeys: options.secretKeys ?? [] }, program);
 }
 

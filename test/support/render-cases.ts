@@ -37,7 +37,12 @@ export const RENDER_CASES: readonly RenderCase[] = [
   { label: "dev + platform-multi", options: { stack: "dev", appFile: "examples/platform-multi.yaml" } },
   {
     label: "dev + payments-remote",
-    options: { stack: "dev", appFile: "examples/payments-remote.yaml", config: { ...SAAS_CONNECTION }, secrets: { saasClientSecret: FAKE_SECRETS.saasClientSecret } },
+    options: {
+      stack: "dev",
+      appFile: "examples/payments-remote.yaml",
+      config: { ...SAAS_CONNECTION },
+      secrets: { saasClientSecret: FAKE_SECRETS.saasClientSecret },
+    },
   },
   {
     label: "dev + payments-remote, discovery in all namespaces",

@@ -15,7 +15,7 @@ interface ModelClass {
 
 /** Core Kubernetes kinds: the kubernetes-models package, generated from Kubernetes' own OpenAPI. */
 const CORE_MODELS: Record<string, { from: string; module: Record<string, unknown> }> = {
-  "v1": { from: "kubernetes-models/v1", module: coreV1 },
+  v1: { from: "kubernetes-models/v1", module: coreV1 },
   "apps/v1": { from: "kubernetes-models/apps/v1", module: appsV1 },
   "rbac.authorization.k8s.io/v1": { from: "kubernetes-models/rbac.authorization.k8s.io/v1", module: rbacV1 },
   "networking.k8s.io/v1": { from: "kubernetes-models/networking.k8s.io/v1", module: networkingV1 },
@@ -88,7 +88,8 @@ export function metadataProblems(object: Record<string, unknown>): string[] {
     if ((prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) || labelName.length > 63 || !LABEL_NAME.test(labelName)) {
       problems.push(`metadata.labels: key "${key}" is not a valid label key`);
     }
-    if (typeof value !== "string" || value.length > 63 || !LABEL_VALUE.test(value)) problems.push(`metadata.labels.${key}: "${String(value)}" is not a valid label value`);
+    if (typeof value !== "string" || value.length > 63 || !LABEL_VALUE.test(value))
+      problems.push(`metadata.labels.${key}: "${String(value)}" is not a valid label value`);
   }
   return problems;
 }
