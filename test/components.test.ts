@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -456,6 +457,18 @@ describe("CamundaOrchestrator", () => {
       return {};
     });
     assert.equal(ofType(run.resources, K.kafkaTopic).length + ofType(run.resources, "kafka:index/topic:Topic").length, 0);
+  });
+
+  it("raises invalid input as a pulumi.ResourceError on the component it concerns", () => {
+    const untyped = { realtimePlatform: "p", camundaMode: "cloud" } as unknown as ComponentPropertiesInput;
+    assert.throws(
+      () => new CamundaOrchestrator("c", { namespace: "n", properties: untyped }),
+      (error: Error) => error instanceof pulumi.ResourceError && /component "c": properties\.camundaMode/.test(error.message),
+    );
+    assert.throws(
+      () => new Zeebe("z", { component: "c", namespace: "n", mode: "embedded" }),
+      (error: Error) => error instanceof pulumi.ResourceError && /embedded mode needs the chart/.test(error.message),
+    );
   });
 
   it("rejects invalid properties and missing SaaS credentials before creating anything", () => {
