@@ -93,7 +93,10 @@ describe("worker authentication to Zeebe", function () {
     let output = "";
 
     before(async function () {
-      if (!isRoot) this.skip(); // switching to another user needs root; CI runs as root
+      if (!isRoot) {
+        console.log("      (skipped: running the worker as the nobody user needs root; CI runs as root)");
+        this.skip();
+      }
       token = accessToken();
       tokens = await startTokenEndpoint("payments-client", "client-secret-value", token);
       peer = await GatewayPeer.start({ requireAuthorization: `Bearer ${token}` });
