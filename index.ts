@@ -18,10 +18,8 @@ for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
   if (isConfigSecret(key)) secretKeys.add(short);
 }
 
-const { settings, specs, skipped, source } = resolveStack(raw, secretKeys, __dirname);
-for (const component of skipped) {
-  pulumi.log.warn(`component "${component.name}" in ${source} has type "${component.type}", not "camunda-orchestrator": skipped`);
-}
+const { settings, specs, warnings } = resolveStack(raw, secretKeys, __dirname);
+for (const warning of warnings) pulumi.log.warn(warning);
 
 // Credentials become secret Outputs here and stay secret through every component.
 const secretSettings: OrchestratorSettings = {};
@@ -38,14 +36,28 @@ const namespace = settings.createNamespace
   : pulumi.output(settings.namespace);
 
 // A realtime platform's Kafka connection may come from that platform's own stack; stack config wins.
-const platformStacks = new Map<string, pulumi.StackReference>();
+const BOOTSTRAP_OUTPUT = "kafkaBootstrapServers";
+const BOOTSTRAP_SERVERS = /^[^\s,]+:\d+(,[^\s,]+:\d+)*$/;
+const platformServers = new Map<string, pulumi.Output<string>>();
 function platformBootstrapServers(platform: string): pulumi.Output<string> | undefined {
   if (settings.eventBus !== "kafka" || !settings.platformStackTemplate) return undefined;
-  if (!platformStacks.has(platform)) {
+  if (!platformServers.has(platform)) {
     const stackName = settings.platformStackTemplate.replace(/\{platform\}/g, platform).replace(/\{stack\}/g, pulumi.getStack());
-    platformStacks.set(platform, new pulumi.StackReference(`${platform}-platform`, { name: stackName }));
+    const reference = new pulumi.StackReference(`${platform}-platform`, { name: stackName });
+    // A missing or malformed output stops the program with a message on the reference, not a stack trace.
+    const servers = reference.getOutput(BOOTSTRAP_OUTPUT).apply((value: unknown) => {
+      const fix = `export it from that stack as "host:port[,host:port...]", or set ${CONFIG_NAMESPACE}:kafkaBootstrapServers in this one`;
+      if (value === undefined || value === null) {
+        throw new pulumi.ResourceError(`stack "${stackName}" (realtimePlatform "${platform}", from ${CONFIG_NAMESPACE}:platformStackTemplate) has no output "${BOOTSTRAP_OUTPUT}": ${fix}`, reference);
+      }
+      if (typeof value !== "string" || !BOOTSTRAP_SERVERS.test(value)) {
+        throw new pulumi.ResourceError(`stack "${stackName}": output "${BOOTSTRAP_OUTPUT}" must be "host:port[,host:port...]", it is ${typeof value === "string" ? "malformed" : `a ${typeof value}`}: ${fix}`, reference);
+      }
+      return value;
+    });
+    platformServers.set(platform, servers);
   }
-  return platformStacks.get(platform)!.requireOutput("kafkaBootstrapServers") as pulumi.Output<string>;
+  return platformServers.get(platform);
 }
 
 const {
@@ -54,6 +66,7 @@ const {
   namespace: _namespace,
   createNamespace: _create,
   namespaceLabels: _labels,
+  allowNoOrchestrators: _allowNone,
   ...orchestratorSettings
 } = settings;
 const created = specs.map(

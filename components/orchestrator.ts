@@ -18,7 +18,7 @@ import { EmbeddedAuth, Zeebe } from "./zeebe";
 
 type SecretSettingKey = (typeof SECRET_SETTING_KEYS)[number];
 /** Keys only the stack program reads (it creates the namespace). */
-type ProgramOnlyKey = "application" | "components" | "namespace" | "createNamespace" | "namespaceLabels";
+type ProgramOnlyKey = "application" | "components" | "allowNoOrchestrators" | "namespace" | "createNamespace" | "namespaceLabels";
 /** Keys that may come from another stack's outputs (`StackReference`), so they take a `pulumi.Input`. */
 type InputKey = "kafkaBootstrapServers" | "postgresHost" | "postgresPort" | "saasClusterId" | "saasRegion";
 

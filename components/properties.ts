@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_SAGA_PATTERNS, SAGA_PATTERNS, SagaPattern } from "../workers/src/contract";
-import { CPU_QUANTITY, DNS_LABEL, ENV_NAME, HOSTNAME, MEMORY_QUANTITY } from "./quantities";
+import { CPU_QUANTITY, DNS_LABEL, ENV_NAME, HOSTNAME, isZeroQuantity, MEMORY_QUANTITY } from "./quantities";
 import { parseOrThrow, strictObject, ValidationError } from "./validation";
 import { environmentEntryProblem } from "./worker-environment-check";
 
@@ -11,9 +11,24 @@ const TOPIC_PREFIX = /^[a-zA-Z0-9._-]+$/;
 /** Longest component name: it prefixes Kubernetes names such as `<name>-camunda-zeebe-gateway` (63 max). */
 export const MAX_COMPONENT_NAME_LENGTH = 30;
 
+const PLATFORM_RULE = "a DNS label naming the event platform (lower case letters, digits, '-')";
+
+/**
+ * A Kubernetes quantity, written as a string or, as YAML allows and Kubernetes accepts, a plain number
+ * (`cpu: 2`, `memory: 1e9`); it leaves as the string Kubernetes takes.
+ */
+function quantity(pattern: RegExp, what: string, examples: string) {
+  const rule = `must be a Kubernetes ${what} quantity such as ${examples}`;
+  return z
+    .union([z.number().nonnegative().finite().transform(String), z.string()], { error: `${rule}, written as a string or a number` })
+    .pipe(z.string().regex(pattern, rule).refine((q) => !isZeroQuantity(q), "must be more than zero"));
+}
+
 /** Properties of a `camunda-orchestrator` component, as written in an OAM Application or stack config. */
 export const componentPropertiesSchema = strictObject({
-  realtimePlatform: z.string().regex(DNS_LABEL, "must be a DNS label naming the event platform (lower case letters, digits, '-')"),
+  realtimePlatform: z
+    .string({ error: (issue) => (issue.input === undefined ? `is required: ${PLATFORM_RULE}` : `must be ${PLATFORM_RULE}`) })
+    .regex(DNS_LABEL, `must be ${PLATFORM_RULE}`),
   camundaMode: z.enum(["embedded", "remote"]).default("embedded"),
   enableEventStreaming: z.boolean().default(true),
   sagaPatterns: z
@@ -27,8 +42,8 @@ export const componentPropertiesSchema = strictObject({
   enableIstioGateway: z.boolean().default(false),
   gatewayHost: z.string().regex(HOSTNAME, "must be a DNS hostname such as orders.example.com").optional(),
   resources: strictObject({
-    cpu: z.string().regex(CPU_QUANTITY, "must be a Kubernetes CPU quantity such as 500m or 2"),
-    memory: z.string().regex(MEMORY_QUANTITY, "must be a Kubernetes memory quantity such as 512Mi or 2Gi"),
+    cpu: quantity(CPU_QUANTITY, "CPU", "500m, 0.5 or 2 (cores; m for millicores)"),
+    memory: quantity(MEMORY_QUANTITY, "memory", "512Mi, 2Gi or 1e9 (bytes; Ki/Mi/Gi binary, k/M/G decimal)"),
   }).default({ cpu: "500m", memory: "512Mi" }),
   environment: z
     .record(z.string().regex(ENV_NAME, "must be an environment variable name (letters, digits, '_', not starting with a digit)"), z.string())

@@ -1,6 +1,17 @@
-/** Kubernetes resource quantity formats, as the API server accepts them for cpu and memory. */
-export const CPU_QUANTITY = /^(\d+m|\d+(\.\d{1,3})?)$/;
-export const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+// Kubernetes resource quantities, after the grammar in k8s.io/apimachinery pkg/api/resource/quantity.go:
+//   <quantity> ::= <signedNumber><suffix>, <number> ::= <digits> | <digits>.<digits> | <digits>. | .<digits>
+//   <suffix>   ::= <binarySI> (Ki Mi Gi Ti Pi Ei) | <decimalExponent> (e or E, then an integer) | <decimalSI> (m "" k M G T P E)
+// Resource amounts take no sign. Of the suffixes, cpu takes only `m` and exponents (2k cores is a typo for
+// something else), memory all but `m` (512m is half a byte, a typo for 512Mi).
+const NUMBER = String.raw`(?:\d+(?:\.\d*)?|\.\d+)`;
+const EXPONENT = String.raw`[eE][+-]?\d+`;
+export const CPU_QUANTITY = new RegExp(`^${NUMBER}(?:m|${EXPONENT})?$`);
+export const MEMORY_QUANTITY = new RegExp(`^${NUMBER}(?:[KMGTPE]i|[kMGTPE]|${EXPONENT})?$`);
+
+/** Whether a quantity that matched one of the patterns above is zero (`0`, `0.0m`, `0e3`). */
+export function isZeroQuantity(quantity: string): boolean {
+  return Number(/^[\d.]*/.exec(quantity)![0]) === 0;
+}
 
 /** DNS-1035 label: what Kubernetes accepts for Service (and so Knative Service) names. */
 export const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

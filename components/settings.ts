@@ -50,8 +50,9 @@ export const REMOVED_SETTINGS: Readonly<Record<string, string>> = {
  * Values arrive as strings, as Pulumi hands them to programs.
  */
 export const stackSettingsSchema = strictObject({
-  application: z.string().min(1).optional(),
-  components: z.string().min(1).optional(),
+  application: z.string().min(1, "must not be empty: the path of an OAM Application file, relative to the project").optional(),
+  components: z.string().min(1, "must not be empty: a list of components ({name, type?, properties})").optional(),
+  allowNoOrchestrators: bool.default(false),
   namespace: z.string().regex(DNS_LABEL, "must be a DNS label").default("camunda-orchestration"),
   createNamespace: bool.default(true),
   workerImage: z.string().min(1).default("ghcr.io/camunda-orchestrator/worker:0.1.0"),
@@ -139,7 +140,7 @@ export const stackSettingsSchema = strictObject({
   if (s.workerMinScale > s.workerMaxScale)
     ctx.addIssue({ code: "custom", path: ["workerMinScale"], message: `must not exceed workerMaxScale (${s.workerMaxScale})` });
   if (s.kafkaMinInsyncReplicas !== undefined && s.kafkaMinInsyncReplicas > s.kafkaReplicationFactor) {
-    ctx.addIssue({ code: "custom", path: ["kafkaMinInsyncReplicas"], message: `must not exceed kafkaReplicationFactor (${s.kafkaReplicationFactor})` });
+    ctx.addIssue({ code: "custom", path: ["kafkaMinInsyncReplicas"], message: `must not exceed kafkaReplicationFactor (${s.kafkaReplicationFactor}): lower it along with the replication factor` });
   }
   if (s.zeebeReplicationFactor > s.zeebeClusterSize) {
     ctx.addIssue({ code: "custom", path: ["zeebeReplicationFactor"], message: `must not exceed zeebeClusterSize (${s.zeebeClusterSize})` });
@@ -151,7 +152,7 @@ export type StackSettings = z.output<typeof stackSettingsSchema>;
 /** How to set a key, for error messages: both the Pulumi CLI and the offline render. */
 export function howToSet(key: string, secret: boolean): string {
   return secret
-    ? `set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\` (offline render: \`--secret ${key}=<value>\`)`
+    ? `set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\` (offline render: \`--secret-env ${key}=<VARIABLE>\` or \`--secret-file ${key}=<file>\`)`
     : `set it with \`pulumi config set ${CONFIG_NAMESPACE}:${key} <value>\` (offline render: \`--config ${key}=<value>\`)`;
 }
 

@@ -25,7 +25,7 @@ export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
 
 /** Parses `value` with `schema` or throws a ValidationError whose lines read `<subject>: <path>: <problem>`. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, subject: string, pathPrefix = ""): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: plainMessage });
   if (result.success) return result.data;
   throw new ValidationError(
     result.error.issues.map((issue) => {
@@ -41,6 +41,48 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, sub
       return `${subject}: ${path || "(root)"}: ${issue.message}${describeReceived(issue, value)}`;
     }),
   );
+}
+
+/** What a value must be, in words: the types zod names in `expected`. */
+const EXPECTED: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a map of keys to values",
+  record: "a map of keys to values",
+};
+
+/**
+ * Issue messages in plain words, used wherever a schema has no message of its own: what is wrong and
+ * what is allowed, never the library's wording ("Invalid input: expected string, received undefined").
+ * The value that was given is appended by {@link describeReceived}.
+ */
+function plainMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case "invalid_type": {
+      const expected = EXPECTED[issue.expected] ?? issue.expected;
+      return issue.input === undefined ? `is required (${expected})` : `must be ${expected}`;
+    }
+    case "invalid_value":
+      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map(String).join(", ")}`;
+    case "too_small":
+      return boundMessage("at least", "more than", issue.origin, Number(issue.minimum), issue.inclusive !== false);
+    case "too_big":
+      return boundMessage("at most", "less than", issue.origin, Number(issue.maximum), issue.inclusive !== false);
+    case "invalid_format":
+      return "pattern" in issue && issue.pattern ? `must match ${String(issue.pattern)}` : `must be a valid ${issue.format}`;
+    default:
+      return undefined;
+  }
+}
+
+function boundMessage(inclusiveWord: string, exclusiveWord: string, origin: string, bound: number, inclusive: boolean): string {
+  const word = inclusive ? inclusiveWord : exclusiveWord;
+  if (origin === "string") return bound === 1 && inclusiveWord === "at least" ? "must not be empty" : `must have ${word} ${bound} characters`;
+  if (origin === "array" || origin === "set") return `must list ${word} ${bound} ${bound === 1 ? "entry" : "entries"}`;
+  return `must be ${word} ${bound}`;
 }
 
 function describeReceived(issue: z.core.$ZodIssue, root: unknown): string {

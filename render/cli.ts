@@ -1,31 +1,74 @@
-// npm run render -- --stack <stack> [--app <file>] [--out <dir>] [--config key=value]... [--secret key=value]...
-//                    [--stack-outputs <file.json>]   (outputs of referenced stacks: { "<stack>": { "<output>": value } })
-import * as fs from "fs";
+// npm run render -- --stack <stack> [options]; `npm run render -- --help` lists them.
 import * as path from "path";
-import { parseStackArgs } from "./args";
-import { renderStack } from "./render";
+import { CommandSpec, invocationDir, parseCommandLine, usage } from "./args";
+import { EXIT, reportError } from "./errors";
+import { InputIO, processIO, resolveInputs } from "./inputs";
+import { checkOutDir, writeIntoOutDir } from "./out-dir";
+import type { RenderOptions, RenderResult } from "./types";
 import { summarize, writeRender } from "./write";
 
-async function main(): Promise<number> {
-  let args;
+/** The project the render runs: this repository. */
+const PROJECT_DIR = path.resolve(__dirname, "..");
+
+// Loaded only when a render runs: the Pulumi SDK takes seconds to load, --help and usage errors need none of it.
+const renderStack = async (options: RenderOptions): Promise<RenderResult> => (await import("./render")).renderStack(options);
+
+export const RENDER_COMMAND: CommandSpec = {
+  name: "render",
+  summary:
+    "Renders a stack offline, without a cluster or the Pulumi CLI: runs the stack program under Pulumi's mocks and writes\n" +
+    "every resource, the Kubernetes manifests, the Helm values and the stack outputs, every secret redacted.",
+  pathOptions: {
+    out: { value: "dir", help: "where to write (default: out/<stack> in the project); a new or empty folder, or an earlier render's" },
+  },
+  exitCodes: [
+    [EXIT.ok, "rendered and written"],
+    [EXIT.invalidInput, "invalid input or usage (arguments, files, config, an --out folder that is not a render's); nothing written"],
+    [EXIT.internalError, "internal error (a bug); nothing written"],
+  ],
+  examples: [
+    "npm run render -- --stack dev",
+    "npm run render -- --stack dev --app examples/platform-multi.yaml --out /tmp/logistics",
+    "pulumi config --show-secrets --json --stack prod | npm run render -- --stack prod --pulumi-config -",
+  ],
+};
+
+export interface Console {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * The render command: returns its exit code; prints results on `out`, warnings and errors on `err`.
+ * `io.cwd` is the process's folder; relative paths are taken from the folder npm was run in.
+ */
+export async function runRender(argv: readonly string[], io: InputIO & { cwd: string }, console: Console): Promise<number> {
   try {
-    args = parseStackArgs(process.argv.slice(2), ["out", "stack-outputs"]);
+    const base = invocationDir(io.env, io.cwd, RENDER_COMMAND.name);
+    const line = parseCommandLine(argv, RENDER_COMMAND, base);
+    if (line.help) {
+      console.out(usage(RENDER_COMMAND));
+      return EXIT.ok;
+    }
+    for (const warning of line.warnings) console.err(`warning: ${warning}`);
+    const outDir = line.paths.out ?? path.join(PROJECT_DIR, "out", line.stack);
+    checkOutDir(outDir); // before rendering: a refused folder should not cost a render
+    const inputs = resolveInputs(line, io);
+    const result = await renderStack({ stack: line.stack, appFile: line.appFile, config: inputs.config, secrets: inputs.secrets, stackOutputs: inputs.stackOutputs });
+    for (const warning of result.warnings) console.err(`warning: ${warning}`);
+    const { removed } = writeIntoOutDir(outDir, line.stack, (dir) => writeRender(result, dir));
+    console.out(summarize(result));
+    const relative = path.relative(base, outDir);
+    console.out(`written to ${relative && !relative.startsWith("..") ? relative : outDir}${removed.length > 0 ? ` (${removed.length} files of the earlier render removed)` : ""}`);
+    return EXIT.ok;
   } catch (error) {
-    console.error((error as Error).message);
-    return 2;
-  }
-  try {
-    const stackOutputs = args.extra["stack-outputs"] ? JSON.parse(fs.readFileSync(args.extra["stack-outputs"], "utf8")) : undefined;
-    const result = await renderStack({ stack: args.stack, appFile: args.appFile, config: args.config, secrets: args.secrets, stackOutputs });
-    const outDir = path.resolve(args.extra.out ?? path.join("out", args.stack));
-    writeRender(result, outDir);
-    console.log(summarize(result));
-    console.log(`written to ${path.relative(process.cwd(), outDir) || "."}`);
-    return 0;
-  } catch (error) {
-    console.error(`render failed, nothing written:\n${(error as Error).message}`);
-    return 1;
+    return reportError(error, console.err, "render failed, nothing written");
   }
 }
 
-main().then((code) => process.exit(code));
+if (require.main === module) {
+  runRender(process.argv.slice(2), { ...processIO, cwd: process.cwd() }, {
+    out: (text) => process.stdout.write(text + "\n"),
+    err: (text) => process.stderr.write(text + "\n"),
+  }).then((code) => process.exit(code));
+}

@@ -38,6 +38,8 @@ export class PreviewMocks implements pulumi.runtime.Mocks {
   readonly generatedSecrets: string[] = [];
   /** Parent, dependencies and aliases of each registration, by type and name, captured from the monitor's requests. */
   readonly options = new Map<string, RegistrationOptions>();
+  /** Stacks the program referenced whose outputs were not given. */
+  readonly unansweredStacks: string[] = [];
 
   constructor(private readonly stack: string, private readonly stackOutputs: Record<string, Record<string, unknown>>) {}
 
@@ -48,6 +50,7 @@ export class PreviewMocks implements pulumi.runtime.Mocks {
     let id = `${args.name}-id`;
     if (args.type === "pulumi:pulumi:StackReference") {
       const name = String(args.inputs.name);
+      if (this.stackOutputs[name] === undefined) this.unansweredStacks.push(name);
       state.outputs = this.stackOutputs[name] ?? {};
       state.secretOutputNames = [];
       id = name;

@@ -1,6 +1,7 @@
 import * as path from "path";
 import { ValidationError } from "../components/validation";
-import { runUnderMocks } from "./mock-run";
+import { InputError } from "./errors";
+import { ProgramError, runUnderMocks } from "./mock-run";
 import { findLeaks } from "./redact";
 import { loadRunConfig } from "./stack-file";
 import { RenderOptions, RenderResult } from "./types";
@@ -11,7 +12,8 @@ export const PROJECT_DIR = path.resolve(__dirname, "..");
 /**
  * Runs the stack program (`index.ts`) in-process under Pulumi's mock runtime with the stack's config,
  * as a preview would, and returns every registered resource and the stack outputs, secrets redacted.
- * Invalid input rejects with a ValidationError; a secret found in plain text rejects too.
+ * Invalid input rejects with a ValidationError or an InputError; a secret found in plain text rejects
+ * with a plain Error (a bug).
  */
 export async function renderStack(options: RenderOptions): Promise<RenderResult> {
   const projectDir = options.projectDir ?? PROJECT_DIR;
@@ -28,7 +30,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
       () => require(programPath),
     );
   } catch (error) {
-    throw explainEncrypted(error, runConfig.encryptedKeys);
+    throw explainProgramError(explainEncrypted(error, runConfig.encryptedKeys));
   }
 
   const knownSecrets = [...run.generatedSecrets, ...runConfig.secretKeys.map((k) => runConfig.values[k]).filter((v) => v.length >= 4)];
@@ -37,12 +39,27 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
     ...findLeaks(run.outputs, knownSecrets).map((where) => `stack output ${where}`),
   ];
   if (leaks.length > 0) throw new Error(`secret values reached these places in plain text; nothing was written:\n${leaks.join("\n")}`);
-  return { stack: options.stack, resources: run.resources, outputs: run.outputs };
+  return { stack: options.stack, resources: run.resources, outputs: run.outputs, warnings: run.warnings };
+}
+
+/**
+ * A failure the program reports on purpose (e.g. a platform stack without the output it needs) is the
+ * user's to fix; the render adds how it answers StackReferences. Anything else is a bug.
+ */
+function explainProgramError(error: unknown): unknown {
+  if (!(error instanceof ProgramError)) return error;
+  const hint = error.unansweredStacks.length > 0
+    ? [`the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for ${error.unansweredStacks.map((s) => `"${s}"`).join(", ")}`]
+    : [];
+  if (!error.reportedByProgram) return new Error(`the stack program failed:\n${[...error.problems, ...hint].join("\n")}`);
+  return new InputError([...error.problems, ...hint].join("\n"));
 }
 
 /** A missing credential that the stack file holds encrypted needs a different hint than a missing one. */
 function explainEncrypted(error: unknown, encryptedKeys: string[]): unknown {
   if (!(error instanceof ValidationError) || encryptedKeys.length === 0) return error;
-  const hint = `the stack file holds ${encryptedKeys.join(", ")} encrypted, which the offline render cannot decrypt: pass each with --secret key=value`;
+  const hint =
+    `the stack file holds ${encryptedKeys.join(", ")} encrypted, which the offline render cannot decrypt: pass each with ` +
+    "--secret-env <key>=<VARIABLE> or --secret-file <key>=<file>, or all at once with `pulumi config --show-secrets --json | npm run render -- --pulumi-config - ...`";
   return new ValidationError([...error.problems, hint]);
 }

@@ -56,4 +56,6 @@ export interface RenderResult {
   resources: RenderedResource[];
   /** Stack outputs with secrets redacted. */
   outputs: Record<string, unknown>;
+  /** What the program warned about (`pulumi.log.warn`), e.g. components it skipped. */
+  warnings: string[];
 }

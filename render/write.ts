@@ -22,10 +22,10 @@ function manifestFileName(manifest: Record<string, unknown>): string {
 
 /**
  * Writes `resources.json`, `outputs.json`, one YAML file per Kubernetes object under `manifests/`,
- * and one file per Helm release under `helm/`. The directory is replaced as a whole.
+ * and one file per Helm release under `helm/`, into an empty or new directory (the CLI writes through
+ * `out-dir.ts`, which never deletes what the render did not write).
  */
 export function writeRender(result: RenderResult, outDir: string): void {
-  fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
   fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(result.resources.map(({ type, name, parent, inputs }) => ({ type, name, parent, inputs })), null, 2) + "\n");
   fs.writeFileSync(path.join(outDir, "outputs.json"), JSON.stringify(result.outputs, null, 2) + "\n");

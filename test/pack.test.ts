@@ -12,7 +12,7 @@ const REPO = path.resolve(__dirname, "..");
 const TSC = path.join(REPO, "node_modules", ".bin", "tsc");
 const WORKFLOWS = path.join(REPO, "workers", "workflows");
 /** The worker modules the components import (workers/src/contract.ts and what it imports), packed with them. */
-const WORKER_CONTRACT = ["contract", "config", "headers"];
+const WORKER_CONTRACT = ["contract", "config", "headers", "redact"];
 
 /**
  * The environment for child npm and node processes, without what a parent `npm test` exports about
@@ -64,7 +64,12 @@ describe("the packed library in a scratch Pulumi project", function () {
   let packed: PackResult;
   let scratch: string;
 
+  // `npm pack` builds into dist/ (prepack); a dist/ the test made is removed again, one that was there is left.
+  const distDir = path.join(REPO, "dist");
+  let distWasThere = true;
+
   before(async () => {
+    distWasThere = fs.existsSync(distDir);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pack-test-"));
     const { stdout } = await exec("npm", ["pack", "--json", "--pack-destination", tmp], REPO, 60_000);
     // Should the prepack script print to stdout, its output comes before the JSON array.
@@ -75,6 +80,7 @@ describe("the packed library in a scratch Pulumi project", function () {
   });
   after(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    if (!distWasThere) fs.rmSync(distDir, { recursive: true, force: true });
   });
 
   it("packs the built components with declarations and the BPMN models, and nothing else", () => {

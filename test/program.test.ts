@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { InputError } from "../render/errors";
 import { renderStack } from "../render/render";
 import { RenderedResource } from "../render/types";
 import { at, ofType, single } from "./support/mock-program";
@@ -126,6 +127,52 @@ describe("the stack program, rendered offline", () => {
     assert.equal(workerEnv(fromConfig.resources, "checkout").get("KAFKA_BROKERS")?.value, "config-kafka:9093");
   });
 
+  it("stops with the platform stack's name and the fix when its output is missing or malformed, instead of crashing or hanging", async () => {
+    const config = { kafkaMode: "external", platformStackTemplate: "acme/realtime-{platform}/{stack}" };
+    const failure = async (stackOutputs?: Record<string, Record<string, unknown>>) => {
+      try {
+        await renderStack({ stack: "dev", config, stackOutputs });
+      } catch (error) {
+        assert.ok(error instanceof InputError, `expected an InputError, got ${(error as Error).stack}`);
+        return error.message;
+      }
+      return assert.fail("expected the render to fail");
+    };
+    const fix = 'export it from that stack as "host:port[,host:port...]", or set camunda-orchestrator:kafkaBootstrapServers in this one';
+    assert.equal(await failure(), [
+      `stack "acme/realtime-shop-events/dev" (realtimePlatform "shop-events", from camunda-orchestrator:platformStackTemplate) has no output "kafkaBootstrapServers": ${fix}`,
+      'the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for "acme/realtime-shop-events/dev"',
+    ].join("\n"));
+    assert.equal(await failure({ "acme/realtime-shop-events/dev": { kafkaBootstrapServers: ["k:9092"] } }), `stack "acme/realtime-shop-events/dev": output "kafkaBootstrapServers" must be "host:port[,host:port...]", it is a object: ${fix}`);
+  });
+
+  it("returns what the program warns about instead of printing it", async () => {
+    const printed: unknown[][] = [];
+    const original = { log: console.log, warn: console.warn, error: console.error };
+    Object.assign(console, { log: (...a: unknown[]) => printed.push(a), warn: (...a: unknown[]) => printed.push(a), error: (...a: unknown[]) => printed.push(a) });
+    let result;
+    try {
+      result = await renderStack({ stack: "dev", appFile: path.join(repo, "examples/platform-multi.yaml") });
+    } finally {
+      Object.assign(console, original);
+    }
+    assert.deepEqual(printed, []);
+    assert.deepEqual(result.warnings, [`component "tracking-api" in ${path.join(repo, "examples/platform-multi.yaml")} has type "webservice", not "camunda-orchestrator": skipped`]);
+  });
+
+  it("deploys no orchestrator only when told to, and then creates just the namespace", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "none-"));
+    try {
+      fs.writeFileSync(path.join(dir, "web.yaml"), "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: { name: web }\nspec:\n  components:\n  - name: web\n    type: webservice\n");
+      const problems = await rejection(renderStack({ stack: "dev", appFile: path.join(dir, "web.yaml") }));
+      assert.match(problems[0], /has no component of type "camunda-orchestrator", only "web" \(webservice\)/);
+      const none = await renderStack({ stack: "dev", appFile: path.join(dir, "web.yaml"), config: { allowNoOrchestrators: "true" } });
+      assert.deepEqual(none.resources.map((r) => r.type), ["kubernetes:core/v1:Namespace"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a remote component without its SaaS secret says which key to set and how", async () => {
     const problems = await rejection(
       renderStack({
@@ -141,7 +188,7 @@ describe("the stack program, rendered offline", () => {
       }),
     );
     assert.deepEqual(problems, [
-      'component "payments": camundaMode remote needs stack config camunda-orchestrator:saasClientSecret; set it with `pulumi config set --secret camunda-orchestrator:saasClientSecret <value>` (offline render: `--secret saasClientSecret=<value>`)',
+      'component "payments": camundaMode remote needs stack config camunda-orchestrator:saasClientSecret; set it with `pulumi config set --secret camunda-orchestrator:saasClientSecret <value>` (offline render: `--secret-env saasClientSecret=<VARIABLE>` or `--secret-file saasClientSecret=<file>`)',
     ]);
   });
 
@@ -192,16 +239,16 @@ describe("npm run render", () => {
     );
     const out = path.join(dir, "out");
     const run = cli(["--stack", "dev", "--app", app, "--out", out]);
-    assert.equal(run.status, 1);
-    assert.match(run.stderr, /component "orders": properties\.sagaPatterns\.0: .*got "undo"/);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /component "orders": properties\.sagaPatterns\.0: must be one of compensation, timeout, retry \(got "undo"\)/);
     assert.match(run.stderr, /component "orders": properties: unknown property "colour"/);
     assert.ok(!fs.existsSync(out), "nothing written");
     fs.rmSync(dir, { recursive: true });
   });
 
-  it("rejects unknown flags with the usage", () => {
+  it("rejects unknown flags, pointing at --help", () => {
     const run = cli(["--stack", "dev", "--colour", "blue"]);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /unknown argument "--colour"; usage: --stack <stack>/);
+    assert.match(run.stderr, /Unknown option '--colour'\nRun `npm run render -- --help` for the options\./);
   });
 });

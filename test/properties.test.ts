@@ -40,12 +40,8 @@ describe("component properties", () => {
   });
 
   const rejected: Array<[string, unknown, RegExp]> = [
-    ["an unknown mode", { ...minimal, camundaMode: "hybrid" }, /properties\.camundaMode: .*"embedded"\|"remote".*got "hybrid"/],
-    [
-      "an unknown saga pattern",
-      { ...minimal, sagaPatterns: ["compensation", "undo"] },
-      /properties\.sagaPatterns\.1: .*"compensation"\|"timeout"\|"retry".*got "undo"/,
-    ],
+    ["an unknown mode", { ...minimal, camundaMode: "hybrid" }, /properties\.camundaMode: must be one of embedded, remote \(got "hybrid"\)/],
+    ["an unknown saga pattern", { ...minimal, sagaPatterns: ["compensation", "undo"] }, /properties\.sagaPatterns\.1: must be one of compensation, timeout, retry \(got "undo"\)/],
     ["a saga pattern listed twice", { ...minimal, sagaPatterns: ["retry", "retry"] }, /properties\.sagaPatterns: must not list a pattern twice/],
     ["a gateway without a host", { ...minimal, enableIstioGateway: true }, /properties\.gatewayHost: is required when enableIstioGateway is true/],
     ["a host without a gateway", { ...minimal, gatewayHost: "a.example.com" }, /properties\.gatewayHost: is set but enableIstioGateway is false/],
@@ -116,5 +112,34 @@ describe("component properties", () => {
     assert.match(problems[0], /^component "a": /);
     assert.match(problems[1], /^component "b": /);
     assert.match(problems[2], /^component "c": name: used by more than one component/);
+  });
+
+  it("takes Kubernetes quantities as strings or as the numbers YAML makes of them (cpu: 2, memory: 1e9)", () => {
+    const accepted: Array<[Record<string, unknown>, Record<string, string>]> = [
+      [{ cpu: 2, memory: 1e9 }, { cpu: "2", memory: "1000000000" }],
+      [{ cpu: 0.5, memory: "1.5Gi" }, { cpu: "0.5", memory: "1.5Gi" }],
+      [{ cpu: "250m", memory: "1e9" }, { cpu: "250m", memory: "1e9" }],
+      [{ cpu: ".5", memory: "128k" }, { cpu: ".5", memory: "128k" }],
+      [{ cpu: "1e-1", memory: "2E" }, { cpu: "1e-1", memory: "2E" }],
+    ];
+    for (const [resources, expected] of accepted) {
+      assert.deepEqual(validateComponent("orders", { ...minimal, resources }).properties.resources, expected, JSON.stringify(resources));
+    }
+  });
+
+  it("refuses quantities Kubernetes does not parse, and the likely typos it would take literally", () => {
+    const rejected: Array<[Record<string, unknown>, RegExp]> = [
+      [{ cpu: "1", memory: "512m" }, /properties\.resources\.memory: must be a Kubernetes memory quantity such as 512Mi, 2Gi or 1e9 .* \(got "512m"\)/],
+      [{ cpu: "2Gi", memory: "1Gi" }, /properties\.resources\.cpu: must be a Kubernetes CPU quantity such as 500m, 0\.5 or 2 .* \(got "2Gi"\)/],
+      [{ cpu: 0, memory: "1Gi" }, /properties\.resources\.cpu: must be more than zero$/],
+      [{ cpu: -1, memory: "1Gi" }, /properties\.resources\.cpu: must be a Kubernetes CPU quantity .*, written as a string or a number \(got -1\)/],
+      [{ cpu: "1", memory: "-1Gi" }, /properties\.resources\.memory: must be a Kubernetes memory quantity/],
+      [{ cpu: "1e3m", memory: "1Gi" }, /properties\.resources\.cpu: must be a Kubernetes CPU quantity/],
+      [{ cpu: true, memory: "1Gi" }, /properties\.resources\.cpu: must be a Kubernetes CPU quantity .*, written as a string or a number \(got true\)/],
+    ];
+    for (const [resources, expected] of rejected) {
+      const problems = problemsOf(() => validateComponent("orders", { ...minimal, resources }));
+      assert.ok(problems.some((p) => expected.test(p)), `${JSON.stringify(resources)} got:\n${problems.join("\n")}`);
+    }
   });
 });

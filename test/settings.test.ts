@@ -46,7 +46,7 @@ describe("stack settings", () => {
     ["an unknown key", { kafkaReplicas: "3" }, /stack config: camunda-orchestrator: unknown property "kafkaReplicas"; allowed: .*kafkaReplicationFactor/],
     ["a bad boolean", { monitoring: "yes" }, /camunda-orchestrator:monitoring: /],
     ["a bad number", { kafkaPartitions: "many" }, /camunda-orchestrator:kafkaPartitions: /],
-    ["an unknown mode", { postgresMode: "cloud" }, /camunda-orchestrator:postgresMode: .*"in-cluster"\|"external"/],
+    ["an unknown mode", { postgresMode: "cloud" }, /camunda-orchestrator:postgresMode: must be one of in-cluster, external \(got "cloud"\)/],
     ["malformed bootstrap servers", { kafkaBootstrapServers: "kafka:abc" }, /kafkaBootstrapServers: must be host:port/],
     [
       "a traffic split, which cannot split jobs a worker pulls",
@@ -86,10 +86,7 @@ describe("stack settings", () => {
   it("rejects credentials stored in plain text, saying how to store them", () => {
     const problems = problemsOf(() => parseStackSettings({ saasClientSecret: "abc", postgresAdminPassword: "pw" }, none));
     assert.equal(problems.length, 2);
-    assert.match(
-      problems[0],
-      /camunda-orchestrator:saasClientSecret: holds a credential but is stored in plain text; set it with `pulumi config set --secret camunda-orchestrator:saasClientSecret <value>` \(offline render: `--secret saasClientSecret=<value>`\)/,
-    );
+    assert.match(problems[0], /camunda-orchestrator:saasClientSecret: holds a credential but is stored in plain text; set it with `pulumi config set --secret camunda-orchestrator:saasClientSecret <value>` \(offline render: `--secret-env saasClientSecret=<VARIABLE>` or `--secret-file saasClientSecret=<file>`\)/);
     assert.doesNotThrow(() => parseStackSettings({ saasClientSecret: "abc" }, new Set(["saasClientSecret"])));
   });
 });

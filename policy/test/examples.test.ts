@@ -4,15 +4,12 @@ import { renderStack } from "../../render/render";
 import { RenderOptions } from "../../render/types";
 import { runPolicies } from "../offline";
 import { policies } from "../policies/all";
+import { exampleStacks } from "../../test/support/readme";
 import { BAD_APP, PROD_SECRETS } from "./support";
 
 const ROOT = path.resolve(__dirname, "../..");
-// Each example Application with the stacks it renders in (payments-remote needs the SaaS config only prod has).
-const EXAMPLES: [string, string[]][] = [
-  ["examples/shop-embedded.yaml", ["dev", "prod"]],
-  ["examples/payments-remote.yaml", ["prod"]],
-  ["examples/platform-multi.yaml", ["dev", "prod"]],
-];
+// Each example Application with the stacks it renders in, as the README's table tells a newcomer.
+const EXAMPLES: [string, string[]][] = exampleStacks().map(({ file, stacks }) => [file, stacks]);
 
 async function check(options: RenderOptions) {
   const { resources } = await renderStack(options);

@@ -1,9 +1,9 @@
 // Benchmark: jobs/s through the full worker path vs a bare @camunda8/sdk worker doing the same
 // HTTP call, both fed by the same gateway peer and HTTP service, each in its own process.
-// Prints a table, then (last line) one JSON object with the figures.
+// Prints a table, then (last line) one JSON object with the figures; progress goes to stderr as it runs.
 import { ChildProcess, fork } from "child_process";
 import * as path from "path";
-import { freshDatabase, workflowsDir } from "../test/support/harness";
+import { freshDatabase, removeWorkflowsDirs, workflowsDir } from "../test/support/harness";
 import { startPostgres } from "../test/support/servers";
 import { treeCpuMs } from "./proc-cpu";
 
@@ -56,6 +56,12 @@ async function measure(peer: ChildProcess, worker: ChildProcess, pgPid: number):
   return { ...r, cpuMsPerJob: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000 / JOBS, pgCpuMsPerJob: (pg1 - pg0) / JOBS };
 }
 
+const benchStarted = Date.now();
+/** A progress line on stderr, so that a run of a minute or more shows what it is doing; stdout stays the result. */
+function progress(message: string): void {
+  process.stderr.write(`bench [${String(Math.round((Date.now() - benchStarted) / 1000)).padStart(3)} s] ${message}\n`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   // Self-limit: never run longer than two minutes.
@@ -64,16 +70,20 @@ async function main(): Promise<void> {
     process.exit(1);
   }, 120000).unref();
 
+  progress(`${ROUNDS} rounds of ${JOBS} jobs (warm-up ${WARMUP}) per worker; starting PostgreSQL, the gateway peer and the service`);
   const pg = await startPostgres();
   const peer = await child("peer-process.ts");
   const service = await child("service-process.ts");
   const results: { bare: Result[]; full: Result[] } = { bare: [], full: [] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
+      progress(`round ${round + 1}/${ROUNDS}: bare SDK worker`);
       const bare = await child("bare-worker.ts", { ZEEBE_GRPC_ADDRESS: peer.hello.address, SERVICE_URL: service.hello.url, TASK_TYPE: TYPE, ...TUNING });
       results.bare.push(await measure(peer.proc, bare.proc, pg.pid()!));
+      progress(`round ${round + 1}/${ROUNDS}: bare SDK worker ${results.bare[round].jobsPerSec.toFixed(0)} jobs/s`);
       await stop(bare.proc);
 
+      progress(`round ${round + 1}/${ROUNDS}: full worker`);
       const full = await child("full-worker.ts", {
         ZEEBE_GRPC_ADDRESS: peer.hello.address,
         CAMUNDA_AUTH_STRATEGY: "NONE",
@@ -85,12 +95,14 @@ async function main(): Promise<void> {
         ...TUNING,
       });
       results.full.push(await measure(peer.proc, full.proc, pg.pid()!));
+      progress(`round ${round + 1}/${ROUNDS}: full worker ${results.full[round].jobsPerSec.toFixed(0)} jobs/s`);
       await stop(full.proc);
     }
   } finally {
     await stop(peer.proc);
     await stop(service.proc);
     await pg.stop();
+    removeWorkflowsDirs();
   }
 
   // The median round by throughput for each mode (the lower middle one for an even count: conservative).

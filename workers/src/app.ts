@@ -7,12 +7,14 @@ import { inClusterKubeConfig, KubernetesDiscovery, resolveNamespaces } from "./d
 import { ServiceRegistry, staticRegistry } from "./discovery/registry";
 import type { EventBus } from "./events/bus";
 import { topicNames } from "./events/bus";
-import { InfraHealth, HandlerDeps } from "./handlers/context";
+import type { HandlerDeps } from "./handlers/context";
 import { ExtraHandler, JobWorkers } from "./job-workers";
 import { ReadinessCheck, startOpsServer, withTimeout } from "./http-server";
-import { publicApi } from "./public-api";
 import { Metrics } from "./metrics";
+import { publicApi } from "./public-api";
+import { errorText, redact } from "./redact";
 import { knativeRevisionSource, RevisionSource, SupersessionWatch, watchSupersession } from "./rollout";
+import { SagaLogAvailability } from "./saga/availability";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
 import { StepEvents } from "./step-events";
@@ -30,6 +32,8 @@ export interface WorkerOverrides {
   afterRetire?: () => Promise<void>;
   /** Where to learn the newest ready revision; default: the Knative Service named by K_SERVICE. */
   revisionSource?: RevisionSource;
+  /** More dependencies /actuator/ready checks (e.g. the de-duplication Redis). */
+  readinessChecks?: Record<string, ReadinessCheck>;
   defaultMetrics?: boolean;
 }
 
@@ -65,8 +69,8 @@ async function retrying<T>(what: string, log: Logger, fn: () => Promise<T>, dead
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > until) throw new Error(`${what} failed: ${String((err as Error)?.message ?? err)}`);
-      log.warn({ err: String(err), attempt: i }, `${what} failed; retrying`);
+      if (Date.now() > until) throw new Error(`${what} failed: ${redact(String((err as Error)?.message ?? err))}`);
+      log.warn({ err: errorText(err), attempt: i }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)));
     }
   }
@@ -87,7 +91,8 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
   // The public API (what an Istio Gateway may expose) serves only while the worker does.
   let serving: { zeebe: ZeebeClient; processIds: Set<string> } | undefined;
   const api = publicApi({ zeebe: () => serving?.zeebe, processIds: () => serving?.processIds ?? new Set() }, log);
-  const ops = await startOpsServer(config.PORT, metrics.registry, () => checks(), undefined, api);
+  let liveness: () => string[] = () => [];
+  const ops = await startOpsServer(config.PORT, metrics.registry, () => checks(), () => liveness(), undefined, api);
   cleanups.push(() => ops.close());
   const pool = SagaLog.connect(config.DATABASE_URL);
   const saga = new SagaLog(pool);
@@ -97,7 +102,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     log.info({ applied }, "saga log schema ready");
 
     phase = "service discovery";
-    const registry = overrides.registry ?? (await createRegistry(config, log));
+    const registry = overrides.registry ?? (await createRegistry(config, log, metrics));
     cleanups.push(() => registry.close());
 
     phase = "workflow deployment";
@@ -109,8 +114,9 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     phase = "job workers";
     const bus = config.ENABLE_EVENT_STREAMING ? overrides.bus : undefined;
     const events = new StepEvents(bus, topicNames(config.TOPICS_PREFIX), metrics, log);
-    const health = new InfraHealth();
-    const deps: HandlerDeps = { config, registry, saga, metrics, events, log, health };
+    const availability = new SagaLogAvailability(() => saga.ping());
+    cleanups.push(async () => availability.close());
+    const deps: HandlerDeps = { config, registry, saga, availability, metrics, events, log };
     const extra = overrides.extraHandlers?.(zeebe) ?? {};
     const jobWorkers = new JobWorkers(zeebe, deps, config, log, extra);
     const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);
@@ -124,9 +130,11 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
       zeebe: async () => void (await zeebe.topology()),
       postgres: () => saga.ping(),
       ...(bus ? { eventBus: () => bus.ping() } : {}),
+      ...overrides.readinessChecks,
       ...(retiredBy ? { rollout: async () => { throw new Error(`retired: revision ${retiredBy} took over`); } } : {}),
       ...(stopping ? { shutdown: async () => { throw new Error("shutting down"); } } : {}),
     });
+    liveness = () => jobWorkers.stalled().map((type) => `job worker ${type} stalled: it holds job slots no handler uses and fetches no jobs`);
 
     let retire: (latest: string) => void = () => undefined;
     const retired = new Promise<string>((resolve) => {
@@ -136,7 +144,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
         void (async () => {
           const abandoned = await jobWorkers.stop(config.SHUTDOWN_DRAIN_MS);
           await events.flush();
-          await overrides.afterRetire?.().catch((err) => log.warn({ err: String(err) }, "after-retire hook failed"));
+          await overrides.afterRetire?.().catch((err) => log.warn({ err: errorText(err) }, "after-retire hook failed"));
           log.info({ abandoned }, "retired");
           resolve(latest);
         })();
@@ -165,7 +173,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
         await events.flush();
         // Bounded: the SDK's close waits for every running job, which the drain bound already gave up on.
         for (const c of cleanups.reverse()) {
-          await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: String(err) }, "cleanup failed"));
+          await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: errorText(err) }, "cleanup failed"));
         }
         return abandoned;
       },
@@ -183,7 +191,7 @@ async function startRolloutWatch(config: Config, log: Logger, overrides: WorkerO
   return watchSupersession({ own: config.K_REVISION, source, intervalMs: config.ROLLOUT_POLL_MS, log, onSuperseded });
 }
 
-async function createRegistry(config: Config, log: Logger): Promise<ServiceRegistry> {
+async function createRegistry(config: Config, log: Logger, metrics: Metrics): Promise<ServiceRegistry> {
   if (config.DISCOVERY_STATIC_SERVICES) {
     log.info({ services: Object.keys(config.DISCOVERY_STATIC_SERVICES) }, "static service map (no Kubernetes watch)");
     return staticRegistry(config.DISCOVERY_STATIC_SERVICES);
@@ -192,7 +200,9 @@ async function createRegistry(config: Config, log: Logger): Promise<ServiceRegis
     kubeConfig: inClusterKubeConfig(),
     labelSelector: config.DISCOVERY_LABEL_SELECTOR,
     namespaces: resolveNamespaces(config.DISCOVERY_NAMESPACES),
+    precedence: config.DISCOVERY_NAMESPACES.filter((ns) => ns !== "*"),
     log,
+    metrics,
   });
   await disc.start();
   log.info({ services: disc.known() }, "service discovery started");

@@ -1,4 +1,5 @@
 // What to do with the outcome of a microservice call.
+import { redact } from "./redact";
 
 export type CallOutcome =
   | { kind: "success" }
@@ -17,7 +18,8 @@ export function classifyError(err: unknown): CallOutcome {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return { kind: "transient", reason: "timeout" };
   const code = e?.cause?.code;
-  return { kind: "transient", reason: code ? `connection error ${code}` : `connection error: ${e?.cause?.message ?? e?.message ?? String(err)}` };
+  // fetch quotes the URL in some messages (e.g. one that carries credentials): redact.
+  return { kind: "transient", reason: code ? `connection error ${code}` : `connection error: ${redact(e?.cause?.message ?? e?.message ?? String(err))}` };
 }
 
 /** BPMN error codes thrown by the worker (documented in README). */

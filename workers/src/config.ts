@@ -1,6 +1,7 @@
 // Worker configuration from environment variables, validated once at start-up.
 import * as path from "path";
 import { z } from "zod";
+import { redact } from "./redact";
 
 const bool = (def: boolean) =>
   z.enum(["true", "false"], { message: "must be true or false" }).default(def ? "true" : "false").transform((v) => v === "true");
@@ -20,6 +21,7 @@ export const SAGA_PATTERNS = ["compensation", "timeout", "retry"] as const;
 export type SagaPattern = (typeof SAGA_PATTERNS)[number];
 /** What SAGA_PATTERNS means when unset; the components apply the same default (workers/src/contract.ts). */
 export const DEFAULT_SAGA_PATTERNS: readonly SagaPattern[] = SAGA_PATTERNS;
+const RESPONSE_MAX_BYTES_LIMIT = 3 * 1024 * 1024;
 
 /**
  * Every environment variable the worker reads. The deploying components derive the names they set from
@@ -84,6 +86,10 @@ export const configSchema = z
     BACKOFF_BASE_MS: int(1000),
     BACKOFF_CAP_MS: int(60000),
     SHUTDOWN_DRAIN_MS: int(20000, 0),
+    // Zeebe's gateway refuses messages over 4 MB (its default maxMessageSize): a reply must fit in a CompleteJob.
+    RESPONSE_MAX_BYTES: int(1_048_576).pipe(z.number().max(RESPONSE_MAX_BYTES_LIMIT, `must be at most ${RESPONSE_MAX_BYTES_LIMIT} (a CompleteJob must stay under the gateway's 4 MB message limit)`)),
+    COMPENSATION_ORDER_WAIT_MS: int(10000, 0),
+    JOB_WORKER_STALL_MS: int(30000),
     DEDUP_TTL_MS: int(86_400_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     // Set by Knative in every revision (not by whoever deploys the worker): with both, a revision retires itself
@@ -112,6 +118,9 @@ export const configSchema = z
     if (c.KAFKA_SASL_MECHANISM && (!c.KAFKA_SASL_USERNAME || !c.KAFKA_SASL_PASSWORD)) {
       ctx.addIssue({ code: "custom", path: [c.KAFKA_SASL_USERNAME ? "KAFKA_SASL_PASSWORD" : "KAFKA_SASL_USERNAME"], message: "is required when KAFKA_SASL_MECHANISM is set" });
     }
+    if (c.CALL_TIMEOUT_MS >= c.JOB_TIMEOUT_MS) {
+      ctx.addIssue({ code: "custom", path: ["CALL_TIMEOUT_MS"], message: `must be less than JOB_TIMEOUT_MS (${c.JOB_TIMEOUT_MS}): a call must end before Zeebe hands the job to another worker` });
+    }
     if (c.BACKOFF_CAP_MS < c.BACKOFF_BASE_MS) {
       ctx.addIssue({ code: "custom", path: ["BACKOFF_CAP_MS"], message: "must be at least BACKOFF_BASE_MS" });
     }
@@ -121,7 +130,15 @@ export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
-/** Parses the environment; throws ConfigError whose message is one line naming the variable. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIALS|_KEY$/;
+
+/** A value as an error may quote it: credentials in URLs masked, bounded, on one line. */
+function shownValue(value: string): string {
+  const v = redact(value).replace(/\s+/g, " ");
+  return v.length > 200 ? `${v.slice(0, 200)}…` : v;
+}
+
+/** Parses the environment; throws ConfigError whose message is one line naming the variable (never a credential). */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings mean "unset" (Kubernetes often renders optional variables as "").
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
@@ -130,7 +147,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const issue = result.error.issues[0];
   const name = String(issue.path[0] ?? "environment");
   const value = cleaned[name];
-  const shown = value === undefined ? "not set" : /SECRET|PASSWORD/.test(name) ? "value hidden" : `got "${value}"`;
+  const shown = value === undefined ? "not set" : SECRET_NAME.test(name) ? "value hidden" : `got "${shownValue(value)}"`;
   const message = issue.code === "invalid_type" && value === undefined ? "is required" : issue.message;
   throw new ConfigError(`invalid configuration: ${name} ${message} (${shown})`);
 }

@@ -1,11 +1,8 @@
-import { createHash } from "crypto";
-
 /**
- * Idempotency key of a step: the same for every delivery of the job of one element in one
- * process instance (Zeebe gives a redelivered job the same processInstanceKey and elementId,
- * but a multi-instance or loop re-entry gets a new element instance, hence elementInstanceKey is not used).
+ * Idempotency key of a step: one per element instance. Every delivery of a job (redelivery after a crash or
+ * a timeout, a retry) keeps its elementInstanceKey; each loop or multi-instance iteration gets a new one.
+ * "call" keys go with the call of a step, "compensate" keys with the undo of that call.
  */
-export function idempotencyKey(processInstanceKey: string, elementId: string, kind: "call" | "compensate" = "call"): string {
-  const digest = createHash("sha256").update(`${kind}\u0000${processInstanceKey}\u0000${elementId}`).digest("hex").slice(0, 32);
-  return `${kind}-${processInstanceKey}-${digest}`;
+export function idempotencyKey(kind: "call" | "compensate", processInstanceKey: string, elementInstanceKey: string): string {
+  return `${kind}-${processInstanceKey}-${elementInstanceKey}`;
 }

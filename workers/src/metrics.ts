@@ -1,5 +1,5 @@
 // Prometheus metrics of the worker (one registry per worker instance, so tests stay independent).
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -16,6 +16,16 @@ export class Metrics {
   readonly deadLetters = new Counter({ name: "worker_dead_letters_total", help: "Compensations sent to the dead-letter topic", labelNames: ["service"], registers: [this.registry] });
   readonly deduplicated = new Counter({ name: "worker_redeliveries_served_from_log_total", help: "Redelivered jobs completed from the saga log without calling again", labelNames: ["service"], registers: [this.registry] });
   readonly eventPublishFailures = new Counter({ name: "worker_event_publish_failures_total", help: "Events that could not be published", labelNames: ["topic"], registers: [this.registry] });
+  readonly discoveryNameCollisions = new Counter({
+    name: "worker_discovery_name_collisions_total",
+    help: "Labelled Services refused because a Service in another namespace owns their name, by service and refused namespace",
+    labelNames: ["service", "refused_namespace"],
+    registers: [this.registry],
+  });
+  readonly discoveryRefusedClaims = new Gauge({ name: "worker_discovery_refused_claims", help: "Labelled Services currently refused because another namespace owns their name", registers: [this.registry] });
+  readonly discoveryOwnerChanges = new Counter({ name: "worker_discovery_owner_changes_total", help: "Service names that moved to a Service in another namespace", labelNames: ["service"], registers: [this.registry] });
+  readonly discoveryMalformedObjects = new Counter({ name: "worker_discovery_malformed_objects_total", help: "Malformed Services skipped by discovery, by source (list or watch)", labelNames: ["source"], registers: [this.registry] });
+  readonly unhandledRejections = new Counter({ name: "worker_unhandled_rejections_total", help: "Promise rejections no code handled (each one is a bug, logged)", registers: [this.registry] });
 
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });

@@ -7,6 +7,7 @@ import type * as http from "http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { PUBLIC_API_PATHS } from "./contract";
+import { errorText } from "./redact";
 import type { ZeebeClient } from "./zeebe";
 
 /** Variables arrive as parsed JSON: JSON values all the way down, as the SDK's types want them. */
@@ -114,7 +115,7 @@ export function publicApi(state: PublicApiState, log: Logger): (req: http.Incomi
       return send(res, 202, { messageKey: published.key });
     })().catch((err) => {
       const error = err instanceof ApiError ? err : new ApiError(500, "internal error");
-      if (!(err instanceof ApiError)) log.error({ err: String((err as Error)?.message ?? err) }, "public API request failed");
+      if (!(err instanceof ApiError)) log.error({ err: errorText(err) }, "public API request failed");
       if (!res.headersSent) send(res, error.status, { error: error.message });
     });
     return true;

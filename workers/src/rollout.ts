@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { errorText } from "./redact";
 
 /** Where the pod's namespace is, in every pod with a ServiceAccount token. */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -77,7 +78,7 @@ export function watchSupersession(options: {
         return;
       }
     } catch (err) {
-      options.log.warn({ err: String((err as Error)?.message ?? err) }, "cannot read the Knative Service; retrying");
+      options.log.warn({ err: errorText(err) }, "cannot read the Knative Service; retrying");
     }
     if (!stopped) timer = setTimeout(poll, options.intervalMs);
   };

@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { EventBus, TopicNames } from "./events/bus";
 import type { Metrics } from "./metrics";
+import { errorText } from "./redact";
 
 export type StepEventType = "step.started" | "step.completed" | "step.failed" | "step.compensated";
 
@@ -39,7 +40,8 @@ export class StepEvents {
       return true;
     } catch (err) {
       this.metrics.eventPublishFailures.inc({ topic: this.topics.deadLetter });
-      this.log.error({ err, topic: this.topics.deadLetter, record: value }, "dead-letter publish failed");
+      // The record holds the requests and responses to replay (personal data): never log it.
+      this.log.error({ err: errorText(err), topic: this.topics.deadLetter, processInstanceKey: key, recordBytes: Buffer.byteLength(JSON.stringify(value)) }, "dead-letter publish failed");
       return false;
     }
   }
@@ -55,7 +57,7 @@ export class StepEvents {
       .publish(topic, { key, value, headers: { "x-event-type": String(value.type ?? topic) } })
       .catch((err) => {
         this.metrics.eventPublishFailures.inc({ topic });
-        this.log.warn({ err, topic }, "event publish failed");
+        this.log.warn({ err: errorText(err), topic }, "event publish failed");
       })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);

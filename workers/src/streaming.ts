@@ -11,6 +11,7 @@ import { startEventBridge } from "./events/bridge";
 import { createRedisDedup } from "./events/dedup";
 import { handlePublishAndWait, PublishAndWaitError } from "./events/publish-and-wait";
 import type { WorkerJob } from "./handlers/context";
+import { errorText, redact } from "./redact";
 
 export { PUBLISH_AND_WAIT };
 
@@ -23,11 +24,11 @@ export function streamingOverrides(config: Config, log: Logger): { overrides: Wo
     ssl: config.KAFKA_SSL,
     sasl: config.KAFKA_SASL_MECHANISM ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME ?? "", password: config.KAFKA_SASL_PASSWORD ?? "" } : undefined,
     redisUrl: config.REDIS_URL,
-    onError: (err, context) => log.warn({ err: String(err), context }, "event bus error"),
+    onError: (err, context) => log.warn({ err: errorText(err), context }, "event bus error"),
   });
   // REDIS_URL is required with streaming (config validation): it holds the de-duplication marks.
   const redis = new Redis(config.REDIS_URL!, { lazyConnect: false, maxRetriesPerRequest: 3 });
-  redis.on("error", (err) => log.warn({ err: String(err) }, "redis error"));
+  redis.on("error", (err) => log.warn({ err: errorText(err) }, "redis error"));
 
   const publishAndWait = async (job: WorkerJob): Promise<unknown> => {
     try {
@@ -37,7 +38,7 @@ export function streamingOverrides(config: Config, log: Logger): { overrides: Wo
       // A bus outage is retried with backoff; a wrong model or variables is an incident.
       const retries = err.retryable ? Math.max(0, job.retries - 1) : 0;
       const retryBackOff = retries > 0 ? backoffMs(1, config.BACKOFF_BASE_MS, config.BACKOFF_CAP_MS) : 0;
-      return job.fail({ errorMessage: err.message, retries, retryBackOff });
+      return job.fail({ errorMessage: redact(err.message), retries, retryBackOff });
     }
   };
 
@@ -46,6 +47,8 @@ export function streamingOverrides(config: Config, log: Logger): { overrides: Wo
       bus,
       extraHandlers: () => ({ [PUBLISH_AND_WAIT]: publishAndWait }),
       afterStart: (zeebe) => startEventBridge({ bus, zeebe, dedup: createRedisDedup(redis, { ttlMs: config.DEDUP_TTL_MS }), topics, log }),
+      // Whatever the bus, the bridge cannot de-duplicate without this Redis: its outage is the worker's too.
+      readinessChecks: { dedupRedis: async () => void (await redis.ping()) },
     },
     close: async () => {
       await bus.close();

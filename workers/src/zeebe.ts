@@ -8,10 +8,11 @@ export function createZeebeClient(config: Config): ZeebeClient {
   const sdkConfig: Record<string, unknown> = {
     ZEEBE_GRPC_ADDRESS: config.ZEEBE_GRPC_ADDRESS,
     CAMUNDA_AUTH_STRATEGY: config.CAMUNDA_AUTH_STRATEGY,
-    // The SDK logs in its own format; our pino logs carry the job outcomes.
-    CAMUNDA_LOG_LEVEL: config.LOG_LEVEL === "debug" || config.LOG_LEVEL === "trace" ? "debug" : "error",
+    // The SDK logs in its own format, out of reach of our redaction; our pino logs carry the job
+    // outcomes. Errors only, whatever LOG_LEVEL says: its debug lines print job variables.
+    CAMUNDA_LOG_LEVEL: "error",
     zeebeGrpcSettings: {
-      ZEEBE_CLIENT_LOG_LEVEL: config.LOG_LEVEL === "debug" || config.LOG_LEVEL === "trace" ? "DEBUG" : "ERROR",
+      ZEEBE_CLIENT_LOG_LEVEL: "ERROR",
       ZEEBE_CLIENT_LOG_TYPE: "JSON",
       ZEEBE_GRPC_WORKER_POLL_INTERVAL_MS: config.POLL_INTERVAL_MS,
     },

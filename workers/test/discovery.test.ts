@@ -1,8 +1,9 @@
 import * as assert from "assert";
 import * as k8s from "@kubernetes/client-node";
 import pino from "pino";
-import { KubernetesDiscovery, resolveNamespaces, serviceUrl } from "../src/discovery/kubernetes";
+import { KubernetesDiscovery, KubernetesDiscoveryOptions, resolveNamespaces, serviceUrl } from "../src/discovery/kubernetes";
 import { staticRegistry, UnknownServiceError } from "../src/discovery/registry";
+import { Metrics } from "../src/metrics";
 import { FakeKubeApi } from "./support/fake-kube-api";
 
 function kubeConfigFor(server: string): k8s.KubeConfig {
@@ -22,6 +23,19 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 10000)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A pino logger whose JSON lines land in an array. */
+function capturingLog(): { log: pino.Logger; lines: Record<string, any>[] } {
+  const lines: Record<string, any>[] = [];
+  return { lines, log: pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) }) };
+}
+
+async function metricValue(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = metrics.registry.getSingleMetric(name);
+  if (!m) throw new Error(`metric ${name} is not registered`);
+  const values = (await m.get()).values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+  return values.reduce((n, v) => n + v.value, 0);
 }
 
 describe("service discovery", () => {
@@ -91,6 +105,165 @@ describe("service discovery", () => {
       await eventually(() => disc.resolve("billing") !== undefined, "service seen by re-list");
       assert.deepStrictEqual(disc.known(), ["billing", "payment", "shipping"]);
       assert.ok(changes >= 6);
+    });
+
+    const discovery = (namespaces: string[], extra: Partial<KubernetesDiscoveryOptions> = {}): KubernetesDiscovery =>
+      new KubernetesDiscovery({
+        kubeConfig: kubeConfigFor(api.url),
+        labelSelector: "orchestration.platform/managed=true",
+        namespaces,
+        log: pino({ level: "silent" }),
+        restartBaseMs: 20,
+        restartCapMs: 100,
+        ...extra,
+      });
+
+    describe("malformed Kubernetes data", () => {
+      let rejections: unknown[];
+      const onRejection = (reason: unknown) => void rejections.push(reason);
+      beforeEach(() => {
+        rejections = [];
+        process.on("unhandledRejection", onRejection);
+      });
+      afterEach(() => void process.off("unhandledRejection", onRejection));
+
+      it("skips malformed list items with a warning and starts with the valid ones", async () => {
+        api.upsert("shop", "payment", 8080);
+        api.malformedListItems = [
+          null,
+          {},
+          { kind: "Service" },
+          { metadata: "payment" },
+          { metadata: { namespace: "shop" }, spec: { ports: [{ port: 80 }] } },
+          { metadata: { name: "ghost" }, spec: { ports: [{ port: 80 }] } },
+          { metadata: { name: "bad/name", namespace: "shop" }, spec: { ports: [{ port: 80 }] } },
+          { metadata: { name: "strange-ports", namespace: "shop" }, spec: { ports: "80" } },
+          { metadata: { name: "no-spec", namespace: "shop" } },
+        ];
+        const { log, lines } = capturingLog();
+        const metrics = new Metrics(false);
+        disc = discovery(["shop"], { log, metrics });
+        await disc.start();
+        assert.deepStrictEqual(disc.known(), ["payment"]);
+        const skipped = lines.filter((l) => l.msg === "malformed Service skipped");
+        assert.ok(skipped.length >= 7, JSON.stringify(lines));
+        assert.ok(skipped.every((l) => l.level === 40 && typeof l.reason === "string" && l.source === "list"), JSON.stringify(skipped));
+        assert.ok((await metricValue(metrics, "worker_discovery_malformed_objects_total", { source: "list" })) >= 7);
+        assert.deepStrictEqual(rejections, []);
+      });
+
+      it("skips malformed watch events with a warning, without an unhandled rejection, and keeps watching", async () => {
+        api.upsert("shop", "payment", 8080);
+        const { log, lines } = capturingLog();
+        const metrics = new Metrics(false);
+        disc = discovery(["shop"], { log, metrics });
+        await disc.start();
+        await eventually(() => api.openWatches() === 1, "an open watch");
+        for (const event of [
+          { type: "ADDED" },
+          { type: "MODIFIED", object: null },
+          { type: "DELETED", object: { spec: {} } },
+          { type: "ADDED", object: "payment" },
+          { type: "ADDED", object: { metadata: { name: "x", namespace: "shop" }, spec: { ports: 5 } } },
+          { type: "BOOKMARK" },
+          { type: "ERROR" },
+          { object: { metadata: { name: "y", namespace: "shop" } } },
+        ]) api.emitRaw(event);
+        api.upsert("shop", "stock", 9090);
+        await eventually(() => disc.resolve("stock") !== undefined, "a valid event after the malformed ones");
+        await new Promise((r) => setTimeout(r, 50));
+        assert.deepStrictEqual(rejections, []);
+        assert.strictEqual(disc.resolve("payment"), "http://payment.shop.svc.cluster.local:8080");
+        assert.strictEqual(disc.resolve("x"), undefined);
+        const skipped = lines.filter((l) => l.msg === "malformed Service skipped" && l.source === "watch");
+        assert.ok(skipped.length >= 6, JSON.stringify(lines));
+        assert.ok((await metricValue(metrics, "worker_discovery_malformed_objects_total", { source: "watch" })) >= 6);
+      });
+    });
+
+    describe("the same service name in several namespaces", () => {
+      const owner = (svc: string, ns: string, port: number) => `http://${svc}.${ns}.svc.cluster.local:${port}`;
+
+      it("the first claimant keeps the name; a later one is refused, logged and counted; deleting the refused one leaves the owner", async () => {
+        api.upsert("shop", "payment", 8080);
+        const { log, lines } = capturingLog();
+        const metrics = new Metrics(false);
+        disc = discovery(["shop", "billing"], { log, metrics });
+        await disc.start();
+        assert.strictEqual(disc.resolve("payment"), owner("payment", "shop", 8080));
+
+        api.upsert("billing", "payment", 9999);
+        await eventually(() => lines.some((l) => l.msg === "service name claimed in another namespace: refused"), "the refusal");
+        assert.strictEqual(disc.resolve("payment"), owner("payment", "shop", 8080), "no silent switch to the later claimant");
+        const refusal = lines.find((l) => l.msg === "service name claimed in another namespace: refused")!;
+        assert.strictEqual(refusal.level, 40);
+        assert.strictEqual(refusal.service, "payment");
+        assert.strictEqual(refusal.ownerNamespace, "shop");
+        assert.strictEqual(refusal.refusedNamespace, "billing");
+        assert.strictEqual(await metricValue(metrics, "worker_discovery_name_collisions_total", { service: "payment", refused_namespace: "billing" }), 1);
+        assert.strictEqual(await metricValue(metrics, "worker_discovery_refused_claims"), 1);
+
+        api.remove("billing", "payment");
+        await eventually(() => lines.some((l) => l.msg === "refused service claim withdrawn"), "the withdrawal");
+        assert.strictEqual(disc.resolve("payment"), owner("payment", "shop", 8080), "deleting B's Service never removes A's entry");
+        assert.strictEqual(await metricValue(metrics, "worker_discovery_refused_claims"), 0);
+      });
+
+      it("when the owner goes, the next claimant takes the name over: logged and counted, never silent", async () => {
+        api.upsert("shop", "payment", 8080);
+        api.upsert("billing", "payment", 9999);
+        const { log, lines } = capturingLog();
+        const metrics = new Metrics(false);
+        disc = discovery(["shop", "billing"], { log, metrics });
+        await disc.start();
+        assert.strictEqual(disc.resolve("payment"), owner("payment", "shop", 8080));
+        assert.strictEqual(await metricValue(metrics, "worker_discovery_refused_claims"), 1);
+
+        api.remove("shop", "payment");
+        await eventually(() => disc.resolve("payment") === owner("payment", "billing", 9999), "the handover");
+        const handover = lines.find((l) => l.msg === "service name moved to another namespace");
+        assert.ok(handover, JSON.stringify(lines));
+        assert.strictEqual(handover.level, 40);
+        assert.deepStrictEqual([handover.service, handover.fromNamespace, handover.toNamespace, handover.reason], ["payment", "shop", "billing", "owner deleted"]);
+        assert.strictEqual(await metricValue(metrics, "worker_discovery_owner_changes_total", { service: "payment" }), 1);
+        assert.strictEqual(await metricValue(metrics, "worker_discovery_refused_claims"), 0);
+      });
+
+      it("a namespace listed earlier outranks one listed later, whichever Service came first", async () => {
+        api.upsert("billing", "payment", 9999);
+        const { log, lines } = capturingLog();
+        const metrics = new Metrics(false);
+        disc = discovery(["shop", "billing"], { log, metrics });
+        await disc.start();
+        assert.strictEqual(disc.resolve("payment"), owner("payment", "billing", 9999));
+        api.upsert("shop", "payment", 8080);
+        await eventually(() => disc.resolve("payment") === owner("payment", "shop", 8080), "the precedence of shop");
+        const moved = lines.find((l) => l.msg === "service name moved to another namespace");
+        assert.ok(moved, JSON.stringify(lines));
+        assert.deepStrictEqual([moved.fromNamespace, moved.toNamespace, moved.reason], ["billing", "shop", "higher-precedence claimant"]);
+        assert.strictEqual(await metricValue(metrics, "worker_discovery_name_collisions_total", { service: "payment", refused_namespace: "billing" }), 1);
+      });
+
+      it("watching all namespaces, the oldest Service keeps the name, and a restarted worker agrees", async () => {
+        api.upsert("zeta", "payment", 8080, undefined, "2025-06-01T10:00:00Z");
+        const metrics = new Metrics(false);
+        disc = discovery(["*"], { metrics });
+        await disc.start();
+        api.upsert("alpha", "payment", 9999, undefined, "2025-06-02T10:00:00Z");
+        await eventually(() => api.watches >= 1, "watching");
+        await eventually(() => disc.known().length === 1, "the name");
+        await new Promise((r) => setTimeout(r, 100));
+        assert.strictEqual(disc.resolve("payment"), owner("payment", "zeta", 8080), "a newer Service in an alphabetically earlier namespace does not take over");
+        assert.strictEqual(await metricValue(metrics, "worker_discovery_name_collisions_total", { service: "payment", refused_namespace: "alpha" }), 1);
+
+        const again = discovery(["*"]);
+        try {
+          await again.start();
+          assert.strictEqual(again.resolve("payment"), owner("payment", "zeta", 8080));
+        } finally {
+          await again.close();
+        }
+      });
     });
   });
 });

@@ -5,8 +5,9 @@ import pino from "pino";
 import { staticRegistry } from "../src/discovery/registry";
 import { topicNames } from "../src/events/bus";
 import { handleCall } from "../src/handlers/call-microservice";
-import { HandlerConfig, HandlerDeps, InfraHealth, WorkerJob } from "../src/handlers/context";
+import { HandlerConfig, HandlerDeps, WorkerJob } from "../src/handlers/context";
 import { Metrics } from "../src/metrics";
+import { SagaLogAvailability } from "../src/saga/availability";
 import { SagaLog } from "../src/saga/log";
 import { migrate } from "../src/saga/migrations";
 import { StepEvents } from "../src/step-events";
@@ -25,6 +26,7 @@ function recordingJob(elementId: string, headers: Record<string, string> = {}): 
     processInstanceKey: "77",
     bpmnProcessId: "p",
     elementId,
+    elementInstanceKey: `eik-${elementId}`,
     retries: 3,
     variables: { orderId: "o" },
     customHeaders: headers,
@@ -43,13 +45,13 @@ describe("call handler and saga patterns", () => {
     const metrics = new Metrics(false);
     const log = pino({ level: "silent" });
     return {
-      config: { CALL_TIMEOUT_MS: 2000, BACKOFF_BASE_MS: 100, BACKOFF_CAP_MS: 1000, SAGA_PATTERNS: patterns },
+      config: { CALL_TIMEOUT_MS: 2000, BACKOFF_BASE_MS: 100, BACKOFF_CAP_MS: 1000, SAGA_PATTERNS: patterns, JOB_TIMEOUT_MS: 60000, RESPONSE_MAX_BYTES: 1048576, COMPENSATION_ORDER_WAIT_MS: 1000 },
       registry: staticRegistry(registry),
       saga: new SagaLog(pool),
+      availability: new SagaLogAvailability(async () => undefined),
       metrics,
       events: new StepEvents(undefined, topicNames("t"), metrics, log),
       log,
-      health: new InfraHealth(),
     };
   };
 

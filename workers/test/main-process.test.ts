@@ -2,9 +2,12 @@
 // Redis Streams, the bundled models, and graceful shutdown on SIGTERM.
 import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
 import Redis from "ioredis";
+import * as os from "os";
 import * as path from "path";
 import { RedisStreamsBus } from "../src/events/redis-streams-bus";
+import { FakeKubeApi } from "./support/fake-kube-api";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
@@ -24,6 +27,42 @@ function runMain(env: Record<string, string>): { child: ChildProcess; output: ()
   child.stderr!.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   return { child, output: () => out, exited };
+}
+
+async function waitReady(run: ReturnType<typeof runMain>, port: number): Promise<void> {
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`worker never became ready:\n${run.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function waitForOutput(run: ReturnType<typeof runMain>, pattern: RegExp, what: string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(run.output())) {
+    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no ${what} in the worker's output:\n${run.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A kubeconfig file pointing at the loopback API peer (read by KubeConfig.loadFromDefault). */
+function kubeconfigFile(server: string, token: string): { file: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-"));
+  const file = path.join(dir, "config");
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "peer", cluster: { server, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "worker", user: { token } }],
+      contexts: [{ name: "peer", context: { cluster: "peer", user: "worker" } }],
+      "current-context": "peer",
+    }),
+  );
+  return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 describe("worker process (main.ts)", function () {
@@ -83,6 +122,11 @@ describe("worker process (main.ts)", function () {
       assert.ok(started.types.includes("compensate-inventory"));
     });
 
+    it("checks the de-duplication Redis for readiness besides the bus, PostgreSQL and Zeebe", async () => {
+      const ready = await getJson(`http://127.0.0.1:${port}/actuator/ready`);
+      assert.deepStrictEqual(ready.body.checks, { zeebe: "UP", postgres: "UP", eventBus: "UP", dedupRedis: "UP" });
+    });
+
     it("publishes step events to Redis Streams and starts a process once for a trigger delivered twice", async () => {
       const key = peer.addJob({ type: "call-microservice-inventory", elementId: "ReserveStock", variables: { orderId: "o-main" } });
       await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, "completion");
@@ -126,6 +170,137 @@ describe("worker process (main.ts)", function () {
       assert.ok(peer.completions.some((c) => c.jobKey === key), "the running job was drained");
       assert.ok(!peer.completions.some((c) => c.jobKey === queued), "no new job after SIGTERM");
       assert.match(run!.output(), /"msg":"shutdown complete"/);
+    });
+  });
+
+  describe("with Kubernetes discovery against the API peer, fed malformed data", () => {
+    let pg: PostgresServer;
+    let peer: GatewayPeer;
+    let kube: FakeKubeApi;
+    let kubeconfig: ReturnType<typeof kubeconfigFile>;
+    let run: ReturnType<typeof runMain> | undefined;
+    let port: number;
+
+    before(async () => {
+      [pg, peer, kube] = await Promise.all([startPostgres(), GatewayPeer.start(), FakeKubeApi.start()]);
+      kubeconfig = kubeconfigFile(kube.url, "test-token");
+      port = await freePort();
+    });
+    after(async () => {
+      if (run && run.child.exitCode === null) run.child.kill("SIGKILL");
+      kubeconfig.remove();
+      await kube.stop();
+      await peer.stop();
+      await pg.stop();
+    });
+
+    it("starts despite malformed list items, survives malformed watch events, and keeps following the watch", async () => {
+      kube.upsert("shop", "payment", 8080);
+      kube.malformedListItems = [null, {}, { metadata: { namespace: "shop" } }, { metadata: { name: "odd", namespace: "shop" }, spec: { ports: "80" } }];
+      run = runMain({
+        ZEEBE_GRPC_ADDRESS: peer.address,
+        DATABASE_URL: await freshDatabase(pg.url, "mainkube"),
+        KUBECONFIG: kubeconfig.file,
+        DISCOVERY_NAMESPACES: "shop",
+        PORT: String(port),
+      });
+      await waitReady(run, port);
+      assert.match(run.output(), /"msg":"malformed Service skipped"/);
+
+      await new Promise((r) => setTimeout(r, 200));
+      for (const event of [{ type: "ADDED" }, { type: "MODIFIED", object: null }, { type: "DELETED", object: { spec: {} } }, { type: "BOOKMARK" }, { type: "ERROR" }]) kube.emitRaw(event);
+      kube.upsert("shop", "ledger", 8080);
+      await waitForOutput(run, /"type":"call-microservice-ledger","msg":"job worker started"/, "worker for a Service added after the malformed events");
+      await new Promise((r) => setTimeout(r, 300));
+
+      assert.strictEqual(run.child.exitCode, null, run.output());
+      assert.strictEqual((await getJson(`http://127.0.0.1:${port}/actuator/health`)).status, 200);
+      const metrics = (await getJson(`http://127.0.0.1:${port}/metrics`)).text;
+      assert.match(metrics, /worker_discovery_malformed_objects_total\{source="watch"\} [5-9]/);
+      assert.match(metrics, /worker_unhandled_rejections_total 0/);
+      assert.doesNotMatch(run.output(), /unhandled|worker failed/i);
+    });
+  });
+
+  describe("never writes a credential or a payload to its output", () => {
+    const MARKER = "s3cr3t-marker-7f3a";
+    const PAYLOAD = "4111-payload-marker";
+    let pg: PostgresServer;
+    let redis: RedisServer;
+    let peer: GatewayPeer;
+    const services: TestService[] = [];
+    let run: ReturnType<typeof runMain> | undefined;
+    let port: number;
+
+    before(async () => {
+      [pg, redis, peer] = await Promise.all([startPostgres(), startRedis({ password: MARKER }), GatewayPeer.start({ redeliverFailedJobs: false })]);
+      services.push(
+        await startService("inventory", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: `undo of ${PAYLOAD} failed` } } : { status: 200, body: { reserved: PAYLOAD } })),
+        await startService("payment", () => ({ status: 500, body: { error: `card ${PAYLOAD} declined` } })),
+        await startService("shipping", () => ({ status: 422, body: { reason: PAYLOAD } })),
+      );
+      port = await freePort();
+    });
+    after(async () => {
+      if (run && run.child.exitCode === null) run.child.kill("SIGKILL");
+      await peer.stop();
+      for (const s of services) await s.stop();
+      await redis.stop();
+      await pg.stop();
+    });
+
+    it("a configuration error names the variable, never its credential", async () => {
+      const bad = runMain({ DATABASE_URL: `mysql://saga:${MARKER}@db/x`, REDIS_URL: `redis://:${MARKER}@r:6379` });
+      assert.strictEqual(await bad.exited, 2);
+      assert.strictEqual(bad.output(), 'invalid configuration: DATABASE_URL must be a URL with scheme postgres or postgresql (got "mysql://saga:***@db/x")\n');
+    });
+
+    it("calls, failures, a rejection, a credential-carrying service URL and a dead letter during a Redis outage leave no trace of either", async () => {
+      const database = new URL(await freshDatabase(pg.url, "mainsecrets"));
+      database.password = MARKER; // the test server trusts loopback: any password connects
+      const [inventory, payment, shipping] = services;
+      run = runMain({
+        ZEEBE_GRPC_ADDRESS: peer.address,
+        DATABASE_URL: database.toString(),
+        REDIS_URL: redis.url,
+        ENABLE_EVENT_STREAMING: "true",
+        EVENT_BUS: "redis-streams",
+        TOPICS_PREFIX: "sec",
+        DISCOVERY_STATIC_SERVICES: JSON.stringify({
+          inventory: inventory.url,
+          payment: payment.url,
+          shipping: shipping.url,
+          ledger: `http://ledger:${MARKER}@${new URL(inventory.url).host}`,
+        }),
+        PORT: String(port),
+        BACKOFF_BASE_MS: "100",
+        LOG_LEVEL: "debug",
+      });
+      await waitReady(run, port);
+
+      const pik = "7000000000000001";
+      const variables = { orderId: "o-secret", card: PAYLOAD };
+      const keys = ["inventory", "payment", "shipping", "ledger"].map((svc) => peer.addJob({ type: `call-microservice-${svc}`, processInstanceKey: pik, elementId: `Call-${svc}`, variables }));
+      const settled = (k: string) => [...peer.completions, ...peer.failures, ...peer.errors].some((a) => a.jobKey === k);
+      await peer.waitFor(() => keys.every(settled), 15000, "the four calls");
+      assert.ok(peer.completions.some((c) => c.jobKey === keys[0]));
+      assert.ok(peer.errors.some((e) => e.jobKey === keys[2]));
+
+      await redis.stop();
+      const comp = peer.addJob({ type: "compensate-inventory", processInstanceKey: pik, elementId: "Undo-inventory", retries: 1 });
+      await peer.waitFor(() => peer.failures.some((f) => f.jobKey === comp), 20000, "the dead-lettered compensation");
+      await waitForOutput(run, /"msg":"dead-letter publish failed"/, "dead-letter log line");
+      run.child.kill("SIGTERM");
+      await run.exited;
+
+      const output = run.output();
+      for (const expected of [/"msg":"call failed; job failed"/, /"msg":"dead-letter publish failed"/, /"msg":"(redis|event bus) error"/, /request cannot be constructed from a URL that includes credentials: http:\/\/ledger:\*\*\*@/i]) {
+        assert.match(output, expected);
+      }
+      assert.ok(!output.includes(MARKER), `a credential in the output:\n${output.split("\n").filter((l) => l.includes(MARKER)).join("\n")}`);
+      assert.ok(!output.includes(PAYLOAD), `a payload in the output:\n${output.split("\n").filter((l) => l.includes(PAYLOAD)).join("\n")}`);
+      const messages = [...peer.failures.map((f) => f.errorMessage), ...peer.errors.map((e) => e.errorMessage)].join("\n");
+      assert.ok(!messages.includes(MARKER) && !messages.includes(PAYLOAD), messages);
     });
   });
 });

@@ -2,8 +2,8 @@
 import * as assert from "assert";
 import { Pool } from "pg";
 import { Batcher, uniqueRounds } from "../src/saga/batcher";
-import { SagaLog } from "../src/saga/log";
-import { migrate } from "../src/saga/migrations";
+import { SagaLog, SagaLogUnavailableError, StepRef } from "../src/saga/log";
+import { migrate, MIGRATIONS } from "../src/saga/migrations";
 import { freshDatabase } from "./support/harness";
 import { PostgresServer, startPostgres } from "./support/servers";
 
@@ -33,12 +33,29 @@ describe("saga log batching helpers", () => {
     const r = await Promise.allSettled([b.submit(1), b.submit(2)]);
     assert.deepStrictEqual(r.map((x) => x.status), ["rejected", "rejected"]);
   });
+
+  it("runs each item alone when a batch fails on its data, so only the bad item fails", async () => {
+    const runs: number[][] = [];
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        runs.push(xs);
+        if (xs.includes(13)) throw new Error("bad data");
+        return xs.map((x) => x * 10);
+      },
+      (err) => (err as Error).message === "bad data",
+    );
+    const r = await Promise.allSettled([b.submit(1), b.submit(13), b.submit(3)]);
+    assert.deepStrictEqual(r.map((x) => (x.status === "fulfilled" ? x.value : "rejected")), [10, "rejected", 30]);
+    assert.deepStrictEqual(runs, [[1, 13, 3], [1], [13], [3]]);
+  });
 });
 
 describe("saga log in PostgreSQL", () => {
   let pg: PostgresServer;
   let pool: Pool;
   let log: SagaLog;
+  const ref = (eik: string, el = "A"): StepRef => ({ processInstanceKey: "1", elementId: el, elementInstanceKey: eik, kind: "call" });
+  const input = (lease = 60000) => ({ service: "svc", idempotencyKey: "k", request: { x: 1 }, jobKey: "j", leaseMs: lease });
   before(async () => {
     pg = await startPostgres();
     pool = SagaLog.connect(await freshDatabase(pg.url, "sagalog"));
@@ -49,29 +66,66 @@ describe("saga log in PostgreSQL", () => {
     await pg.stop();
   });
 
-  it("migrates once, and a second run applies nothing", async () => {
-    assert.deepStrictEqual(await migrate(pool), [1]);
+  it("migrates version 1 rows to element-instance keys and completion order, once", async () => {
+    // A saga log written by version 1 of the schema.
+    await pool.query("create table saga_schema_migrations (version int primary key, applied_at timestamptz not null default now())");
+    await pool.query(MIGRATIONS[0].sql);
+    await pool.query("insert into saga_schema_migrations (version) values (1)");
+    await pool.query(`insert into saga_steps (process_instance_key, element_id, kind, service, status, idempotency_key, request, response, attempts, updated_at) values
+      ('9', 'Reserve', 'call', 'inventory', 'succeeded', 'call-9-old', '{}', '{"r":1}', 1, now() - interval '2 minutes'),
+      ('9', 'Charge', 'call', 'payment', 'succeeded', 'call-9-old2', '{}', '{"c":1}', 1, now() - interval '1 minute')`);
+    assert.deepStrictEqual(await migrate(pool), MIGRATIONS.slice(1).map((m) => m.version));
     assert.deepStrictEqual(await migrate(pool), []);
+    const undo = await log.undoCandidates("9", "inventory");
+    assert.deepStrictEqual(undo.map((s) => [s.elementInstanceKey, s.idempotencyKey, s.completedSeq]), [["v1:Reserve", "call-9-old", 1]]);
+    assert.deepStrictEqual(await log.laterToUndo("9", 1, 60000), ["Charge"], "Charge succeeded after Reserve");
   });
 
-  it("batches concurrent begins, counting a duplicate delivery in the same batch as a second attempt", async () => {
-    const ref = (el: string) => ({ processInstanceKey: "1", elementId: el, kind: "call" as const });
-    const r = await Promise.all([
-      log.begin(ref("A"), "svc", "k-a", { x: 1 }),
-      log.begin(ref("B"), "svc", "k-b", { x: 2 }),
-      log.begin(ref("A"), "svc", "k-a", { x: 1 }),
+  it("claims a new step, answers a finished one, and holds a step in progress for its lease", async () => {
+    const r = await Promise.all([log.begin(ref("10"), input()), log.begin(ref("11"), input()), log.begin(ref("10"), input())]);
+    assert.deepStrictEqual(r[0], { state: "claimed", attempt: 1, idempotencyKey: "k" });
+    assert.strictEqual(r[1].state, "claimed");
+    assert.strictEqual(r[2].state, "busy", "a duplicate in the same batch finds the step in progress");
+    assert.ok(r[2].state === "busy" && r[2].retryInMs > 55000 && r[2].retryInMs <= 60000);
+    assert.strictEqual(await log.finish(ref("10"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { ok: true }, httpStatus: 200 }), true);
+    assert.strictEqual(await log.finish(ref("11"), 1, "svc", { status: "failed", outcome: "transient", jobKey: "j", httpStatus: 503 }), true);
+    const again = await Promise.all([log.begin(ref("10"), input()), log.begin(ref("11"), { ...input(), request: { x: 2 } })]);
+    assert.ok(again[0].state === "finished" && again[0].row.status === "succeeded");
+    assert.deepStrictEqual(again[0].state === "finished" && again[0].row.response, { ok: true });
+    assert.deepStrictEqual(again[1], { state: "claimed", attempt: 2, idempotencyKey: "k" }, "a failed step is claimed again, with the same key");
+    assert.deepStrictEqual((await log.get(ref("11")))?.request, { x: 2 }, "the request of the latest attempt is recorded");
+  });
+
+  it("lets another delivery take over a step whose lease ran out, and fences the late outcome of the first", async () => {
+    assert.strictEqual((await log.begin(ref("20"), input(300))).state, "claimed");
+    assert.strictEqual((await log.begin(ref("20"), input(300))).state, "busy");
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepStrictEqual(await log.begin(ref("20"), input(300)), { state: "claimed", attempt: 2, idempotencyKey: "k" });
+    assert.strictEqual(await log.finish(ref("20"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j1" }), false, "attempt 1 lost the step");
+    assert.strictEqual((await log.get(ref("20")))?.status, "started");
+    assert.strictEqual(await log.finish(ref("20"), 2, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j2" }), true);
+    assert.deepStrictEqual((await log.attempts(ref("20"))).map((a) => a.outcome), ["succeeded", "succeeded"], "both attempts are on record");
+  });
+
+  it("fails only the step whose data PostgreSQL refuses when it shares a batch", async () => {
+    const r = await Promise.allSettled([
+      log.begin(ref("30"), input()),
+      log.begin(ref("31"), { ...input(), request: { bad: "\u0000" } }),
+      log.begin(ref("32"), input()),
     ]);
-    assert.deepStrictEqual(r, [{ attempt: 1 }, { attempt: 1 }, { attempt: 2 }]);
-    await Promise.all([
-      log.finish(ref("A"), "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j1", attempt: 2, response: { ok: "A" }, httpStatus: 200 }),
-      log.finish(ref("B"), "svc", { status: "failed", outcome: "transient", jobKey: "j2", attempt: 1, httpStatus: 503 }),
-    ]);
-    const again = await Promise.all([log.begin(ref("A"), "svc", "k-a", { x: 1 }), log.begin(ref("B"), "svc", "k-b", { x: 2 })]);
-    assert.strictEqual(again[0].finished?.status, "succeeded");
-    assert.deepStrictEqual(again[0].finished?.response, { ok: "A" });
-    assert.deepStrictEqual(again[0].finished?.request, { x: 1 });
-    assert.deepStrictEqual(again[1], { attempt: 2 });
-    assert.deepStrictEqual((await log.attempts(ref("B"))).map((a) => [a.attempt, a.outcome, a.httpStatus]), [[1, "transient", 503]]);
-    assert.deepStrictEqual((await log.succeededCalls("1", "svc")).map((s) => s.elementId), ["A"]);
+    assert.deepStrictEqual(r.map((x) => x.status), ["fulfilled", "rejected", "fulfilled"]);
+    assert.match(String((r[1] as PromiseRejectedResult).reason), /PostgreSQL refused the step's data/);
+  });
+
+  it("reports a read-only server as unavailable", async () => {
+    await pool.query("alter database sagalog set default_transaction_read_only = on");
+    const ro = SagaLog.connect(pg.url.replace(/\/postgres$/, "/sagalog"));
+    try {
+      await assert.rejects(new SagaLog(ro).ping(), (e) => e instanceof SagaLogUnavailableError && /read-only/.test(e.message));
+      await assert.rejects(new SagaLog(ro).begin(ref("40"), input()), SagaLogUnavailableError);
+    } finally {
+      await ro.end();
+      await pool.query("alter database sagalog reset default_transaction_read_only");
+    }
   });
 });

@@ -1,8 +1,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import Redis from "ioredis";
 import { Client } from "pg";
-import { startPostgres, startRedis } from "./support/servers";
+import * as path from "path";
+import { findRedisServer, REDIS_SERVER_DIRS, startPostgres, startRedis } from "./support/servers";
 
 describe("test servers", () => {
   it("starts PostgreSQL, survives pause/resume, and cleans up", async () => {
@@ -28,15 +30,34 @@ describe("test servers", () => {
   });
 
   it("starts Redis on a free port and removes its directory on stop", async () => {
-    const listDirs = () => fs.readdirSync("/tmp").filter((d) => d.startsWith("redis-test-")).sort();
+    const listDirs = () => fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("redis-test-")).sort();
     const before = listDirs();
     const r = await startRedis();
-    assert.strictEqual(listDirs().length, before.length + 1);
-    const client = new Redis(r.url);
-    await client.set("k", "v");
-    assert.strictEqual(await client.get("k"), "v");
-    client.disconnect();
-    await r.stop();
+    try {
+      assert.strictEqual(listDirs().length, before.length + 1);
+      const client = new Redis(r.url);
+      await client.set("k", "v");
+      assert.strictEqual(await client.get("k"), "v");
+      client.disconnect();
+    } finally {
+      await r.stop();
+    }
     assert.deepStrictEqual(listDirs(), before);
+  });
+
+  it("finds redis-server on PATH first, then in the known folders, and names both when it is nowhere", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "path-"));
+    try {
+      const own = path.join(dir, "redis-server");
+      fs.writeFileSync(own, "#!/bin/sh\n", { mode: 0o755 });
+      assert.strictEqual(findRedisServer([dir, "/usr/bin"].join(path.delimiter)), own);
+      fs.chmodSync(own, 0o644); // not executable: skipped
+      assert.notStrictEqual(findRedisServer(dir), own);
+      assert.throws(() => findRedisServer(dir, []), /redis-server not found on PATH or in \(no other folders\): install the Debian package "redis-server"/);
+      const installed = REDIS_SERVER_DIRS.some((d) => fs.existsSync(path.join(d, "redis-server")));
+      if (installed) assert.ok(REDIS_SERVER_DIRS.includes(path.dirname(findRedisServer(""))));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,12 +1,18 @@
 // Groups calls made in the same event-loop turn into one execution: the jobs of one activation
 // batch reach the saga log together, so one statement serves them all instead of one each.
+// Each item still stands alone: when a batch fails for a reason tied to its data (isolate(err)), every
+// item is run again by itself, so one bad item fails only its own job.
 
 export class Batcher<I, O> {
   private pending: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
 
   /** exec must return one output per input, in order. */
-  constructor(private readonly exec: (items: I[]) => Promise<O[]>, private readonly maxSize = 256) {}
+  constructor(
+    private readonly exec: (items: I[]) => Promise<O[]>,
+    private readonly isolate: (err: unknown) => boolean = () => false,
+    private readonly maxSize = 256,
+  ) {}
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -26,7 +32,11 @@ export class Batcher<I, O> {
     if (batch.length === 0) return;
     this.exec(batch.map((b) => b.item)).then(
       (outs) => batch.forEach((b, i) => b.resolve(outs[i])),
-      (err) => batch.forEach((b) => b.reject(err)),
+      (err) => {
+        if (batch.length > 1 && this.isolate(err)) {
+          for (const b of batch) this.exec([b.item]).then((outs) => b.resolve(outs[0]), b.reject);
+        } else batch.forEach((b) => b.reject(err));
+      },
     );
   }
 }

@@ -1,13 +1,27 @@
-// The saga log: one row per step (call or compensation) in a process instance, plus one row per attempt.
-import { Pool } from "pg";
+// The saga log: one row per step (a call, or a compensation job) per element instance, plus one row per attempt.
+// A step in progress holds a lease: no other delivery may call it until the lease ends. Outcomes are written
+// only by the attempt that holds the step (fenced by its attempt number).
+import { EventEmitter } from "events";
+import { Pool, PoolClient } from "pg";
 import { Batcher, uniqueRounds } from "./batcher";
 
 export type StepKind = "call" | "compensate";
-export type StepStatus = "started" | "succeeded" | "failed" | "rejected" | "compensated" | "skipped" | "dead_lettered";
+export type StepStatus =
+  | "started"
+  | "succeeded"
+  | "failed"
+  | "rejected"
+  | "compensating"
+  | "compensated"
+  | "compensation_failed"
+  | "skipped"
+  | "dead_lettered";
 
+/** A step: one element instance (a loop or multi-instance iteration is its own) of a process instance. */
 export interface StepRef {
   processInstanceKey: string;
   elementId: string;
+  elementInstanceKey: string;
   kind: StepKind;
 }
 
@@ -17,55 +31,94 @@ export interface StepRow extends StepRef {
   idempotencyKey: string;
   request: unknown;
   response: unknown;
+  httpStatus: number | null;
   compensates: string | null;
   attempts: number;
+  /** Position in the order in which calls succeeded (compensation undoes the highest first). */
+  completedSeq: number | null;
 }
 
-export interface BeginResult {
-  /** Set when the step already succeeded (or was compensated/skipped): do not call again. */
-  finished?: StepRow;
-  /** Number of this attempt (1 for the first delivery). */
-  attempt: number;
+export interface BeginInput {
+  service: string;
+  /** Used for a new step; a step begun before keeps the key it was first given. */
+  idempotencyKey: string;
+  request: unknown;
+  jobKey: string;
+  /** How long the step stays reserved for this attempt (the job timeout). */
+  leaseMs: number;
+  compensates?: string;
 }
+
+export type BeginResult =
+  /** This delivery holds the step: call it. */
+  | { state: "claimed"; attempt: number; idempotencyKey: string }
+  /** The step has an outcome that a redelivery must not change (succeeded, rejected, undone, skipped). */
+  | { state: "finished"; row: StepRow }
+  /** Another delivery holds the step's lease: try again once it has ended. */
+  | { state: "busy"; retryInMs: number };
 
 export interface AttemptOutcome {
   status: StepStatus;
-  outcome: "succeeded" | "transient" | "rejected" | "dead_lettered" | "skipped" | "unknown_service";
+  outcome: "succeeded" | "transient" | "rejected" | "dead_lettered" | "skipped" | "unknown_service" | "unstorable_response" | "response_too_large" | "held_back";
   jobKey: string;
-  attempt: number;
   response?: unknown;
   httpStatus?: number;
   detail?: string;
   durationMs?: number;
 }
 
-/** Thrown when PostgreSQL cannot be reached: the job is retried later, never dropped. */
+export type UndoClaim = { state: "claimed"; attempt: number } | { state: "done"; status: StepStatus } | { state: "busy"; retryInMs: number };
+
+/** PostgreSQL cannot be written (down, restarting, failed over to a read-only server): an outage, not a job fault. */
 export class SagaLogUnavailableError extends Error {}
 
-const FINAL: StepStatus[] = ["succeeded", "compensated", "skipped"];
+/** PostgreSQL refused the values of one step (e.g. a string it cannot store): that job fails, nothing else. */
+export class SagaLogRejectedError extends Error {}
 
-interface BeginItem { ref: StepRef; service: string; idempotencyKey: string; request: string; compensates: string | null }
-interface FinishItem { ref: StepRef; service: string; o: AttemptOutcome }
+/** Statuses a redelivered job answers from instead of calling again. */
+const FINISHED: StepStatus[] = ["succeeded", "rejected", "compensating", "compensated", "compensation_failed", "skipped"];
+/** A step that is busy but whose lease time is unknown is retried after this long. */
+const UNKNOWN_LEASE_RETRY_MS = 100;
 
-const refKey = (r: StepRef) => `${r.processInstanceKey}\u0000${r.elementId}\u0000${r.kind}`;
+interface BeginItem { ref: StepRef; input: BeginInput; request: string }
+interface FinishItem { ref: StepRef; attempt: number; service: string; o: AttemptOutcome }
+
+const refKey = (r: StepRef) => `${r.processInstanceKey}\u0000${r.elementInstanceKey}\u0000${r.kind}`;
 
 function toRow(r: Record<string, any>): StepRow {
   return {
     processInstanceKey: r.process_instance_key,
     elementId: r.element_id,
+    elementInstanceKey: r.element_instance_key,
     kind: r.kind,
     service: r.service,
     status: r.status,
     idempotencyKey: r.idempotency_key,
     request: r.request,
     response: r.response,
+    httpStatus: r.http_status,
     compensates: r.compensates,
     attempts: r.attempts,
+    completedSeq: r.completed_seq === null || r.completed_seq === undefined ? null : Number(r.completed_seq),
   };
 }
 
+/** Connection loss (class 08), shutdown (57P), resources (53), read-only server (25006), socket and client timeouts. */
+export function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== "string" || code === "") return true;
+  return /^(08|57P|53)/.test(code) || code === "25006" || /^E[A-Z]+$/.test(code);
+}
+
+/** Class 22 (data exception): the values of the statement, not the server, are at fault. */
+const isDataError = (err: unknown): boolean => err instanceof SagaLogRejectedError;
+
 export class SagaLog {
-  constructor(private readonly pool: Pool) {}
+  private readonly undone = new EventEmitter();
+
+  constructor(private readonly pool: Pool) {
+    this.undone.setMaxListeners(0);
+  }
 
   static connect(url: string): Pool {
     const pool = new Pool({ connectionString: url, max: 20, connectionTimeoutMillis: 2000, query_timeout: 5000, idleTimeoutMillis: 10000 });
@@ -75,126 +128,229 @@ export class SagaLog {
   }
 
   private async q(sql: string, params: unknown[]): Promise<Record<string, any>[]> {
+    let client: PoolClient;
     try {
-      return (await this.pool.query(sql, params)).rows;
+      client = await this.pool.connect();
+    } catch (e) {
+      throw new SagaLogUnavailableError(`saga log unavailable: ${(e as Error)?.message ?? String(e)}`);
+    }
+    try {
+      const rows = (await client.query(sql, params)).rows;
+      client.release();
+      return rows;
     } catch (e) {
       const err = e as { code?: string; message?: string };
-      // SQLSTATE class 08 (connection), 57P (shutdown), 53 (resources) and socket errors: unavailable.
-      if (!err.code || /^(08|57P|53)/.test(err.code) || /^E[A-Z]+$/.test(err.code)) {
-        throw new SagaLogUnavailableError(`saga log unavailable: ${err.message ?? String(e)}`);
-      }
+      // A connection that failed, or that reached a read-only server, is dropped: the next one may reach the new primary.
+      const unavailable = isUnavailable(e);
+      client.release(unavailable ? (e as Error) : undefined);
+      if (unavailable) throw new SagaLogUnavailableError(`saga log unavailable: ${err.message ?? String(e)}`);
+      if (typeof err.code === "string" && err.code.startsWith("22")) throw new SagaLogRejectedError(`PostgreSQL refused the step's data: ${err.message}`);
       throw e;
     }
   }
 
+  /** Readiness: PostgreSQL answers and accepts writes (a standby or a read-only default is an outage). */
   async ping(): Promise<void> {
-    await this.q("select 1", []);
+    const [r] = await this.q("select pg_is_in_recovery() as standby, current_setting('transaction_read_only') as read_only", []);
+    if (r.standby || r.read_only === "on") {
+      throw new SagaLogUnavailableError("saga log unavailable: PostgreSQL is read-only (a standby, or default_transaction_read_only is on)");
+    }
   }
 
   /**
-   * Records the start of an attempt, unless the step is already finished (then returns it).
-   * Concurrent calls are batched into one statement (see Batcher).
+   * Claims a step for this delivery (new, failed before, or whose lease ran out), or says why not.
+   * Concurrent calls share one statement (see Batcher); a duplicate in the same batch finds the step busy.
    */
-  begin(ref: StepRef, service: string, idempotencyKey: string, request: unknown, compensates?: string): Promise<BeginResult> {
-    return this.beginBatch.submit({ ref, service, idempotencyKey, request: JSON.stringify(request ?? null), compensates: compensates ?? null });
+  begin(ref: StepRef, input: BeginInput): Promise<BeginResult> {
+    return this.beginBatch.submit({ ref, input, request: JSON.stringify(input.request ?? null) });
   }
 
   private readonly beginBatch = new Batcher<BeginItem, BeginResult>(async (items) => {
     const out: BeginResult[] = new Array(items.length);
     for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
       const col = <T>(f: (i: BeginItem) => T) => round.map((r) => f(r.item));
-      // The CTE sees the table as before the statement: finished steps (not updated) come back whole.
+      // The final select sees the table as before the statement: a step not claimed comes back as it was.
       const rows = await this.q(
         `with input as (
-           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])
-             as t(pik, el, kind, service, ikey, request, compensates, idx)
+           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[])
+             as t(pik, eik, el, kind, service, ikey, request, compensates, lease_ms, idx)
          ), ins as (
-           insert into saga_steps (process_instance_key, element_id, kind, service, status, idempotency_key, request, compensates, attempts)
-           select pik, el, kind, service, 'started', ikey, request::jsonb, compensates, 1 from input
-           on conflict (process_instance_key, element_id, kind) do update
-             set attempts = saga_steps.attempts + 1, status = 'started', updated_at = now()
-             where saga_steps.status <> all ($9)
-           returning process_instance_key, element_id, kind, attempts
+           insert into saga_steps as s (process_instance_key, element_instance_key, element_id, kind, service, status, idempotency_key, request, compensates, attempts, lease_until)
+           select pik, eik, el, kind, service, 'started', ikey, request::jsonb, compensates, 1, now() + lease_ms * interval '1 millisecond' from input
+           on conflict (process_instance_key, element_instance_key, kind) do update
+             set attempts = s.attempts + 1, status = 'started', request = excluded.request, lease_until = excluded.lease_until, updated_at = now()
+             where s.status in ('failed', 'dead_lettered') or (s.status = 'started' and (s.lease_until is null or s.lease_until <= now()))
+           returning s.process_instance_key, s.element_instance_key, s.kind, s.attempts, s.idempotency_key
          )
-         select i.idx, ins.attempts as new_attempts, s.*
+         select i.idx, ins.attempts as claimed_attempt, ins.idempotency_key as claimed_key, s.*,
+           greatest(0, ceil(extract(epoch from (s.lease_until - now())) * 1000))::int as lease_left_ms
          from input i
-         left join ins on ins.process_instance_key = i.pik and ins.element_id = i.el and ins.kind = i.kind
-         left join saga_steps s on ins.attempts is null and s.process_instance_key = i.pik and s.element_id = i.el and s.kind = i.kind`,
-        [col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind), col((i) => i.service), col((i) => i.idempotencyKey), col((i) => i.request), col((i) => i.compensates), round.map((r) => r.index), FINAL],
+         left join ins on ins.process_instance_key = i.pik and ins.element_instance_key = i.eik and ins.kind = i.kind
+         left join saga_steps s on ins.attempts is null and s.process_instance_key = i.pik and s.element_instance_key = i.eik and s.kind = i.kind`,
+        [
+          col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind),
+          col((i) => i.input.service), col((i) => i.input.idempotencyKey), col((i) => i.request), col((i) => i.input.compensates ?? null),
+          col((i) => Math.max(1, Math.round(i.input.leaseMs))), round.map((r) => r.index),
+        ],
       );
       for (const r of rows) {
-        if (r.new_attempts !== null) out[r.idx] = { attempt: r.new_attempts };
-        else if (r.process_instance_key) out[r.idx] = { finished: toRow(r), attempt: r.attempts };
-        else throw new Error(`saga step ${items[r.idx].ref.processInstanceKey}/${items[r.idx].ref.elementId} vanished`);
+        if (r.claimed_attempt !== null) out[r.idx] = { state: "claimed", attempt: r.claimed_attempt, idempotencyKey: r.claimed_key };
+        else if (r.status && FINISHED.includes(r.status)) out[r.idx] = { state: "finished", row: toRow(r) };
+        else out[r.idx] = { state: "busy", retryInMs: r.status === "started" && r.lease_left_ms > 0 ? r.lease_left_ms : UNKNOWN_LEASE_RETRY_MS };
       }
     }
     return out;
-  });
+  }, isDataError);
 
-  async get(ref: StepRef): Promise<StepRow | undefined> {
-    const rows = await this.q("select * from saga_steps where process_instance_key = $1 and element_id = $2 and kind = $3", [ref.processInstanceKey, ref.elementId, ref.kind]);
+  /**
+   * Records the outcome of the attempt that holds the step, and appends the attempt. Resolves false when the
+   * step is no longer held by that attempt (its lease ran out and another delivery took it over).
+   */
+  finish(ref: StepRef, attempt: number, service: string, o: AttemptOutcome): Promise<boolean> {
+    return this.finishBatch.submit({ ref, attempt, service, o });
+  }
+
+  private readonly finishBatch = new Batcher<FinishItem, boolean>(async (items) => {
+    const out: boolean[] = items.map(() => false);
+    for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
+      const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
+      const rows = await this.q(
+        `with input as (
+           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
+             as t(pik, eik, el, kind, attempt, status, response, service, job_key, outcome, http_status, detail, duration_ms, idx)
+         ), upd as (
+           update saga_steps st set status = i.status, response = coalesce(i.response::jsonb, st.response), http_status = coalesce(i.http_status, st.http_status),
+             completed_seq = case when i.status = 'succeeded' and st.kind = 'call' then nextval('saga_completion_seq') else st.completed_seq end,
+             lease_until = null, updated_at = now()
+           from input i
+           where st.process_instance_key = i.pik and st.element_instance_key = i.eik and st.kind = i.kind and st.attempts = i.attempt and st.status = 'started'
+           returning i.idx
+         ), att as (
+           insert into saga_attempts (process_instance_key, element_id, element_instance_key, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
+           select pik, el, eik, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms from input
+         )
+         select idx from upd`,
+        [
+          col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind), col((i) => i.attempt),
+          col((i) => i.o.status), col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))), col((i) => i.service), col((i) => i.o.jobKey),
+          col((i) => i.o.outcome), col((i) => i.o.httpStatus ?? null), col((i) => i.o.detail ?? null), col((i) => i.o.durationMs ?? null), round.map((r) => r.index),
+        ],
+      );
+      for (const r of rows) out[r.idx] = true;
+    }
+    return out;
+  }, isDataError);
+
+  /** The step of one element instance, or (without elementInstanceKey) the latest of that element. */
+  async get(ref: Omit<StepRef, "elementInstanceKey"> & { elementInstanceKey?: string }): Promise<StepRow | undefined> {
+    const rows = await this.q(
+      `select * from saga_steps where process_instance_key = $1 and element_id = $2 and kind = $3 and ($4::text is null or element_instance_key = $4)
+       order by created_at desc limit 1`,
+      [ref.processInstanceKey, ref.elementId, ref.kind, ref.elementInstanceKey ?? null],
+    );
     return rows[0] ? toRow(rows[0]) : undefined;
   }
 
-  /** Updates the step and appends the attempt; concurrent calls share one statement. */
-  finish(ref: StepRef, service: string, o: AttemptOutcome): Promise<void> {
-    return this.finishBatch.submit({ ref, service, o });
+  async attempts(ref: Omit<StepRef, "elementInstanceKey"> & { elementInstanceKey?: string }): Promise<{ attempt: number; outcome: string; httpStatus: number | null; detail: string | null }[]> {
+    const rows = await this.q(
+      `select attempt, outcome, http_status, detail from saga_attempts
+       where process_instance_key = $1 and element_id = $2 and kind = $3 and ($4::text is null or element_instance_key = $4) order by id`,
+      [ref.processInstanceKey, ref.elementId, ref.kind, ref.elementInstanceKey ?? null],
+    );
+    return rows.map((r) => ({ attempt: r.attempt, outcome: r.outcome, httpStatus: r.http_status, detail: r.detail }));
   }
 
-  private readonly finishBatch = new Batcher<FinishItem, void>(async (items) => {
-    for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
-      const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
-      await this.q(
-        `with input as (
-           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::int[], $11::text[], $12::float8[])
-             as t(pik, el, kind, status, response, service, job_key, attempt, outcome, http_status, detail, duration_ms)
-         ), s as (
-           update saga_steps st set status = i.status, response = coalesce(i.response::jsonb, st.response), updated_at = now()
-           from input i where st.process_instance_key = i.pik and st.element_id = i.el and st.kind = i.kind
-         )
-         insert into saga_attempts (process_instance_key, element_id, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
-         select pik, el, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms from input`,
-        [
-          col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind), col((i) => i.o.status),
-          col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))), col((i) => i.service), col((i) => i.o.jobKey),
-          col((i) => i.o.attempt), col((i) => i.o.outcome), col((i) => i.o.httpStatus ?? null), col((i) => i.o.detail ?? null), col((i) => i.o.durationMs ?? null),
-        ],
-      );
-    }
-    return items.map(() => undefined);
-  });
+  /** Notes that compensation began in a process instance (first compensation job); idempotent. */
+  async startCompensation(processInstanceKey: string): Promise<void> {
+    await this.q("insert into saga_compensations (process_instance_key) values ($1) on conflict do nothing", [processInstanceKey]);
+  }
 
-  /** Succeeded calls of a service in a process instance (optionally one element): what a compensation undoes. */
-  async succeededCalls(processInstanceKey: string, service: string, elementId?: string): Promise<StepRow[]> {
+  /**
+   * Calls of a service in a process instance still to be undone (optionally of one element, every iteration),
+   * newest first; calls given up by an earlier compensation are included, so a retried compensation tries them again.
+   */
+  async undoCandidates(processInstanceKey: string, service: string, elementId?: string): Promise<StepRow[]> {
     const rows = await this.q(
-      `select * from saga_steps where process_instance_key = $1 and service = $2 and kind = 'call' and status = 'succeeded'
-         and ($3::text is null or element_id = $3) order by created_at`,
+      `select * from saga_steps where process_instance_key = $1 and service = $2 and kind = 'call' and status in ('succeeded', 'compensating', 'compensation_failed')
+         and ($3::text is null or element_id = $3) order by completed_seq desc nulls last`,
       [processInstanceKey, service, elementId ?? null],
     );
     return rows.map(toRow);
   }
 
-  /** Marks undone calls as compensated and the compensation step as succeeded, atomically. */
-  async markCompensated(compensation: StepRef, service: string, undone: string[], o: AttemptOutcome): Promise<void> {
-    await this.q(
-      `with c as (
-         update saga_steps set status = 'compensated', updated_at = now()
-         where process_instance_key = $1 and kind = 'call' and element_id = any ($4)
-       ), s as (
-         update saga_steps set status = 'succeeded', response = $5, updated_at = now()
-         where process_instance_key = $1 and element_id = $2 and kind = $3
-       )
-       insert into saga_attempts (process_instance_key, element_id, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
-       values ($1, $2, $3, $6, $7, $8, 'succeeded', $9, $10, $11)`,
-      [compensation.processInstanceKey, compensation.elementId, compensation.kind, undone, JSON.stringify(o.response ?? null), service, o.jobKey, o.attempt, o.httpStatus ?? null, o.detail ?? null, o.durationMs ?? null],
+  /**
+   * Calls that succeeded after position `seq` and are still to be undone: a compensation has taken them on
+   * (claimed once), or the ordering window since compensation began in the instance is still open.
+   */
+  async laterToUndo(processInstanceKey: string, seq: number, orderWaitMs: number): Promise<string[]> {
+    const rows = await this.q(
+      `select s.element_id from saga_steps s left join saga_compensations c on c.process_instance_key = s.process_instance_key
+       where s.process_instance_key = $1 and s.kind = 'call' and s.completed_seq > $2 and s.status in ('succeeded', 'compensating')
+         and (s.undo_attempts > 0 or c.started_at is null or now() < c.started_at + $3 * interval '1 millisecond')
+       order by s.completed_seq`,
+      [processInstanceKey, seq, orderWaitMs],
     );
+    return rows.map((r) => r.element_id);
   }
 
-  async attempts(ref: StepRef): Promise<{ attempt: number; outcome: string; httpStatus: number | null; detail: string | null }[]> {
-    const rows = await this.q(
-      "select attempt, outcome, http_status, detail from saga_attempts where process_instance_key = $1 and element_id = $2 and kind = $3 order by id",
-      [ref.processInstanceKey, ref.elementId, ref.kind],
+  /** Reserves the undo of a succeeded call for this compensation attempt (fenced by undo_attempts). */
+  async claimUndo(ref: StepRef, leaseMs: number): Promise<UndoClaim> {
+    const [claimed] = await this.q(
+      `update saga_steps set status = 'compensating', undo_attempts = undo_attempts + 1, lease_until = now() + $4 * interval '1 millisecond', updated_at = now()
+       where process_instance_key = $1 and element_instance_key = $2 and kind = $3
+         and (status in ('succeeded', 'compensation_failed') or (status = 'compensating' and (lease_until is null or lease_until <= now())))
+       returning undo_attempts`,
+      [ref.processInstanceKey, ref.elementInstanceKey, ref.kind, Math.max(1, Math.round(leaseMs))],
     );
-    return rows.map((r) => ({ attempt: r.attempt, outcome: r.outcome, httpStatus: r.http_status, detail: r.detail }));
+    if (claimed) return { state: "claimed", attempt: claimed.undo_attempts };
+    const [row] = await this.q(
+      `select status, greatest(0, ceil(extract(epoch from (lease_until - now())) * 1000))::int as lease_left_ms
+       from saga_steps where process_instance_key = $1 and element_instance_key = $2 and kind = $3`,
+      [ref.processInstanceKey, ref.elementInstanceKey, ref.kind],
+    );
+    if (!row || row.status !== "compensating") return { state: "done", status: row?.status ?? "compensated" };
+    return { state: "busy", retryInMs: row.lease_left_ms > 0 ? row.lease_left_ms : UNKNOWN_LEASE_RETRY_MS };
+  }
+
+  /** Records the outcome of an undo attempt: undone, or back to succeeded for a later attempt. */
+  async finishUndo(ref: StepRef, undoAttempt: number, undone: boolean, a: { service: string; jobKey: string; httpStatus?: number; detail?: string; durationMs?: number }): Promise<boolean> {
+    const rows = await this.q(
+      `with upd as (
+         update saga_steps set status = $5, lease_until = null, updated_at = now()
+         where process_instance_key = $1 and element_instance_key = $2 and kind = 'call' and undo_attempts = $4 and status = 'compensating'
+         returning 1
+       ), att as (
+         insert into saga_attempts (process_instance_key, element_id, element_instance_key, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
+         values ($1, $3, $2, 'undo', $6, $7, $4, $8, $9, $10, $11)
+       )
+       select count(*)::int as n from upd`,
+      [ref.processInstanceKey, ref.elementInstanceKey, ref.elementId, undoAttempt, undone ? "compensated" : "succeeded", a.service, a.jobKey, undone ? "succeeded" : "transient", a.httpStatus ?? null, a.detail ?? null, a.durationMs ?? null],
+    );
+    this.undone.emit(ref.processInstanceKey);
+    return rows[0].n > 0;
+  }
+
+  /** A compensation out of retries gives these calls up (dead-lettered): earlier steps no longer wait for them. */
+  async giveUpUndo(refs: StepRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    await this.q(
+      `update saga_steps set status = 'compensation_failed', lease_until = null, updated_at = now()
+       where process_instance_key = $1 and kind = 'call' and element_instance_key = any ($2) and status in ('succeeded', 'compensating')`,
+      [refs[0].processInstanceKey, refs.map((r) => r.elementInstanceKey)],
+    );
+    this.undone.emit(refs[0].processInstanceKey);
+  }
+
+  /** Resolves after an undo in the instance was recorded by this process, or after ms (other replicas are polled). */
+  waitForUndo(processInstanceKey: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.undone.off(processInstanceKey, done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.undone.on(processInstanceKey, done);
+    });
   }
 }

@@ -38,6 +38,41 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       create index saga_attempts_by_step on saga_attempts (process_instance_key, element_id, kind);
     `,
   },
+  {
+    // Steps keyed on the element instance (each loop or multi-instance iteration is its own step), leases
+    // for steps in progress, the order in which calls succeeded (compensation undoes newest first), and the
+    // moment compensation began in a process instance. Rows from version 1 get element instance "v1:<element id>".
+    version: 2,
+    sql: `
+      alter table saga_steps add column element_instance_key text;
+      update saga_steps set element_instance_key = 'v1:' || element_id;
+      alter table saga_steps alter column element_instance_key set not null;
+      alter table saga_steps drop constraint saga_steps_pkey;
+      alter table saga_steps add primary key (process_instance_key, element_instance_key, kind);
+      alter table saga_steps drop constraint saga_steps_status_check;
+      alter table saga_steps add constraint saga_steps_status_check check (status in
+        ('started', 'succeeded', 'failed', 'rejected', 'compensating', 'compensated', 'compensation_failed', 'skipped', 'dead_lettered'));
+      alter table saga_steps
+        add column lease_until timestamptz,
+        add column http_status int,
+        add column completed_seq bigint,
+        add column undo_attempts int not null default 0;
+      create sequence saga_completion_seq;
+      with ordered as (
+        select process_instance_key pik, element_instance_key eik, row_number() over (order by updated_at, created_at) n
+        from saga_steps where kind = 'call' and status in ('succeeded', 'compensated')
+      )
+      update saga_steps s set completed_seq = o.n from ordered o
+      where s.process_instance_key = o.pik and s.element_instance_key = o.eik and s.kind = 'call';
+      select setval('saga_completion_seq', coalesce((select max(completed_seq) from saga_steps), 0) + 1, false);
+      create index saga_steps_by_completion on saga_steps (process_instance_key, completed_seq) where kind = 'call';
+      alter table saga_attempts add column element_instance_key text;
+      create table saga_compensations (
+        process_instance_key text primary key,
+        started_at timestamptz not null default now()
+      );
+    `,
+  },
 ];
 
 // Arbitrary constant: serialises migrations across worker replicas starting together.

@@ -1,10 +1,14 @@
 // A loopback HTTP server speaking enough of the Kubernetes list/watch API for Services:
 // list with resourceVersion, watch streams of JSON lines, 410 Gone for expired versions,
-// and the ability to drop every open watch connection.
+// the ability to drop every open watch connection, and malformed data (list items and watch events
+// a real API server would never send, but a proxy, a bug or a hostile peer might).
 import * as http from "http";
 import * as net from "net";
 
-interface Svc { metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string }; spec: { ports: { name?: string; port: number }[] } }
+interface Svc {
+  metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string; creationTimestamp: string };
+  spec: { ports: { name?: string; port: number }[] };
+}
 interface Ev { rv: number; type: "ADDED" | "MODIFIED" | "DELETED"; obj: Svc }
 
 export class FakeKubeApi {
@@ -15,6 +19,8 @@ export class FakeKubeApi {
   private readonly sockets = new Set<net.Socket>();
   /** Events older than this are "compacted": watching from before it answers 410 Gone. */
   compactedBefore = 0;
+  /** Raw items appended to every list answer, after the matching Services. */
+  malformedListItems: unknown[] = [];
   lists = 0;
   watches = 0;
   private constructor(private readonly server: http.Server, readonly url: string) {}
@@ -32,11 +38,17 @@ export class FakeKubeApi {
     return api;
   }
 
-  upsert(namespace: string, name: string, port: number, labels: Record<string, string> = { "orchestration.platform/managed": "true" }): void {
+  /**
+   * Creates or modifies a Service. A new one is stamped one (fake) second after the previous one,
+   * unless createdAt says otherwise (RFC 3339, as the API server writes it).
+   */
+  upsert(namespace: string, name: string, port: number, labels: Record<string, string> = { "orchestration.platform/managed": "true" }, createdAt?: string): void {
     const key = `${namespace}/${name}`;
-    const type = this.objects.has(key) ? "MODIFIED" : "ADDED";
+    const existing = this.objects.get(key);
+    const type = existing ? "MODIFIED" : "ADDED";
     this.rv += 1;
-    const obj: Svc = { metadata: { name, namespace, labels, resourceVersion: String(this.rv) }, spec: { ports: [{ name: "http", port }] } };
+    const creationTimestamp = existing?.metadata.creationTimestamp ?? createdAt ?? new Date(Date.UTC(2026, 0, 1) + this.rv * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const obj: Svc = { metadata: { name, namespace, labels, resourceVersion: String(this.rv), creationTimestamp }, spec: { ports: [{ name: "http", port }] } };
     this.objects.set(key, obj);
     this.emit({ rv: this.rv, type, obj });
   }
@@ -48,6 +60,15 @@ export class FakeKubeApi {
     this.objects.delete(key);
     this.rv += 1;
     this.emit({ rv: this.rv, type: "DELETED", obj: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.rv) } } });
+  }
+
+  /** Writes one raw watch event (any JSON) to every open watch, whatever its namespace or selector. */
+  emitRaw(event: unknown): void {
+    for (const w of this.watchers) w.res.write(JSON.stringify(event) + "\n");
+  }
+
+  openWatches(): number {
+    return this.watchers.size;
   }
 
   /** Cuts every open watch connection abruptly (like a lost API server connection). */
@@ -86,7 +107,7 @@ export class FakeKubeApi {
     const selector = u.searchParams.get("labelSelector") ?? undefined;
     if (u.searchParams.get("watch") !== "true") {
       this.lists += 1;
-      const items = [...this.objects.values()].filter((o) => this.matches(o, ns, selector));
+      const items = [...[...this.objects.values()].filter((o) => this.matches(o, ns, selector)), ...this.malformedListItems];
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ kind: "ServiceList", apiVersion: "v1", metadata: { resourceVersion: String(this.rv) }, items }));
       return;

@@ -12,8 +12,12 @@ export interface ScriptedJob {
   type: string;
   processInstanceKey?: string;
   elementId?: string;
+  /** One per element instance: a loop or multi-instance iteration gets a new one. Default: the job key. */
+  elementInstanceKey?: string;
   bpmnProcessId?: string;
   variables?: Record<string, unknown>;
+  /** Variables as raw JSON text, handed out verbatim (e.g. integers beyond 2^53, which Zeebe accepts). */
+  rawVariables?: string;
   customHeaders?: Record<string, string>;
   retries?: number;
 }
@@ -23,10 +27,12 @@ export interface PeerJob {
   type: string;
   processInstanceKey: string;
   elementId: string;
+  elementInstanceKey: string;
   bpmnProcessId: string;
   variables: Record<string, unknown>;
   customHeaders: Record<string, string>;
   retries: number;
+  rawVariables?: string;
 }
 
 export interface Completion { jobKey: string; job: PeerJob; variables: Record<string, unknown>; at: number; activatedAt: number }
@@ -123,18 +129,36 @@ export class GatewayPeer extends EventEmitter {
 
   /** Queue a job; returns its key. */
   addJob(spec: ScriptedJob): string {
+    return this.addJobs([spec])[0];
+  }
+
+  /** Queue several jobs at once, so that one activation can hand them out together; returns their keys. */
+  addJobs(specs: ScriptedJob[]): string[] {
+    const jobs = specs.map((spec) => this.newJob(spec));
+    for (const job of jobs) {
+      const q = this.queues.get(job.type) ?? [];
+      q.push(job);
+      this.queues.set(job.type, q);
+    }
+    for (const type of new Set(jobs.map((j) => j.type))) this.serveWaiters(type);
+    return jobs.map((j) => j.key);
+  }
+
+  private newJob(spec: ScriptedJob): PeerJob {
+    const key = newKey();
     const job: PeerJob = {
-      key: newKey(),
+      key,
       type: spec.type,
       processInstanceKey: spec.processInstanceKey ?? newKey(),
       elementId: spec.elementId ?? spec.type,
+      elementInstanceKey: spec.elementInstanceKey ?? key,
       bpmnProcessId: spec.bpmnProcessId ?? "test-process",
       variables: spec.variables ?? {},
       customHeaders: spec.customHeaders ?? {},
       retries: spec.retries ?? 3,
+      rawVariables: spec.rawVariables,
     };
-    this.enqueue(job);
-    return job.key;
+    return job;
   }
 
   /** Hand out an already-known job again (as Zeebe does after a job timeout). */
@@ -209,12 +233,12 @@ export class GatewayPeer extends EventEmitter {
       processDefinitionVersion: 1,
       processDefinitionKey: "2251799813685000",
       elementId: job.elementId,
-      elementInstanceKey: job.key,
+      elementInstanceKey: job.elementInstanceKey,
       customHeaders: JSON.stringify(job.customHeaders),
       worker,
       retries: job.retries,
       deadline: String(Date.now() + 60000),
-      variables: JSON.stringify(job.variables),
+      variables: job.rawVariables ?? JSON.stringify(job.variables),
       tenantId: "<default>",
     };
   }

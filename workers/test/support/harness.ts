@@ -9,9 +9,19 @@ import type { EventBus } from "../../src/events/bus";
 import type { GatewayPeer } from "./gateway-peer";
 import type { TestService } from "./http-services";
 
+const madeDirs: string[] = [];
+
+/** Removes every folder {@link workflowsDir} made: once after all tests (below), and by the bench when it ends. */
+export function removeWorkflowsDirs(): void {
+  for (const dir of madeDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+// Under mocha, a root-level hook: configs hold these folders until their workers stop, so remove them at the end.
+if (typeof after === "function") after(removeWorkflowsDirs);
+
 /** A minimal model whose task types the worker subscribes to at start-up. */
 export function workflowsDir(types: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-"));
+  madeDirs.push(dir);
   const tasks = types.map((t, i) => `<bpmn:serviceTask id="t${i}"><bpmn:extensionElements><zeebe:taskDefinition type="${t}" retries="3"/></bpmn:extensionElements></bpmn:serviceTask>`).join("");
   fs.writeFileSync(
     path.join(dir, "test.bpmn"),

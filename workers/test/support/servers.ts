@@ -35,6 +35,9 @@ export interface PostgresServer {
 export interface RedisServer {
   url: string;
   port: number;
+  /** Stops the server (an outage); resume() starts it again on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -167,7 +170,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   };
 }
 
-function redisPing(port: number): Promise<boolean> {
+function redisPing(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect(port, "127.0.0.1");
     let buf = "";
@@ -177,31 +180,63 @@ function redisPing(port: number): Promise<boolean> {
     };
     sock.setTimeout(1000, () => done(false));
     sock.on("error", () => done(false));
-    sock.on("connect", () => sock.write("PING\r\n"));
+    sock.on("connect", () => sock.write(password ? `AUTH ${password}\r\nPING\r\n` : "PING\r\n"));
     sock.on("data", (d) => {
       buf += d;
-      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
+      const replies = buf.split("\r\n").slice(0, -1);
+      if (replies.length >= (password ? 2 : 1)) done(replies[replies.length - 1] === "+PONG");
     });
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
-  const bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) => fs.existsSync(p));
-  if (!bin) throw new Error(`redis-server not found: install the Debian package "redis-server" (apt-get install -y redis-server)`);
+/** Where redis-server is looked for after PATH: Debian's package, a source install, Homebrew. */
+export const REDIS_SERVER_DIRS = ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"];
+
+/** The redis-server executable: the first on PATH, else in {@link REDIS_SERVER_DIRS}. */
+export function findRedisServer(pathVariable = process.env.PATH ?? "", knownDirs = REDIS_SERVER_DIRS): string {
+  const dirs = [...pathVariable.split(path.delimiter).filter((d) => d !== ""), ...knownDirs];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, "redis-server");
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(`redis-server not found on PATH or in ${knownDirs.join(", ") || "(no other folders)"}: install the Debian package "redis-server" (apt-get install -y redis-server), or put redis-server on PATH`);
+}
+
+/** With a password, the server requires AUTH (requirepass) and `url` carries it. */
+export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
+  const bin = findRedisServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-test-"));
   const port = await freePort();
   let log = "";
-  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d) => (log += d));
-  child.stderr?.on("data", (d) => (log += d));
-  await waitFor("redis-server", () => redisPing(port), child, () => log);
+  const auth = opts.password ? ["--requirepass", opts.password] : [];
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    log = "";
+    const proc = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", ...auth], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    proc.stdout?.on("data", (d) => (log += d));
+    proc.stderr?.on("data", (d) => (log += d));
+    child = proc;
+    await waitFor("redis-server", () => redisPing(port, opts.password), proc, () => log);
+  };
+  const halt = async (): Promise<void> => {
+    if (child) await stopChild(child, "SIGTERM");
+    child = undefined;
+  };
+  await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: opts.password ? `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
+    pause: halt,
+    resume: start,
     stop: async () => {
-      await stopChild(child, "SIGTERM");
+      await halt();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
