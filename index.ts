@@ -48,10 +48,16 @@ function platformBootstrapServers(platform: string): pulumi.Output<string> | und
     const servers = reference.getOutput(BOOTSTRAP_OUTPUT).apply((value: unknown) => {
       const fix = `export it from that stack as "host:port[,host:port...]", or set ${CONFIG_NAMESPACE}:kafkaBootstrapServers in this one`;
       if (value === undefined || value === null) {
-        throw new pulumi.ResourceError(`stack "${stackName}" (realtimePlatform "${platform}", from ${CONFIG_NAMESPACE}:platformStackTemplate) has no output "${BOOTSTRAP_OUTPUT}": ${fix}`, reference);
+        throw new pulumi.ResourceError(
+          `stack "${stackName}" (realtimePlatform "${platform}", from ${CONFIG_NAMESPACE}:platformStackTemplate) has no output "${BOOTSTRAP_OUTPUT}": ${fix}`,
+          reference,
+        );
       }
       if (typeof value !== "string" || !BOOTSTRAP_SERVERS.test(value)) {
-        throw new pulumi.ResourceError(`stack "${stackName}": output "${BOOTSTRAP_OUTPUT}" must be "host:port[,host:port...]", it is ${typeof value === "string" ? "malformed" : `a ${typeof value}`}: ${fix}`, reference);
+        throw new pulumi.ResourceError(
+          `stack "${stackName}": output "${BOOTSTRAP_OUTPUT}" must be "host:port[,host:port...]", it is ${typeof value === "string" ? "malformed" : `a ${typeof value}`}: ${fix}`,
+          reference,
+        );
       }
       return value;
     });

@@ -140,7 +140,11 @@ export const stackSettingsSchema = strictObject({
   if (s.workerMinScale > s.workerMaxScale)
     ctx.addIssue({ code: "custom", path: ["workerMinScale"], message: `must not exceed workerMaxScale (${s.workerMaxScale})` });
   if (s.kafkaMinInsyncReplicas !== undefined && s.kafkaMinInsyncReplicas > s.kafkaReplicationFactor) {
-    ctx.addIssue({ code: "custom", path: ["kafkaMinInsyncReplicas"], message: `must not exceed kafkaReplicationFactor (${s.kafkaReplicationFactor}): lower it along with the replication factor` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["kafkaMinInsyncReplicas"],
+      message: `must not exceed kafkaReplicationFactor (${s.kafkaReplicationFactor}): lower it along with the replication factor`,
+    });
   }
   if (s.zeebeReplicationFactor > s.zeebeClusterSize) {
     ctx.addIssue({ code: "custom", path: ["zeebeReplicationFactor"], message: `must not exceed zeebeClusterSize (${s.zeebeClusterSize})` });

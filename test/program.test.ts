@@ -139,17 +139,27 @@ describe("the stack program, rendered offline", () => {
       return assert.fail("expected the render to fail");
     };
     const fix = 'export it from that stack as "host:port[,host:port...]", or set camunda-orchestrator:kafkaBootstrapServers in this one';
-    assert.equal(await failure(), [
-      `stack "acme/realtime-shop-events/dev" (realtimePlatform "shop-events", from camunda-orchestrator:platformStackTemplate) has no output "kafkaBootstrapServers": ${fix}`,
-      'the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for "acme/realtime-shop-events/dev"',
-    ].join("\n"));
-    assert.equal(await failure({ "acme/realtime-shop-events/dev": { kafkaBootstrapServers: ["k:9092"] } }), `stack "acme/realtime-shop-events/dev": output "kafkaBootstrapServers" must be "host:port[,host:port...]", it is a object: ${fix}`);
+    assert.equal(
+      await failure(),
+      [
+        `stack "acme/realtime-shop-events/dev" (realtimePlatform "shop-events", from camunda-orchestrator:platformStackTemplate) has no output "kafkaBootstrapServers": ${fix}`,
+        'the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for "acme/realtime-shop-events/dev"',
+      ].join("\n"),
+    );
+    assert.equal(
+      await failure({ "acme/realtime-shop-events/dev": { kafkaBootstrapServers: ["k:9092"] } }),
+      `stack "acme/realtime-shop-events/dev": output "kafkaBootstrapServers" must be "host:port[,host:port...]", it is a object: ${fix}`,
+    );
   });
 
   it("returns what the program warns about instead of printing it", async () => {
     const printed: unknown[][] = [];
     const original = { log: console.log, warn: console.warn, error: console.error };
-    Object.assign(console, { log: (...a: unknown[]) => printed.push(a), warn: (...a: unknown[]) => printed.push(a), error: (...a: unknown[]) => printed.push(a) });
+    Object.assign(console, {
+      log: (...a: unknown[]) => printed.push(a),
+      warn: (...a: unknown[]) => printed.push(a),
+      error: (...a: unknown[]) => printed.push(a),
+    });
     let result;
     try {
       result = await renderStack({ stack: "dev", appFile: path.join(repo, "examples/platform-multi.yaml") });
@@ -157,17 +167,28 @@ describe("the stack program, rendered offline", () => {
       Object.assign(console, original);
     }
     assert.deepEqual(printed, []);
-    assert.deepEqual(result.warnings, [`component "tracking-api" in ${path.join(repo, "examples/platform-multi.yaml")} has type "webservice", not "camunda-orchestrator": skipped`]);
+    assert.deepEqual(result.warnings, [
+      `component "tracking-api" in ${path.join(repo, "examples/platform-multi.yaml")} has type "webservice", not "camunda-orchestrator": skipped`,
+      "compensation-saga.bpmn is not shipped to shipping: task type compensate-inventory: the compensation saga pattern is off; " +
+        "task type compensate-payment: the compensation saga pattern is off; task type compensate-shipping: the compensation saga pattern is off; " +
+        "task type publish-and-wait: event streaming is off (ENABLE_EVENT_STREAMING=false)",
+    ]);
   });
 
   it("deploys no orchestrator only when told to, and then creates just the namespace", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "none-"));
     try {
-      fs.writeFileSync(path.join(dir, "web.yaml"), "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: { name: web }\nspec:\n  components:\n  - name: web\n    type: webservice\n");
+      fs.writeFileSync(
+        path.join(dir, "web.yaml"),
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: { name: web }\nspec:\n  components:\n  - name: web\n    type: webservice\n",
+      );
       const problems = await rejection(renderStack({ stack: "dev", appFile: path.join(dir, "web.yaml") }));
       assert.match(problems[0], /has no component of type "camunda-orchestrator", only "web" \(webservice\)/);
       const none = await renderStack({ stack: "dev", appFile: path.join(dir, "web.yaml"), config: { allowNoOrchestrators: "true" } });
-      assert.deepEqual(none.resources.map((r) => r.type), ["kubernetes:core/v1:Namespace"]);
+      assert.deepEqual(
+        none.resources.map((r) => r.type),
+        ["kubernetes:core/v1:Namespace"],
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

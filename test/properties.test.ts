@@ -41,7 +41,11 @@ describe("component properties", () => {
 
   const rejected: Array<[string, unknown, RegExp]> = [
     ["an unknown mode", { ...minimal, camundaMode: "hybrid" }, /properties\.camundaMode: must be one of embedded, remote \(got "hybrid"\)/],
-    ["an unknown saga pattern", { ...minimal, sagaPatterns: ["compensation", "undo"] }, /properties\.sagaPatterns\.1: must be one of compensation, timeout, retry \(got "undo"\)/],
+    [
+      "an unknown saga pattern",
+      { ...minimal, sagaPatterns: ["compensation", "undo"] },
+      /properties\.sagaPatterns\.1: must be one of compensation, timeout, retry \(got "undo"\)/,
+    ],
     ["a saga pattern listed twice", { ...minimal, sagaPatterns: ["retry", "retry"] }, /properties\.sagaPatterns: must not list a pattern twice/],
     ["a gateway without a host", { ...minimal, enableIstioGateway: true }, /properties\.gatewayHost: is required when enableIstioGateway is true/],
     ["a host without a gateway", { ...minimal, gatewayHost: "a.example.com" }, /properties\.gatewayHost: is set but enableIstioGateway is false/],
@@ -116,11 +120,26 @@ describe("component properties", () => {
 
   it("takes Kubernetes quantities as strings or as the numbers YAML makes of them (cpu: 2, memory: 1e9)", () => {
     const accepted: Array<[Record<string, unknown>, Record<string, string>]> = [
-      [{ cpu: 2, memory: 1e9 }, { cpu: "2", memory: "1000000000" }],
-      [{ cpu: 0.5, memory: "1.5Gi" }, { cpu: "0.5", memory: "1.5Gi" }],
-      [{ cpu: "250m", memory: "1e9" }, { cpu: "250m", memory: "1e9" }],
-      [{ cpu: ".5", memory: "128k" }, { cpu: ".5", memory: "128k" }],
-      [{ cpu: "1e-1", memory: "2E" }, { cpu: "1e-1", memory: "2E" }],
+      [
+        { cpu: 2, memory: 1e9 },
+        { cpu: "2", memory: "1000000000" },
+      ],
+      [
+        { cpu: 0.5, memory: "1.5Gi" },
+        { cpu: "0.5", memory: "1.5Gi" },
+      ],
+      [
+        { cpu: "250m", memory: "1e9" },
+        { cpu: "250m", memory: "1e9" },
+      ],
+      [
+        { cpu: ".5", memory: "128k" },
+        { cpu: ".5", memory: "128k" },
+      ],
+      [
+        { cpu: "1e-1", memory: "2E" },
+        { cpu: "1e-1", memory: "2E" },
+      ],
     ];
     for (const [resources, expected] of accepted) {
       assert.deepEqual(validateComponent("orders", { ...minimal, resources }).properties.resources, expected, JSON.stringify(resources));
@@ -139,7 +158,10 @@ describe("component properties", () => {
     ];
     for (const [resources, expected] of rejected) {
       const problems = problemsOf(() => validateComponent("orders", { ...minimal, resources }));
-      assert.ok(problems.some((p) => expected.test(p)), `${JSON.stringify(resources)} got:\n${problems.join("\n")}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${JSON.stringify(resources)} got:\n${problems.join("\n")}`,
+      );
     }
   });
 });

@@ -68,7 +68,7 @@ describe("stack settings", () => {
     ["monitoring labels that are no map of strings", { monitoringLabels: JSON.stringify({ release: 1 }) }, /monitoringLabels\.release: /],
     ["an invalid label key", { namespaceLabels: JSON.stringify({ "bad key": "x" }) }, /namespaceLabels\.bad key: must be a Kubernetes label key/],
     ["Helm values that are no map", { camundaHelmValues: "[1]" }, /camundaHelmValues: /],
-    ["an unknown KafkaTopic version", { kafkaStrimziApiVersion: "v1beta1" }, /kafkaStrimziApiVersion: .*"v1"\|"v1beta2"/],
+    ["an unknown KafkaTopic version", { kafkaStrimziApiVersion: "v1beta1" }, /kafkaStrimziApiVersion: must be one of v1, v1beta2/],
     ["min.insync.replicas above replication", { kafkaMinInsyncReplicas: "2" }, /kafkaMinInsyncReplicas: must not exceed kafkaReplicationFactor \(1\)/],
     ["a stack template without {platform}", { platformStackTemplate: "acme/platform/prod" }, /platformStackTemplate: must contain \{platform\}/],
     ["a redis URL of another scheme", { redisUrl: "http://redis" }, /redisUrl: must be a redis:\/\/ or rediss:\/\/ URL/],
@@ -86,7 +86,10 @@ describe("stack settings", () => {
   it("rejects credentials stored in plain text, saying how to store them", () => {
     const problems = problemsOf(() => parseStackSettings({ saasClientSecret: "abc", postgresAdminPassword: "pw" }, none));
     assert.equal(problems.length, 2);
-    assert.match(problems[0], /camunda-orchestrator:saasClientSecret: holds a credential but is stored in plain text; set it with `pulumi config set --secret camunda-orchestrator:saasClientSecret <value>` \(offline render: `--secret-env saasClientSecret=<VARIABLE>` or `--secret-file saasClientSecret=<file>`\)/);
+    assert.match(
+      problems[0],
+      /camunda-orchestrator:saasClientSecret: holds a credential but is stored in plain text; set it with `pulumi config set --secret camunda-orchestrator:saasClientSecret <value>` \(offline render: `--secret-env saasClientSecret=<VARIABLE>` or `--secret-file saasClientSecret=<file>`\)/,
+    );
     assert.doesNotThrow(() => parseStackSettings({ saasClientSecret: "abc" }, new Set(["saasClientSecret"])));
   });
 });

@@ -100,8 +100,8 @@ describe("an Application a newcomer gets wrong", () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "oam-"))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** Resolves a stack whose Application file holds `text`. */
-  const resolveFile = (text: string, raw: Record<string, string> = {}) => {
+  /** Resolves a stack whose Application file holds `text` (on Strimzi, whose Kafka namespace is then required). */
+  const resolveFile = (text: string, raw: Record<string, string> = { kafkaStrimziNamespace: "kafka" }) => {
     fs.writeFileSync(path.join(dir, "app.yaml"), text);
     return resolveStack({ application: "app.yaml", ...raw }, new Set(), dir);
   };
@@ -122,27 +122,47 @@ describe("an Application a newcomer gets wrong", () => {
 
   it("refuses an Application without orchestrators unless allowNoOrchestrators is set", () => {
     const webOnly = app("  - name: web\n    type: webservice\n");
-    assert.deepEqual(problemsOf(() => resolveFile(webOnly)), [
-      'app.yaml: has no component of type "camunda-orchestrator", only "web" (webservice). On a stack that has orchestrators, `pulumi up` would delete them. ' +
-        'Add a component of type "camunda-orchestrator", or set camunda-orchestrator:allowNoOrchestrators to true to deploy none on purpose',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => resolveFile(webOnly)),
+      [
+        'app.yaml: has no component of type "camunda-orchestrator", only "web" (webservice). On a stack that has orchestrators, `pulumi up` would delete them. ' +
+          'Add a component of type "camunda-orchestrator", or set camunda-orchestrator:allowNoOrchestrators to true to deploy none on purpose',
+      ],
+    );
     const allowed = resolveFile(webOnly, { allowNoOrchestrators: "true" });
     assert.deepEqual(allowed.specs, []);
     assert.deepEqual(allowed.warnings, ['component "web" in app.yaml has type "webservice", not "camunda-orchestrator": skipped']);
-    assert.match(problemsOf(() => resolveStack({ components: "[]" }, new Set(), dir))[0], /^camunda-orchestrator:components: has no component of type "camunda-orchestrator"\. /);
+    assert.match(
+      problemsOf(() => resolveStack({ components: "[]" }, new Set(), dir))[0],
+      /^camunda-orchestrator:components: has no component of type "camunda-orchestrator"\. /,
+    );
   });
 
   it("names the KubeVela fields it does not act on in warnings, and refuses a field KubeVela does not have", () => {
-    const resolved = resolveFile(app(component("camunda-orchestrator", "    traits: [{ type: scaler, properties: { replicas: 3 } }]\n    dependsOn: [db]\n"), "  policies: [{ name: topology, type: topology }]\n  workflow: { steps: [] }\n"));
-    assert.deepEqual(resolved.specs.map((s) => s.name), ["checkout"]);
+    const resolved = resolveFile(
+      app(
+        component("camunda-orchestrator", "    traits: [{ type: scaler, properties: { replicas: 3 } }]\n    dependsOn: [db]\n"),
+        "  policies: [{ name: topology, type: topology }]\n  workflow: { steps: [] }\n",
+      ),
+    );
+    assert.deepEqual(
+      resolved.specs.map((s) => s.name),
+      ["checkout"],
+    );
     assert.deepEqual(resolved.warnings, [
       "OAM Application app.yaml: spec.policies, spec.workflow: KubeVela fields this program does not act on; ignored (an orchestrator is configured by its properties and the stack config)",
       'component "checkout" in app.yaml: dependsOn, traits: KubeVela fields this program does not act on; ignored (an orchestrator is configured by its properties and the stack config)',
     ]);
-    assert.deepEqual(problemsOf(() => resolveFile(app("  - name: checkout\n    type: camunda-orchestrator\n    propertes: { realtimePlatform: shop-events }\n"))), [
-      'component "checkout" in app.yaml: unknown field "propertes"; allowed: name, type, properties, externalRevision, dependsOn, inputs, outputs, traits, scopes',
-    ]);
-    assert.match(problemsOf(() => resolveFile(app(component("camunda-orchestrator"), "  component: []\n")))[0], /^OAM Application app\.yaml: spec: unknown property "component"; allowed: components, policies, workflow$/);
+    assert.deepEqual(
+      problemsOf(() => resolveFile(app("  - name: checkout\n    type: camunda-orchestrator\n    propertes: { realtimePlatform: shop-events }\n"))),
+      [
+        'component "checkout" in app.yaml: unknown field "propertes"; allowed: name, type, properties, externalRevision, dependsOn, inputs, outputs, traits, scopes',
+      ],
+    );
+    assert.match(
+      problemsOf(() => resolveFile(app(component("camunda-orchestrator"), "  component: []\n")))[0],
+      /^OAM Application app\.yaml: spec: unknown property "component"; allowed: components, policies, workflow$/,
+    );
   });
 
   it("says in its own words what is missing, empty, not one document, or not JSON", () => {
@@ -156,16 +176,19 @@ describe("an Application a newcomer gets wrong", () => {
       ...problemsOf(() => resolveStack({ components: '[{"name": ""}]' }, new Set(), dir)),
       ...problemsOf(() => resolveStack({ components: '{"name": "orders"}' }, new Set(), dir)),
     ];
-    assert.deepEqual(problems.map((p) => p.replace(dir, "<dir>").replace(/\([^()]* at position \d+\); /, "(…); ")), [
-      "component \"checkout\": properties.realtimePlatform: is required: a DNS label naming the event platform (lower case letters, digits, '-')",
-      "OAM Application app.yaml: holds 2 YAML documents (Application, ConfigMap); it must hold exactly one, the OAM Application: move the others to files of their own",
-      "OAM Application app.yaml: is empty; it must hold an OAM Application (apiVersion: core.oam.dev/v1beta1, kind: Application)",
-      "OAM Application app.yaml: spec.components.0.name: is required: the component's name",
-      "stack config: camunda-orchestrator:application: must not be empty: the path of an OAM Application file, relative to the project (got \"\")",
-      'stack config: camunda-orchestrator:components: not valid JSON (…); give a list of components, e.g. [{"name":"orders","properties":{"realtimePlatform":"shop-events"}}], or a YAML list in the stack file',
-      "stack config: camunda-orchestrator:components.0.name: must not be empty: the component's name (got \"\")",
-      'stack config: camunda-orchestrator:components: must be a list of components ({name, type?, properties}) (got {"name":"orders"})',
-    ]);
+    assert.deepEqual(
+      problems.map((p) => p.replace(dir, "<dir>").replace(/\([^()]* at position \d+\); /, "(…); ")),
+      [
+        "component \"checkout\": properties.realtimePlatform: is required: a DNS label naming the event platform (lower case letters, digits, '-')",
+        "OAM Application app.yaml: holds 2 YAML documents (Application, ConfigMap); it must hold exactly one, the OAM Application: move the others to files of their own",
+        "OAM Application app.yaml: is empty; it must hold an OAM Application (apiVersion: core.oam.dev/v1beta1, kind: Application)",
+        "OAM Application app.yaml: spec.components.0.name: is required: the component's name",
+        'stack config: camunda-orchestrator:application: must not be empty: the path of an OAM Application file, relative to the project (got "")',
+        'stack config: camunda-orchestrator:components: not valid JSON (…); give a list of components, e.g. [{"name":"orders","properties":{"realtimePlatform":"shop-events"}}], or a YAML list in the stack file',
+        'stack config: camunda-orchestrator:components.0.name: must not be empty: the component\'s name (got "")',
+        'stack config: camunda-orchestrator:components: must be a list of components ({name, type?, properties}) (got {"name":"orders"})',
+      ],
+    );
     for (const problem of problems) assert.doesNotMatch(problem, LIBRARY_WORDING);
   });
 });
