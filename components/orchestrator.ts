@@ -8,7 +8,7 @@ import { WORKFLOWS_MOUNT } from "./knative";
 import { Monitoring } from "./monitoring";
 import { labels, objectNames, SECRET_KEYS, TopicNames, topicNames } from "./naming";
 import { ComponentProperties, ComponentPropertiesInput, validateComponent } from "./properties";
-import { checkSettingsFor, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
+import { checkSettingsFor, GITOPS_AND_REPOSITORY_KEYS, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
 import { EventTopics } from "./topics";
 import { InvalidResourceError, ValidationError } from "./validation";
 import { WorkerService } from "./worker";
@@ -17,8 +17,15 @@ import { WorkflowModels } from "./workflows";
 import { EmbeddedAuth, Zeebe } from "./zeebe";
 
 type SecretSettingKey = (typeof SECRET_SETTING_KEYS)[number];
-/** Keys only the stack program reads (it creates the namespace). */
-type ProgramOnlyKey = "application" | "components" | "allowNoOrchestrators" | "namespace" | "createNamespace" | "namespaceLabels";
+/** Keys only the stack program reads (it creates the namespace, the GitOps tree and the repositories). */
+type ProgramOnlyKey =
+  | "application"
+  | "components"
+  | "allowNoOrchestrators"
+  | "namespace"
+  | "createNamespace"
+  | "namespaceLabels"
+  | (typeof GITOPS_AND_REPOSITORY_KEYS)[number];
 /** Keys that may come from another stack's outputs (`StackReference`), so they take a `pulumi.Input`. */
 type InputKey = "kafkaBootstrapServers" | "postgresHost" | "postgresPort" | "saasClusterId" | "saasRegion";
 
