@@ -72,13 +72,28 @@ function platformBootstrapServers(platform: string): pulumi.Output<string> | und
   return platformServers.get(platform);
 }
 
-const programOnly = new Set<string>(["application", "components", "allowNoOrchestrators", "namespace", "createNamespace", "namespaceLabels", ...GITOPS_AND_REPOSITORY_KEYS]);
+const programOnly = new Set<string>([
+  "application",
+  "components",
+  "allowNoOrchestrators",
+  "namespace",
+  "createNamespace",
+  "namespaceLabels",
+  ...GITOPS_AND_REPOSITORY_KEYS,
+]);
 const orchestratorSettings = Object.fromEntries(Object.entries(settings).filter(([key]) => !programOnly.has(key))) as OrchestratorSettings;
-const created = specs.map((spec) => new CamundaOrchestrator(spec.name, {
-  properties: spec.properties,
-  namespace,
-  settings: { ...orchestratorSettings, ...secretSettings, kafkaBootstrapServers: settings.kafkaBootstrapServers ?? platformBootstrapServers(spec.properties.realtimePlatform) },
-}));
+const created = specs.map(
+  (spec) =>
+    new CamundaOrchestrator(spec.name, {
+      properties: spec.properties,
+      namespace,
+      settings: {
+        ...orchestratorSettings,
+        ...secretSettings,
+        kafkaBootstrapServers: settings.kafkaBootstrapServers ?? platformBootstrapServers(spec.properties.realtimePlatform),
+      },
+    }),
+);
 
 const repositories = recorder ? githubRepositories({ settings, specs, snapshot: recorder.snapshot() }) : {};
 

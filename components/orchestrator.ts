@@ -19,13 +19,7 @@ import { EmbeddedAuth, Zeebe } from "./zeebe";
 type SecretSettingKey = (typeof SECRET_SETTING_KEYS)[number];
 /** Keys only the stack program reads (it creates the namespace, the GitOps tree and the repositories). */
 type ProgramOnlyKey =
-  | "application"
-  | "components"
-  | "allowNoOrchestrators"
-  | "namespace"
-  | "createNamespace"
-  | "namespaceLabels"
-  | (typeof GITOPS_AND_REPOSITORY_KEYS)[number];
+  "application" | "components" | "allowNoOrchestrators" | "namespace" | "createNamespace" | "namespaceLabels" | (typeof GITOPS_AND_REPOSITORY_KEYS)[number];
 /** Keys that may come from another stack's outputs (`StackReference`), so they take a `pulumi.Input`. */
 type InputKey = "kafkaBootstrapServers" | "postgresHost" | "postgresPort" | "saasClusterId" | "saasRegion";
 

@@ -20,8 +20,16 @@ export const REPOSITORY_SECRET_KEYS = ["githubToken"] as const;
  * orchestrators: the stack program keeps them away from CamundaOrchestrator.
  */
 export const GITOPS_AND_REPOSITORY_KEYS = [
-  "gitopsTool", "gitopsSecrets", "externalSecretStore", "externalSecretStoreKind", "argocdNamespace",
-  "repositoryProvider", "repositoryOwner", "repositoryVisibility", "repositoryBaseUrl", "githubToken",
+  "gitopsTool",
+  "gitopsSecrets",
+  "externalSecretStore",
+  "externalSecretStoreKind",
+  "argocdNamespace",
+  "repositoryProvider",
+  "repositoryOwner",
+  "repositoryVisibility",
+  "repositoryBaseUrl",
+  "githubToken",
 ] as const;
 
 const bool = z.stringbool({ truthy: ["true"], falsy: ["false"] });
@@ -154,7 +162,10 @@ export const stackSettingsSchema = strictObject({
   externalSecretStoreKind: z.enum(["ClusterSecretStore", "SecretStore"]).default("ClusterSecretStore"),
   argocdNamespace: z.string().regex(DNS_LABEL, "must be a DNS label").default("argocd"),
   repositoryProvider: z.enum(["none", "github"]).default("none"),
-  repositoryOwner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "must be a GitHub user or organization name").optional(),
+  repositoryOwner: z
+    .string()
+    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "must be a GitHub user or organization name")
+    .optional(),
   repositoryVisibility: z.enum(["private", "internal", "public"]).default("private"),
   repositoryBaseUrl: z.url({ protocol: /^(https|ssh)$/, error: "must be an https:// or ssh:// URL under which <repository>-gitops is cloned" }).optional(),
   githubToken: z.string().min(1).optional(),
@@ -169,8 +180,14 @@ export const stackSettingsSchema = strictObject({
     });
   }
   if (s.repositoryProvider === "github") {
-    if (!s.repositoryOwner) ctx.addIssue({ code: "custom", path: ["repositoryOwner"], message: "is required with repositoryProvider github (the user or organization that owns the repositories)" });
-    if (!s.githubToken) ctx.addIssue({ code: "custom", path: ["githubToken"], message: `is required with repositoryProvider github; ${howToSet("githubToken", true)}` });
+    if (!s.repositoryOwner)
+      ctx.addIssue({
+        code: "custom",
+        path: ["repositoryOwner"],
+        message: "is required with repositoryProvider github (the user or organization that owns the repositories)",
+      });
+    if (!s.githubToken)
+      ctx.addIssue({ code: "custom", path: ["githubToken"], message: `is required with repositoryProvider github; ${howToSet("githubToken", true)}` });
   }
   if (s.zeebeReplicationFactor > s.zeebeClusterSize) {
     ctx.addIssue({ code: "custom", path: ["zeebeReplicationFactor"], message: `must not exceed zeebeClusterSize (${s.zeebeClusterSize})` });

@@ -91,16 +91,19 @@ describe("the stack program, rendered offline", () => {
     fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.copyFileSync(path.join(repo, "index.ts"), path.join(dir, "index.ts"));
     for (const link of ["components", "render", "scaffold", "node_modules", "workers"]) fs.symlinkSync(path.join(repo, link), path.join(dir, link));
-    fs.writeFileSync(path.join(dir, "Pulumi.inline.yaml"), [
-      "config:",
-      "  camunda-orchestrator:kafkaStrimziNamespace: kafka",
-      "  camunda-orchestrator:components:",
-      "    - name: inline",
-      "      properties: { realtimePlatform: p, camundaMode: embedded }",
-      "    - name: db",
-      "      type: postgres",
-      "",
-    ].join("\n"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.inline.yaml"),
+      [
+        "config:",
+        "  camunda-orchestrator:kafkaStrimziNamespace: kafka",
+        "  camunda-orchestrator:components:",
+        "    - name: inline",
+        "      properties: { realtimePlatform: p, camundaMode: embedded }",
+        "    - name: db",
+        "      type: postgres",
+        "",
+      ].join("\n"),
+    );
     try {
       const inline = await renderStack({ stack: "inline", projectDir: dir });
       assert.deepEqual(

@@ -148,7 +148,10 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
         for (const object of objects) {
           if (kindOf(object) === "v1 Secret") {
             const meta = object.metadata as Obj;
-            assert.ok(byKey.has(`external-secrets.io/v1 ExternalSecret ${String(meta.namespace)}/${String(meta.name)}`), `no ExternalSecret for ${key(object)}`);
+            assert.ok(
+              byKey.has(`external-secrets.io/v1 ExternalSecret ${String(meta.namespace)}/${String(meta.name)}`),
+              `no ExternalSecret for ${key(object)}`,
+            );
             assert.ok(!byKey.has(key(object)), `${key(object)} written as a Secret`);
             continue;
           }

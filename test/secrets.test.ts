@@ -114,9 +114,13 @@ describe("secrets never reach a rendered file in plain text", function () {
       });
 
       it("writes no Secret manifest, and records every Secret in resources.json with [secret] for each key", () => {
-        assert.deepEqual(manifests(dir).filter((m) => m.apiVersion === "v1" && m.kind === "Secret"), []);
-        const inResources = (JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as Array<{ type: string; name: string; inputs: Obj }>)
-          .filter((r) => r.type === "kubernetes:core/v1:Secret");
+        assert.deepEqual(
+          manifests(dir).filter((m) => m.apiVersion === "v1" && m.kind === "Secret"),
+          [],
+        );
+        const inResources = (
+          JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as Array<{ type: string; name: string; inputs: Obj }>
+        ).filter((r) => r.type === "kubernetes:core/v1:Secret");
         assert.ok(inResources.length > 0, "no Secret rendered");
         for (const r of inResources) {
           const payload = { ...(r.inputs.data as Obj | undefined), ...(r.inputs.stringData as Obj | undefined) };
@@ -127,9 +131,11 @@ describe("secrets never reach a rendered file in plain text", function () {
 
       it("passes credentials to the worker only by secretKeyRef, to Secrets and keys it renders", () => {
         const all = manifests(dir);
-        const secretKeys = new Map(all.filter((m) => m.kind === "ExternalSecret").map((m) => [
-          String(((m.spec as Obj).target as Obj).name), new Set(((m.spec as Obj).data as Obj[]).map((d) => String(d.secretKey))),
-        ]));
+        const secretKeys = new Map(
+          all
+            .filter((m) => m.kind === "ExternalSecret")
+            .map((m) => [String(((m.spec as Obj).target as Obj).name), new Set(((m.spec as Obj).data as Obj[]).map((d) => String(d.secretKey)))]),
+        );
         const services = all.filter((m) => m.apiVersion === "serving.knative.dev/v1" && m.kind === "Service");
         assert.ok(services.length > 0);
         for (const service of services) {
@@ -142,7 +148,10 @@ describe("secrets never reach a rendered file in plain text", function () {
             assert.equal(entry.value, undefined, `${entry.name} has a plain value`);
             const ref = entry.valueFrom?.secretKeyRef;
             assert.ok(ref && typeof ref.name === "string" && typeof ref.key === "string", `${entry.name} is not a secretKeyRef`);
-            assert.ok(secretKeys.get(ref.name as string)?.has(ref.key as string), `${entry.name} refers to ${String(ref.name)}/${String(ref.key)}, which no rendered ExternalSecret provides`);
+            assert.ok(
+              secretKeys.get(ref.name as string)?.has(ref.key as string),
+              `${entry.name} refers to ${String(ref.name)}/${String(ref.key)}, which no rendered ExternalSecret provides`,
+            );
           }
         }
       });
