@@ -50,7 +50,9 @@ export function validateAgainstSchema(object: Record<string, unknown>): string {
   const core = CORE_MODELS[apiVersion];
   const model = core?.module[kind];
   if (!core || !isModelClass(model, apiVersion, kind)) {
-    throw new NoSchemaError(`no schema model or served upstream CRD for apiVersion ${apiVersion} kind ${kind}: add the upstream CRD to test/upstream and test/support/crd-schemas.ts`);
+    throw new NoSchemaError(
+      `no schema model or served upstream CRD for apiVersion ${apiVersion} kind ${kind}: add the upstream CRD to test/upstream and test/support/crd-schemas.ts`,
+    );
   }
   new model(object).validate();
   return `${core.from} ${kind}`;
