@@ -111,7 +111,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
     super(
       "camunda-orchestrator:index:CamundaOrchestrator",
       name,
-      props ? { name, ...props, topicsPrefix, eventBus: settings.eventBus, monitoring: settings.monitoring } : {},
+      props ? { name, ...props, topicsPrefix, eventBus: settings.eventBus, monitoring: settings.monitoring, ...redisDurability(settings) } : {},
       opts,
     );
     if (invalid || !props) throw new InvalidResourceError(invalid?.problems ?? [`component "${name}": invalid`], this);
@@ -162,7 +162,11 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       parent,
     );
 
-    const redis = new RedisCache(`${name}-redis`, { component: name, namespace, mode: settings.redisMode, url: settings.redisUrl }, parent);
+    // With Redis Streams, Redis holds the bus's pending triggers: the in-cluster one then persists them.
+    const redis = new RedisCache(`${name}-redis`, {
+      component: name, namespace, mode: settings.redisMode, url: settings.redisUrl,
+      persistence: settings.eventBus === "redis-streams" ? { storageSize: settings.redisStorageSize, storageClassName: settings.redisStorageClassName } : undefined,
+    }, parent);
 
     // Topics and Kafka credentials exist only when the worker uses them: event streaming on Kafka.
     const kafka = props.enableEventStreaming && settings.eventBus === "kafka" ? kafkaConnection(settings, props.realtimePlatform) : undefined;
@@ -291,6 +295,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       monitoring: settings.monitoring,
       enableEventStreaming: props.enableEventStreaming,
       topicsPrefix,
+      ...redisDurability(settings),
       namespace: this.namespace,
       zeebeGatewayAddress: this.zeebeGatewayAddress,
       zeebeRestAddress: this.zeebeRestAddress,
@@ -329,6 +334,11 @@ function embeddedAuth(settings: ResolvedSettings): EmbeddedAuth {
     clientSecret: settings.camundaOidcClientSecret!,
     audience: settings.camundaOidcAudience,
   };
+}
+
+/** What the redis-streams-durability policy reads: where Redis runs, and whether an external one keeps an AOF. */
+function redisDurability(settings: ResolvedSettings): { redisMode: string; redisAppendOnly: boolean } {
+  return { redisMode: settings.redisMode, redisAppendOnly: settings.redisAppendOnly };
 }
 
 /** Defaults merged with the caller's settings. */

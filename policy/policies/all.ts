@@ -9,6 +9,7 @@ import { noPlaintextCredentials } from "./no-plaintext-credentials";
 import { orchestratorCompleteness } from "./orchestrator-completeness";
 import { pinnedImages } from "./pinned-images";
 import { postgresqlRoleLeastPrivilege } from "./postgresql-role-least-privilege";
+import { redisStreamsDurability } from "./redis-streams-durability";
 import { workerAutoscaling } from "./worker-autoscaling";
 import { workerContainerHardening } from "./worker-container-hardening";
 import { zeebeApiProtected } from "./zeebe-api-protected";
@@ -25,6 +26,7 @@ export const policies: Policies = [
   deadLetterRetention,
   postgresqlRoleLeastPrivilege,
   orchestratorCompleteness,
+  redisStreamsDurability,
   workerAutoscaling,
   zeebeApiProtected,
   istioPublicEntry,

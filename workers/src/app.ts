@@ -17,6 +17,7 @@ import { knativeRevisionSource, RevisionSource, SupersessionWatch, watchSuperses
 import { SagaLogAvailability } from "./saga/availability";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
+import { OutboxRelay } from "./outbox/relay";
 import { StepEvents } from "./step-events";
 import { createZeebeClient, ZeebeClient } from "./zeebe";
 
@@ -26,8 +27,8 @@ export interface WorkerOverrides {
   registry?: ServiceRegistry;
   /** Extra task handlers (e.g. publish-and-wait), by task type. */
   extraHandlers?: (zeebe: ZeebeClient) => Record<string, ExtraHandler>;
-  /** Started after the job workers (e.g. the inbound event bridge). */
-  afterStart?: (zeebe: ZeebeClient) => Promise<void>;
+  /** Started after the job workers (e.g. the inbound event bridge); gets the models deployed at start-up. */
+  afterStart?: (zeebe: ZeebeClient, models: WorkflowFile[]) => Promise<void>;
   /** Run when the worker retires (a newer revision took over), after its jobs drained: e.g. close the event bridge. */
   afterRetire?: () => Promise<void>;
   /** Where to learn the newest ready revision; default: the Knative Service named by K_SERVICE. */
@@ -45,6 +46,8 @@ export interface RunningWorker {
   deployed: string[];
   /** Resolves with the newer revision once this one retired: activation stopped, jobs drained, not ready any more. */
   retired: Promise<string>;
+  /** Publishes the outbox (step events, dead letters) when event streaming is on. */
+  outbox?: OutboxRelay;
   /** Stops activation, drains running jobs for up to drainMs, closes everything. Returns jobs abandoned. */
   stop(drainMs?: number): Promise<number>;
 }
@@ -113,7 +116,17 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
 
     phase = "job workers";
     const bus = config.ENABLE_EVENT_STREAMING ? overrides.bus : undefined;
-    const events = new StepEvents(bus, topicNames(config.TOPICS_PREFIX), metrics, log);
+    const events = new StepEvents(bus ? topicNames(config.TOPICS_PREFIX) : undefined);
+    const outbox = bus
+      ? new OutboxRelay({
+        pool, bus, metrics, log,
+        batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS, retentionMs: config.OUTBOX_RETENTION_MS,
+      })
+      : undefined;
+    if (outbox) {
+      outbox.start();
+      cleanups.push(() => outbox.stop()); // runs before pool.end (cleanups run in reverse)
+    }
     const availability = new SagaLogAvailability(() => saga.ping());
     cleanups.push(async () => availability.close());
     const deps: HandlerDeps = { config, registry, saga, availability, metrics, events, log };
@@ -122,7 +135,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);
     registry.onChange(ensureAll);
     ensureAll();
-    if (overrides.afterStart) await overrides.afterStart(zeebe);
+    if (overrides.afterStart) await overrides.afterStart(zeebe, files);
 
     let stopping = false;
     let retiredBy: string | undefined;
@@ -142,8 +155,8 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
         retiredBy = latest;
         log.info({ own: config.K_REVISION, latest }, "a newer revision is ready: no new jobs here, draining the running ones");
         void (async () => {
+          // Step events and dead letters of the drained jobs are in the outbox: its relay keeps publishing them.
           const abandoned = await jobWorkers.stop(config.SHUTDOWN_DRAIN_MS);
-          await events.flush();
           await overrides.afterRetire?.().catch((err) => log.warn({ err: errorText(err) }, "after-retire hook failed"));
           log.info({ abandoned }, "retired");
           resolve(latest);
@@ -164,13 +177,13 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
       jobWorkers,
       deployed,
       retired,
+      outbox,
       stop: async (drainMs = config.SHUTDOWN_DRAIN_MS) => {
         stopping = true;
         serving = undefined;
         watch?.stop();
         const abandoned = await jobWorkers.stop(drainMs);
         if (abandoned > 0) log.warn({ abandoned }, "drain bound reached; remaining jobs will time out and be redelivered");
-        await events.flush();
         // Bounded: the SDK's close waits for every running job, which the drain bound already gave up on.
         for (const c of cleanups.reverse()) {
           await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: errorText(err) }, "cleanup failed"));

@@ -91,6 +91,10 @@ export const configSchema = z
     COMPENSATION_ORDER_WAIT_MS: int(10000, 0),
     JOB_WORKER_STALL_MS: int(30000),
     DEDUP_TTL_MS: int(86_400_000),
+    START_MESSAGE_TTL_MS: int(3_600_000),
+    OUTBOX_POLL_INTERVAL_MS: int(100),
+    OUTBOX_BATCH_SIZE: int(200).pipe(z.number().max(10_000, "must be at most 10000")),
+    OUTBOX_RETENTION_MS: int(3_600_000, 0),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     // Set by Knative in every revision (not by whoever deploys the worker): with both, a revision retires itself
     // once a newer one is ready (src/rollout.ts).
