@@ -53,10 +53,14 @@ export class RedisCache extends pulumi.ComponentResource {
     } else {
       const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
       const podLabels = { ...secretLabels, "app.kubernetes.io/instance": names.redis };
-      const service = new k8s.core.v1.Service(`${name}-service`, {
-        metadata: { name: names.redis, namespace: args.namespace, labels: podLabels },
-        spec: { selector: podLabels, ports: [{ name: "redis", port: 6379, targetPort: 6379 }] },
-      }, { parent: this });
+      const service = new k8s.core.v1.Service(
+        `${name}-service`,
+        {
+          metadata: { name: names.redis, namespace: args.namespace, labels: podLabels },
+          spec: { selector: podLabels, ports: [{ name: "redis", port: 6379, targetPort: 6379 }] },
+        },
+        { parent: this },
+      );
       const host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
       secretData = pulumi.all([host, password.result]).apply(([h, pw]): Record<string, string> => ({
         [SECRET_KEYS.redisPassword]: pw,
@@ -64,52 +68,66 @@ export class RedisCache extends pulumi.ComponentResource {
       }));
       const persistent = args.persistence !== undefined;
       const claim = args.persistence
-        ? new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
-          metadata: { name: `${names.redis}-data`, namespace: args.namespace, labels: podLabels },
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            storageClassName: args.persistence.storageClassName,
-            resources: { requests: { storage: args.persistence.storageSize } },
-          },
-        }, { parent: this })
+        ? new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-data`,
+            {
+              metadata: { name: `${names.redis}-data`, namespace: args.namespace, labels: podLabels },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: args.persistence.storageClassName,
+                resources: { requests: { storage: args.persistence.storageSize } },
+              },
+            },
+            { parent: this },
+          )
         : undefined;
-      new k8s.apps.v1.Deployment(`${name}-deployment`, {
-        metadata: { name: names.redis, namespace: args.namespace, labels: podLabels },
-        spec: {
-          replicas: 1,
-          // A ReadWriteOnce claim is attached to one pod: the old pod must let go before the new one starts.
-          ...(persistent ? { strategy: { type: "Recreate" } } : {}),
-          selector: { matchLabels: podLabels },
-          template: {
-            metadata: { labels: podLabels },
-            spec: {
-              securityContext: { fsGroup: REDIS_UID }, // the claim's files belong to the redis user
-              containers: [{
-                name: "redis",
-                image: REDIS_IMAGE,
-                // The password comes from the Secret through the environment ($(REDIS_PASSWORD) is expanded by
-                // Kubernetes), never as plain text in the spec.
-                command: ["redis-server"],
-                args: redisServerArgs(persistent),
-                ports: [{ name: "redis", containerPort: 6379 }],
-                env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: names.redisSecret, key: SECRET_KEYS.redisPassword } } }],
-                resources: guaranteedResources("100m", "128Mi"),
-                securityContext: restrictedSecurityContext(REDIS_UID, true),
-                readinessProbe: { tcpSocket: { port: 6379 }, periodSeconds: 5 },
-                volumeMounts: [{ name: "data", mountPath: REDIS_DATA_DIR }],
-              }],
-              volumes: [claim ? { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } } : { name: "data", emptyDir: {} }],
+      new k8s.apps.v1.Deployment(
+        `${name}-deployment`,
+        {
+          metadata: { name: names.redis, namespace: args.namespace, labels: podLabels },
+          spec: {
+            replicas: 1,
+            // A ReadWriteOnce claim is attached to one pod: the old pod must let go before the new one starts.
+            ...(persistent ? { strategy: { type: "Recreate" } } : {}),
+            selector: { matchLabels: podLabels },
+            template: {
+              metadata: { labels: podLabels },
+              spec: {
+                securityContext: { fsGroup: REDIS_UID }, // the claim's files belong to the redis user
+                containers: [
+                  {
+                    name: "redis",
+                    image: REDIS_IMAGE,
+                    // The password comes from the Secret through the environment ($(REDIS_PASSWORD) is expanded by
+                    // Kubernetes), never as plain text in the spec.
+                    command: ["redis-server"],
+                    args: redisServerArgs(persistent),
+                    ports: [{ name: "redis", containerPort: 6379 }],
+                    env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: names.redisSecret, key: SECRET_KEYS.redisPassword } } }],
+                    resources: guaranteedResources("100m", "128Mi"),
+                    securityContext: restrictedSecurityContext(REDIS_UID, true),
+                    readinessProbe: { tcpSocket: { port: 6379 }, periodSeconds: 5 },
+                    volumeMounts: [{ name: "data", mountPath: REDIS_DATA_DIR }],
+                  },
+                ],
+                volumes: [claim ? { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } } : { name: "data", emptyDir: {} }],
+              },
             },
           },
         },
-      }, { parent: this });
+        { parent: this },
+      );
     }
 
-    const secret = new k8s.core.v1.Secret(`${name}-secret`, {
-      metadata: { name: names.redisSecret, namespace: args.namespace, labels: secretLabels },
-      type: "Opaque",
-      stringData: pulumi.secret(secretData),
-    }, { parent: this, additionalSecretOutputs: ["stringData", "data"] });
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: { name: names.redisSecret, namespace: args.namespace, labels: secretLabels },
+        type: "Opaque",
+        stringData: pulumi.secret(secretData),
+      },
+      { parent: this, additionalSecretOutputs: ["stringData", "data"] },
+    );
     this.secretName = secret.metadata.name;
     this.registerOutputs({ secretName: this.secretName });
   }

@@ -163,10 +163,18 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
     );
 
     // With Redis Streams, Redis holds the bus's pending triggers: the in-cluster one then persists them.
-    const redis = new RedisCache(`${name}-redis`, {
-      component: name, namespace, mode: settings.redisMode, url: settings.redisUrl,
-      persistence: settings.eventBus === "redis-streams" ? { storageSize: settings.redisStorageSize, storageClassName: settings.redisStorageClassName } : undefined,
-    }, parent);
+    const redis = new RedisCache(
+      `${name}-redis`,
+      {
+        component: name,
+        namespace,
+        mode: settings.redisMode,
+        url: settings.redisUrl,
+        persistence:
+          settings.eventBus === "redis-streams" ? { storageSize: settings.redisStorageSize, storageClassName: settings.redisStorageClassName } : undefined,
+      },
+      parent,
+    );
 
     // Topics and Kafka credentials exist only when the worker uses them: event streaming on Kafka.
     const kafka = props.enableEventStreaming && settings.eventBus === "kafka" ? kafkaConnection(settings, props.realtimePlatform) : undefined;

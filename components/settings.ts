@@ -120,7 +120,10 @@ export const stackSettingsSchema = strictObject({
   postgresAdminPassword: z.string().min(1).optional(),
   postgresSslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).default("require"),
   redisMode: z.enum(["in-cluster", "external"]).default("in-cluster"),
-  redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
   redisStorageSize: z.string().regex(MEMORY_QUANTITY, "must be a Kubernetes quantity such as 1Gi").default("1Gi"),
   redisStorageClassName: z.string().regex(DNS_SUBDOMAIN, "must be a StorageClass name").optional(),
   redisAppendOnly: bool.default(false),
