@@ -32,7 +32,9 @@ describe("no-plaintext-credentials", () => {
   it("reads ConfigMap data: BPMN passes, a connection string with a password fails", async () => {
     const bpmn = '<bpmn:definitions xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"><bpmn:process id="saga"/></bpmn:definitions>';
     const good = resource("kubernetes:core/v1:ConfigMap", "models", { data: { "saga.bpmn": bpmn } });
-    const bad = resource("kubernetes:core/v1:ConfigMap", "cfg", { data: { "application.properties": "db.url=jdbc:postgresql://x\nkafka=kafka://svc:Pa55word@k:9092" } });
+    const bad = resource("kubernetes:core/v1:ConfigMap", "cfg", {
+      data: { "application.properties": "db.url=jdbc:postgresql://x\nkafka=kafka://svc:Pa55word@k:9092" },
+    });
     assert.deepStrictEqual(await messages(noPlaintextCredentials, [good]), []);
     assert.match((await messages(noPlaintextCredentials, [bad]))[0], /application\.properties .*user:password@/);
   });
@@ -62,7 +64,9 @@ describe("worker-container-hardening", () => {
     const svc = workerService();
     const [worker] = svc.spec.template.spec.containers;
     Object.assign(worker.securityContext, { privileged: true });
-    assert.deepStrictEqual(await messages(workerContainerHardening, [resource(KNATIVE, "w", svc)]), [`Worker container "${worker.name}": drop securityContext.privileged.`]);
+    assert.deepStrictEqual(await messages(workerContainerHardening, [resource(KNATIVE, "w", svc)]), [
+      `Worker container "${worker.name}": drop securityContext.privileged.`,
+    ]);
   });
 
   it("accepts a pod-level non-root user and ignores non-worker workloads", async () => {

@@ -122,7 +122,9 @@ export function scoreTargets(targets: MutationTarget[], mutants: MutantOutcome[]
       noCoverage,
       errors: count("CompileError", "RuntimeError"),
       score: valid === 0 ? NaN : (100 * (killed + timeout)) / valid,
-      survivors: mine.filter((m) => m.status === "Survived" || m.status === "NoCoverage").sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column),
+      survivors: mine
+        .filter((m) => m.status === "Survived" || m.status === "NoCoverage")
+        .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column),
     };
   });
 }

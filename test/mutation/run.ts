@@ -66,12 +66,19 @@ function printScores(scores: TargetScore[], seconds: Map<string, number>): void 
   for (const [group, s] of seconds) console.log(`${group}: ${Math.round(s / 60)} min`);
   for (const s of scores.filter((x) => x.survivors.length > 0)) {
     console.log(`\nsurvivors in ${s.target}:`);
-    for (const m of s.survivors) console.log(`  ${m.file}:${m.line}:${m.column} ${m.mutatorName} -> ${m.replacement.replace(/\s+/g, " ").slice(0, 100)}${m.status === "NoCoverage" ? " (no test reaches it)" : ""}`);
+    for (const m of s.survivors)
+      console.log(
+        `  ${m.file}:${m.line}:${m.column} ${m.mutatorName} -> ${m.replacement.replace(/\s+/g, " ").slice(0, 100)}${m.status === "NoCoverage" ? " (no test reaches it)" : ""}`,
+      );
   }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { incremental: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { incremental: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -128,7 +135,7 @@ async function runGroups(groups: MutationGroup[], incremental: boolean): Promise
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     process.exit(1);
   },
 );
