@@ -70,6 +70,11 @@ describe("stack settings", () => {
     ["Helm values that are no map", { camundaHelmValues: "[1]" }, /camundaHelmValues: /],
     ["an unknown KafkaTopic version", { kafkaStrimziApiVersion: "v1beta1" }, /kafkaStrimziApiVersion: must be one of v1, v1beta2/],
     ["min.insync.replicas above replication", { kafkaMinInsyncReplicas: "2" }, /kafkaMinInsyncReplicas: must not exceed kafkaReplicationFactor \(1\)/],
+    [
+      "a Zeebe replication factor above the cluster size",
+      { zeebeClusterSize: "3", zeebeReplicationFactor: "4" },
+      /zeebeReplicationFactor: must not exceed zeebeClusterSize \(3\)/,
+    ],
     ["a stack template without {platform}", { platformStackTemplate: "acme/platform/prod" }, /platformStackTemplate: must contain \{platform\}/],
     ["a redis URL of another scheme", { redisUrl: "http://redis" }, /redisUrl: must be a redis:\/\/ or rediss:\/\/ URL/],
   ];
@@ -180,5 +185,13 @@ describe("what orchestrators need from the stack", () => {
   it("needs both halves of the Kafka SASL credentials", () => {
     const problems = problemsOf(() => checkSettingsFor([embedded], parseStackSettings({ kafkaSaslUsername: "u", kafkaStrimziNamespace: "kafka" }, none)));
     assert.match(problems[0], /needs stack config camunda-orchestrator:kafkaSaslPassword; set it with `pulumi config set --secret/);
+    const passwordOnly = problemsOf(() =>
+      checkSettingsFor([embedded], parseStackSettings({ kafkaSaslPassword: "p", kafkaStrimziNamespace: "kafka" }, new Set(["kafkaSaslPassword"]))),
+    );
+    assert.deepEqual(passwordOnly.length, 1, passwordOnly.join("\n"));
+    assert.match(
+      passwordOnly[0],
+      /kafkaSaslPassword \(SASL authentication\) needs stack config camunda-orchestrator:kafkaSaslUsername; set it with `pulumi config set camunda-orchestrator:kafkaSaslUsername/,
+    );
   });
 });
