@@ -65,6 +65,8 @@ export const GROUPS: MutationGroup[] = [
       "policy/test/infra-policies.test.ts",
       "policy/test/offline.test.ts",
       "policy/test/pack-config.test.ts",
+      "policy/test/redis-policy.test.ts",
+      "policy/test/rollout-and-auth-policies.test.ts",
       "policy/test/stack-policy.test.ts",
       "policy/test/workload-policies.test.ts",
     ],
