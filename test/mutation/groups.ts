@@ -14,6 +14,11 @@ export interface MutationGroup {
   targets: MutationTarget[];
   /** Mocha spec files that exercise the targets (project-relative). */
   specs: string[];
+  /**
+   * Leave out static mutants (code run once when a module loads, such as a policy's name, description and
+   * config schema): each of them reloads every module and reruns every spec, rendering included.
+   */
+  ignoreStatic?: boolean;
 }
 
 /** Every target must keep at least this share of its mutants detected (killed or timed out). */
@@ -63,6 +68,7 @@ export const GROUPS: MutationGroup[] = [
       "policy/test/check.test.ts",
       "policy/test/credentials.test.ts",
       "policy/test/infra-policies.test.ts",
+      "policy/test/malformed-resources.test.ts",
       "policy/test/offline.test.ts",
       "policy/test/pack-config.test.ts",
       "policy/test/redis-policy.test.ts",
@@ -70,6 +76,8 @@ export const GROUPS: MutationGroup[] = [
       "policy/test/stack-policy.test.ts",
       "policy/test/workload-policies.test.ts",
     ],
+    // 260 of the 1,293 mutants are static, at about 20 s each on two cores: over an hour for descriptions.
+    ignoreStatic: true,
   },
 ];
 

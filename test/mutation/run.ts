@@ -31,6 +31,7 @@ function strykerOptions(group: MutationGroup, incremental: boolean): Record<stri
     mochaOptions: { spec: group.specs },
     mutate: group.targets.flatMap((t) => t.mutate),
     coverageAnalysis: "perTest",
+    ignoreStatic: group.ignoreStatic ?? false,
     // One test runner per core (Stryker's own default keeps one core free, and there are only two here);
     // STRYKER_CONCURRENCY overrides it on a machine shared with other work.
     concurrency: Number(process.env.STRYKER_CONCURRENCY) || os.availableParallelism(),
