@@ -1,7 +1,7 @@
 import assert from "assert";
 import { noPlaintextCredentials } from "../policies/no-plaintext-credentials";
-import { pinnedImages } from "../policies/pinned-images";
-import { workerContainerHardening } from "../policies/worker-container-hardening";
+import { pinnedImages, unpinnedReason } from "../policies/pinned-images";
+import { hardeningGaps, workerContainerHardening } from "../policies/worker-container-hardening";
 import { knativeWorkerClusterLocal } from "../policies/knative-worker-cluster-local";
 import { KNATIVE, messages, resource, workerService } from "./support";
 
@@ -60,6 +60,22 @@ describe("worker-container-hardening", () => {
     assert.ok(!msg.includes("requests.cpu"), msg);
   });
 
+  it("takes a positive user id for non-root, the container's over the pod's, and never user 0", () => {
+    const hardened = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+    const resources = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } };
+    const gaps = (sc: object, pod?: object) => hardeningGaps({ resources, securityContext: { ...hardened, ...sc } }, pod);
+    const ROOT = ["run as non-root (securityContext.runAsNonRoot: true, runAsUser not 0)"];
+    assert.deepStrictEqual(gaps({ runAsUser: 1000 }), []);
+    assert.deepStrictEqual(gaps({}, { runAsUser: 1000 }), []);
+    assert.deepStrictEqual(gaps({ runAsUser: 1000 }, { runAsUser: 0 }), [], "the container's user wins");
+    assert.deepStrictEqual(gaps({}), ROOT);
+    assert.deepStrictEqual(gaps({ runAsUser: 0, runAsNonRoot: true }), ROOT, "runAsNonRoot with user 0 cannot start");
+    assert.deepStrictEqual(gaps({}, { runAsUser: 0, runAsNonRoot: true }), ROOT);
+    assert.deepStrictEqual(gaps({ runAsUser: "1000" }), ROOT, "a user id is a number");
+    assert.deepStrictEqual(gaps({ runAsUser: -1 }), ROOT);
+    assert.deepStrictEqual(gaps({ runAsNonRoot: false }, { runAsNonRoot: true }), ROOT, "the container's runAsNonRoot wins");
+  });
+
   it("reports a privileged worker container, however hardened otherwise", async () => {
     const svc = workerService();
     const [worker] = svc.spec.template.spec.containers;
@@ -104,6 +120,17 @@ describe("pinned-images", () => {
     assert.match((await messages(pinnedImages, [deployment("registry.local:5000/acme/worker")]))[0], /no tag/);
     const strict = { "pinned-images": { requireDigest: true } };
     assert.match((await messages(pinnedImages, [deployment("redis:7.4.1")], strict))[0], /no sha256 digest/);
+  });
+
+  it("reads the reference itself: no image, a short or suffixed digest, a tag after a registry port", () => {
+    const digest = "a".repeat(64);
+    for (const none of [undefined, 7, "", "  "]) assert.strictEqual(unpinnedReason(none, false), "it has no image", String(none));
+    assert.strictEqual(unpinnedReason(`w@sha256:${digest}`, true), undefined);
+    for (const bad of [`w@sha256:${"a".repeat(63)}`, `w@sha256:${digest}x`, `w@sha256:${"A".repeat(64)}`]) {
+      assert.strictEqual(unpinnedReason(bad, true), `image "${bad}" has no sha256 digest`, bad);
+    }
+    assert.strictEqual(unpinnedReason(":1.0", false), undefined, "a tag at the start of the last segment is still a tag");
+    assert.strictEqual(unpinnedReason("registry.local:5000/w", false), 'image "registry.local:5000/w" has no tag (it means latest)');
   });
 
   it("checks the Knative worker and CronJobs too", async () => {

@@ -68,6 +68,7 @@ export const GROUPS: MutationGroup[] = [
       "policy/test/check.test.ts",
       "policy/test/credentials.test.ts",
       "policy/test/infra-policies.test.ts",
+      "policy/test/lib.test.ts",
       "policy/test/malformed-resources.test.ts",
       "policy/test/offline.test.ts",
       "policy/test/pack-config.test.ts",
