@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { validateComponent } from "../components/properties";
-import { checkSettingsFor, parseStackSettings } from "../components/settings";
+import { checkSettingsFor, howToSet, parseStackSettings } from "../components/settings";
 import { problemsOf } from "./support/validation";
 
 const none = new Set<string>();
@@ -16,6 +16,181 @@ describe("stack settings", () => {
     assert.equal(settings.monitoring, true);
     assert.deepEqual(settings.discoveryNamespaces, []);
     assert.equal(settings.deadLetterRetentionMs, 14 * 24 * 3600 * 1000);
+  });
+
+  it("has the defaults the README's configuration reference documents, every one", () => {
+    assert.deepEqual(parseStackSettings({}, none), {
+      allowNoOrchestrators: false,
+      namespace: "camunda-orchestration",
+      createNamespace: true,
+      workerImage: "ghcr.io/camunda-orchestrator/worker:0.1.0",
+      workerMinScale: 1,
+      workerMaxScale: 10,
+      workerCpuTarget: 70,
+      discoveryNamespaces: [],
+      eventBus: "kafka",
+      kafkaMode: "strimzi",
+      kafkaStrimziApiVersion: "v1",
+      kafkaPartitions: 3,
+      kafkaReplicationFactor: 1,
+      topicRetentionMs: 7 * 24 * 3600 * 1000,
+      deadLetterRetentionMs: 14 * 24 * 3600 * 1000,
+      postgresMode: "in-cluster",
+      postgresPort: 5432,
+      postgresAdminUser: "postgres",
+      postgresSslMode: "require",
+      redisMode: "in-cluster",
+      redisStorageSize: "1Gi",
+      redisAppendOnly: false,
+      monitoring: true,
+      monitoringLabels: {},
+      namespaceLabels: {},
+      camundaChartVersion: "13.12.7",
+      camundaChartRepository: "https://helm.camunda.io",
+      camundaAuth: "basic",
+      camundaOidcAudience: "orchestration-api",
+      zeebeClusterSize: 1,
+      zeebePartitionCount: 1,
+      zeebeReplicationFactor: 1,
+      istioIngressNamespace: "istio-system",
+      gatewayJwtAudiences: [],
+      gitopsTool: "flux",
+      gitopsSecrets: "external-secrets",
+      externalSecretStore: "camunda-orchestrator",
+      externalSecretStoreKind: "ClusterSecretStore",
+      argocdNamespace: "argocd",
+      repositoryProvider: "none",
+      repositoryVisibility: "private",
+    });
+  });
+
+  it("accepts every value of each choice, and nothing else, naming the allowed values", () => {
+    const choices: Record<string, string[]> = {
+      eventBus: ["kafka", "redis-streams"],
+      kafkaMode: ["strimzi", "external"],
+      kafkaSaslMechanism: ["plain", "scram-sha256", "scram-sha512"],
+      postgresSslMode: ["disable", "require", "verify-ca", "verify-full"],
+      redisMode: ["in-cluster", "external"],
+      camundaAuth: ["basic", "oidc", "none"],
+      gitopsTool: ["flux", "argocd"],
+      gitopsSecrets: ["external-secrets", "manual"],
+      externalSecretStoreKind: ["ClusterSecretStore", "SecretStore"],
+      repositoryVisibility: ["private", "internal", "public"],
+    };
+    for (const [key, values] of Object.entries(choices)) {
+      for (const value of values) assert.equal((parseStackSettings({ [key]: value }, none) as Record<string, unknown>)[key], value, `${key}: ${value}`);
+      const problems = problemsOf(() => parseStackSettings({ [key]: "other" }, none));
+      assert.ok(
+        problems.some((p) => p.includes(`${key}:`) && values.every((v) => p.includes(v))),
+        `${key}: ${problems.join("\n")}`,
+      );
+    }
+    assert.equal(parseStackSettings({ repositoryProvider: "none" }, none).repositoryProvider, "none");
+  });
+
+  it("takes names, users and ids of any length but never empty ones", () => {
+    const keys = [
+      "kafkaSaslUsername",
+      "postgresHost",
+      "postgresAdminUser",
+      "camundaOidcClientId",
+      "camundaOidcAudience",
+      "istioTlsCredentialName",
+      "saasClusterId",
+      "saasClientId",
+    ];
+    const secrets = ["kafkaSaslPassword", "postgresAdminPassword", "camundaOidcClientSecret", "githubToken"];
+    for (const key of [...keys, ...secrets]) {
+      const secret = new Set(secrets.includes(key) ? [key] : []);
+      assert.equal((parseStackSettings({ [key]: "a-longer-value" }, secret) as Record<string, unknown>)[key], "a-longer-value", key);
+      assert.ok(
+        problemsOf(() => parseStackSettings({ [key]: "" }, secret)).some((p) => p.includes(`${key}:`)),
+        `${key}: empty`,
+      );
+    }
+  });
+
+  it("checks the shape of servers, URLs, owners, label keys and namespace lists", () => {
+    const ok: Array<[string, string]> = [
+      ["kafkaBootstrapServers", "kafka-0.kafka:9092,kafka-1.kafka:9093"],
+      ["redisUrl", "rediss://cache:6380"],
+      ["redisUrl", "redis://cache:6379"],
+      ["camundaOidcIssuerUrl", "http://keycloak/realms/camunda"],
+      ["camundaOidcTokenUrl", "https://keycloak/token"],
+      ["gatewayJwtIssuer", "https://issuer.example"],
+      ["gatewayJwksUri", "https://issuer.example/jwks"],
+      ["repositoryBaseUrl", "ssh://git@git.example/acme"],
+      ["repositoryOwner", "acme-platform"],
+      ["discoveryNamespaces", "shop,*"],
+      ["namespaceLabels", JSON.stringify({ "pod-security.kubernetes.io/enforce": "baseline", a: "" })],
+    ];
+    const bad: Array<[string, string]> = [
+      ["kafkaBootstrapServers", "kafka:9092 "],
+      ["kafkaBootstrapServers", " kafka:9092"],
+      ["kafkaBootstrapServers", "kafka:9092,"],
+      ["kafkaBootstrapServers", "kafka"],
+      ["kafkaBootstrapServers", "kafka broker:9092"],
+      ["redisUrl", "xredis://cache"],
+      ["redisUrl", "https://redis://cache"],
+      ["camundaOidcIssuerUrl", "ftp://keycloak"],
+      ["camundaOidcIssuerUrl", "xhttps://keycloak"],
+      ["camundaOidcTokenUrl", "https-x://keycloak"],
+      ["gatewayJwtIssuer", "ftp://issuer"],
+      ["gatewayJwksUri", "file://jwks"],
+      ["repositoryBaseUrl", "http://git.example/acme"],
+      ["repositoryBaseUrl", "sshx://git.example/acme"],
+      ["repositoryOwner", "-acme"],
+      ["repositoryOwner", "acme_platform"],
+      ["repositoryOwner", "a".repeat(40)],
+      ["discoveryNamespaces", "Shop"],
+      ["discoveryNamespaces", "shop-"],
+      ["discoveryNamespaces", "x shop"],
+      ["namespaceLabels", JSON.stringify({ "-a": "x" })],
+      ["namespaceLabels", JSON.stringify({ "a/": "x" })],
+      ["namespaceLabels", JSON.stringify({ "Example.com/a": "x" })],
+      ["namespaceLabels", JSON.stringify({ a: "-x" })],
+      ["namespaceLabels", JSON.stringify({ a: "x".repeat(64) })],
+      ["namespaceLabels", "{not json"],
+    ];
+    const secret = (key: string) => new Set(key === "redisUrl" ? [key] : []);
+    for (const [key, value] of ok) assert.doesNotThrow(() => parseStackSettings({ [key]: value }, secret(key)), `${key}: ${value}`);
+    for (const [key, value] of bad) {
+      assert.ok(
+        problemsOf(() => parseStackSettings({ [key]: value }, secret(key))).some((p) => p.includes(`${key}`)),
+        `${key}: ${value} accepted`,
+      );
+    }
+    assert.deepEqual(parseStackSettings({ discoveryNamespaces: " shop , ,payments" }, none).discoveryNamespaces, ["shop", "payments"]);
+    assert.deepEqual(parseStackSettings({ gatewayJwtAudiences: " a , ,b" }, none).gatewayJwtAudiences, ["a", "b"]);
+    assert.match(problemsOf(() => parseStackSettings({ namespaceLabels: "{not json" }, none))[0], /namespaceLabels: must be valid JSON/);
+  });
+
+  it("takes equal bounds: min scale at max scale, min.insync.replicas at the replication factor, replicas at the cluster size", () => {
+    const s = parseStackSettings(
+      {
+        workerMinScale: "3",
+        workerMaxScale: "3",
+        kafkaReplicationFactor: "2",
+        kafkaMinInsyncReplicas: "2",
+        zeebeClusterSize: "3",
+        zeebeReplicationFactor: "3",
+      },
+      none,
+    );
+    assert.deepEqual([s.workerMinScale, s.kafkaMinInsyncReplicas, s.zeebeReplicationFactor], [3, 2, 3]);
+  });
+
+  it("needs an owner and a token with repositoryProvider github", () => {
+    const problems = problemsOf(() => parseStackSettings({ repositoryProvider: "github" }, none));
+    assert.deepEqual(problems.length, 2, problems.join("\n"));
+    assert.match(problems.find((p) => p.includes("repositoryOwner")) ?? "", /repositoryOwner: is required with repositoryProvider github/);
+    assert.match(
+      problems.find((p) => p.includes("githubToken")) ?? "",
+      /githubToken: is required with repositoryProvider github; set it with `pulumi config set --secret/,
+    );
+    const withToken = new Set(["githubToken"]);
+    assert.doesNotThrow(() => parseStackSettings({ repositoryProvider: "github", repositoryOwner: "acme", githubToken: "t" }, withToken));
+    assert.deepEqual(problemsOf(() => parseStackSettings({ repositoryProvider: "github", githubToken: "t" }, withToken)).length, 1);
   });
 
   it("converts the strings Pulumi hands over", () => {
@@ -180,6 +355,18 @@ describe("what orchestrators need from the stack", () => {
       problems.map((p) => /camunda-orchestrator:(\w+);/.exec(p)?.[1]),
       ["postgresHost", "postgresAdminPassword", "redisUrl"],
     );
+  });
+
+  it("needs a JWT issuer and its keys for a component behind the Istio gateway, naming the component", () => {
+    const exposed = validateComponent("shop", { realtimePlatform: "p", enableIstioGateway: true, gatewayHost: "shop.example.com" });
+    const settings = parseStackSettings({ kafkaStrimziNamespace: "kafka" }, none);
+    const problems = problemsOf(() => checkSettingsFor([embedded, exposed], settings));
+    assert.deepEqual(problems, [
+      `stack config: enableIstioGateway (shop: the public API takes only callers with a JWT of this issuer) needs stack config camunda-orchestrator:gatewayJwtIssuer; ${howToSet("gatewayJwtIssuer", false)}`,
+      `stack config: enableIstioGateway (shop: the public API takes only callers with a JWT of this issuer) needs stack config camunda-orchestrator:gatewayJwksUri; ${howToSet("gatewayJwksUri", false)}`,
+    ]);
+    const withJwt = parseStackSettings({ kafkaStrimziNamespace: "kafka", gatewayJwtIssuer: "https://i", gatewayJwksUri: "https://i/jwks" }, none);
+    assert.doesNotThrow(() => checkSettingsFor([embedded, exposed], withJwt));
   });
 
   it("needs both halves of the Kafka SASL credentials", () => {
