@@ -76,7 +76,7 @@ describe("mutation testing setup", () => {
   });
 
   // The figures come from a real run (`npm run mutation`), copied by hand: this keeps the table whole and its
-  // arithmetic right, and every target under the minimum named as such; it measures nothing itself.
+  // arithmetic right, and every target under the minimum (or not measured) named as such; it measures nothing.
   it("has every target's measured score in the README, consistent with its counts", () => {
     const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
     const start = readme.indexOf("## Mutation testing");
@@ -86,6 +86,7 @@ describe("mutation testing setup", () => {
     for (const target of GROUPS.flatMap((g) => g.targets)) {
       const row = section.split("\n").find((line) => line.startsWith(`| \`${target.name}\` |`));
       assert.ok(row, `README mutation table: no row for ${target.name}`);
+      if (/\| not measured/.test(row)) continue; // a run that could not finish says so instead of giving a figure
       // | target | score | killed | timed out | survived | no coverage |
       const [score, killed, timeout, survived, noCoverage] = row
         .split("|")
