@@ -330,13 +330,18 @@ export class SagaLog {
 
   /**
    * Calls that succeeded after position `seq` and are still to be undone: a compensation has taken them on
-   * (claimed once), or the ordering window since compensation began in the instance is still open.
+   * (claimed once), a compensation job that covers them has begun and not finished (e.g. it was with a worker
+   * that died, and Zeebe hands it out again after its job timeout, however long after the window), or the
+   * ordering window since compensation began in the instance is still open.
    */
   async laterToUndo(processInstanceKey: string, seq: number, orderWaitMs: number): Promise<string[]> {
     const rows = await this.q(
       `select s.element_id from saga_steps s left join saga_compensations c on c.process_instance_key = s.process_instance_key
        where s.process_instance_key = $1 and s.kind = 'call' and s.completed_seq > $2 and s.status in ('succeeded', 'compensating')
-         and (s.undo_attempts > 0 or c.started_at is null or now() < c.started_at + $3 * interval '1 millisecond')
+         and (s.undo_attempts > 0 or c.started_at is null or now() < c.started_at + $3 * interval '1 millisecond'
+           or exists (select 1 from saga_steps h
+                      where h.process_instance_key = s.process_instance_key and h.service = s.service and h.kind = 'compensate'
+                        and h.status in ('started', 'failed') and (h.compensates is null or h.compensates = s.element_id)))
        order by s.completed_seq`,
       [processInstanceKey, seq, orderWaitMs],
     );

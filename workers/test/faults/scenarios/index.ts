@@ -1,0 +1,14 @@
+// Every scenario of the fault suite, in the order the table lists them. `quick` ones also run in `npm test`.
+import type { Scenario } from "../world";
+import { crashScenario } from "./crashes";
+
+export const SCENARIOS: Scenario[] = [
+  crashScenario({ name: "crash-in-steps", sagas: 10, crashes: 5, on: "call", salt: 1 }),
+  crashScenario({ name: "crash-in-compensation", sagas: 10, crashes: 5, on: "undo", salt: 2 }),
+];
+
+/** The representative few that run in `npm test` (well under 2 minutes together). */
+export const QUICK_SCENARIOS: Scenario[] = [
+  crashScenario({ name: "quick-crash-in-steps", sagas: 3, crashes: 2, on: "call", salt: 101 }),
+  crashScenario({ name: "quick-crash-in-compensation", sagas: 2, crashes: 1, on: "undo", salt: 102 }),
+];
