@@ -82,7 +82,7 @@ export class Crasher {
   private async restart(): Promise<void> {
     const t0 = Date.now();
     await this.worker.restart();
-    this.log(`worker restarted, ready after ${Date.now() - t0} ms`);
+    this.log(`worker restarted, serving jobs after ${Date.now() - t0} ms`);
   }
 
   /** Holds the reply; kills the worker (the reply then goes nowhere) and starts a new one. */

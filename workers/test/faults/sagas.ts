@@ -2,7 +2,7 @@
 // step rejects it (rejectAt), so the services need no per-saga script and the same sagas run on any engine.
 import type { Decision, SagaServiceOptions, ServiceRequest } from "./saga-services";
 import { newKey, SagaSpec, StepSpec } from "./scripted-sagas";
-import { PAYLOAD_MARKER } from "./world";
+import { PAYLOAD_MARKER } from "./markers";
 
 export const STEPS = ["inventory", "payment", "invoice", "shipping"] as const;
 export type StepService = (typeof STEPS)[number];
@@ -16,7 +16,10 @@ export const ELEMENT_OF: Record<StepService, string> = {
 
 /** A step answers 409 (a business rejection) when the saga says it rejects there; undos always succeed. */
 export function standardDecision(service: string, req: ServiceRequest): Decision {
-  if (req.kind === "undo") return { status: 200, body: { undone: req.callKey } };
+  if (req.kind === "undo") {
+    if (req.variables.undoFailsAt === service) return { status: 500, body: { error: `${service} cannot undo` } };
+    return { status: 200, body: { undone: req.callKey } };
+  }
   if (req.variables.rejectAt === service) return { status: 409, body: { error: `${service} refused` } };
   return { status: 200, body: { done: service, step: req.stepId } };
 }

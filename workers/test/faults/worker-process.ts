@@ -40,6 +40,7 @@ export class WorkerProcess {
   /** When the running process was spawned: a request received before this came from an earlier (dead) process. */
   startedAt = 0;
   private expectingExit = false;
+  private outputAtSpawn = 0;
 
   /** The ops port of the running process (a new one per process: an HTTP keep-alive connection to a dead process must not be reused). */
   port = 0;
@@ -64,6 +65,7 @@ export class WorkerProcess {
 
   private async spawn(): Promise<void> {
     this.port = await freePort();
+    this.outputAtSpawn = this.out.length;
     const args = this.launch.kind === "compiled" ? [this.launch.mainJs] : ["-r", "ts-node/register/transpile-only", MAIN_TS];
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
@@ -101,6 +103,19 @@ export class WorkerProcess {
     }
   }
 
+  /**
+   * Until the running process serves jobs: its job workers have started. (Readiness may come much later: with
+   * Kafka, the bridge's consumer joins its group only once the killed member's session has timed out.)
+   */
+  async waitServing(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.out.slice(this.outputAtSpawn).includes('"msg":"job worker started"')) {
+      if (!this.alive()) throw new Error(`worker exited before it served jobs:\n${this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`worker served no jobs within ${timeoutMs} ms:\n${this.tail()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** kill -9: no drain, no cleanup, connections cut by the kernel. */
   async kill9(): Promise<void> {
     if (!this.alive()) return;
@@ -110,11 +125,12 @@ export class WorkerProcess {
     this.kills += 1;
   }
 
-  /** A new process with the same environment, after the previous one died. */
-  async restart(opts: { waitReady?: boolean } = {}): Promise<void> {
+  /** A new process with the same environment, after the previous one died; resolves once it serves jobs (or is ready). */
+  async restart(opts: { wait?: "serving" | "ready" | "none" } = {}): Promise<void> {
     if (this.alive()) throw new Error("restart of a worker that is still running");
     await this.spawn();
-    if (opts.waitReady !== false) await this.waitReady();
+    if (opts.wait === "ready") await this.waitReady();
+    else if (opts.wait !== "none") await this.waitServing();
   }
 
   /** A GET on the ops port, on a connection of its own (a kept-alive one may be closing, or lead to a dead process). */

@@ -2,19 +2,18 @@
 // the worker process, the crash controller, the saga driver; and the verdict over all of them.
 import * as fs from "fs";
 import * as path from "path";
-import { GatewayPeer } from "../support/gateway-peer";
+import { GatewayPeer, GatewayPeerOptions } from "../support/gateway-peer";
 import { freshDatabase, workflowsDir } from "../support/harness";
 import type { PostgresServer } from "../support/servers";
 import { Crasher, CrashPlan } from "./crash";
+import { PAYLOAD_MARKER, SECRET_MARKER } from "./markers";
 import { Random } from "./random";
 import { Execution, SagaService, SagaServiceOptions, startSagaService, stepIdOf } from "./saga-services";
 import { EndState, SagaRun, SagaSpec, ScriptedSagaDriver } from "./scripted-sagas";
+import { TemplateSagaDriver, TemplateSagaRun, TemplateSagaSpec } from "./template-sagas";
 import { judgeSaga, SagaOutcome, SagaVerdict } from "./verdict";
 import { WorkerLaunch, WorkerProcess } from "./worker-process";
 
-/** Marks the suite plants in every saga's variables and in the database password: neither may appear in any output. */
-export const PAYLOAD_MARKER = "4111-fault-suite-payload";
-export const SECRET_MARKER = "fault-suite-s3cret";
 
 export interface SuiteContext {
   pg: PostgresServer;
@@ -52,6 +51,9 @@ export interface Scenario {
 }
 
 /** The worker's settings for the suite: short job timeout (recovery after a kill), quick backoffs. */
+/** How long a scenario's sagas may take, kills and outages included. */
+const DEADLINE_MS = 240_000;
+
 export const WORKER_ENV: Record<string, string> = {
   CAMUNDA_AUTH_STRATEGY: "NONE",
   JOB_TIMEOUT_MS: "6000",
@@ -73,7 +75,8 @@ export interface WorldOptions {
   staticServices?: boolean;
   /** Seed offset, so scenarios do not share random sequences. */
   salt: number;
-  peer?: GatewayPeer;
+  /** The gateway peer's mode: scripted (default) or { execute: true } to run the deployed models. */
+  peerOptions?: GatewayPeerOptions;
 }
 
 export class World {
@@ -91,9 +94,9 @@ export class World {
   }
 
   static async create(ctx: SuiteContext, opts: WorldOptions): Promise<World> {
-    const peer = opts.peer ?? (await GatewayPeer.start());
+    const peer = await GatewayPeer.start(opts.peerOptions);
     const w = new World(ctx, opts, peer);
-    if (!opts.peer) w.stoppers.push(() => peer.stop());
+    w.stoppers.push(() => peer.stop());
     try {
       for (const [name, o] of Object.entries(opts.services)) {
         // Every service consults the crash plan first: a planned point holds the reply as it requires.
@@ -140,29 +143,49 @@ export class World {
     return this.worker;
   }
 
-  /** Runs the sagas (starts staggered by `staggerMs`), each until its end state or the deadline. */
-  async runSagas(specs: SagaSpec[], opts: { deadlineMs?: number; staggerMs?: number } = {}): Promise<SagaRun[]> {
-    const deadline = opts.deadlineMs ?? 240_000;
+  /** Runs the scripted sagas (starts staggered by `staggerMs`), each until its end state or the deadline. */
+  runSagas(specs: SagaSpec[], opts: { deadlineMs?: number; staggerMs?: number } = {}): Promise<SagaRun[]> {
+    const unfinished = (spec: SagaSpec): SagaRun => ({ spec, state: "unfinished", completed: [], incidents: [], results: new Map() });
+    return this.runAll(specs, (spec) => spec.sagaId, (spec) => this.driver.run(spec), unfinished, opts);
+  }
+
+  /** Runs template sagas on the executing peer, each until its end state or the deadline. */
+  runTemplateSagas(specs: TemplateSagaSpec[], confirm: (sagaId: string) => Promise<void>, opts: { deadlineMs?: number; staggerMs?: number } = {}): Promise<TemplateSagaRun[]> {
+    const driver = new TemplateSagaDriver(this.peer, confirm);
+    const deadline = Date.now() + (opts.deadlineMs ?? DEADLINE_MS);
+    return this.runAll(specs, (spec) => spec.sagaId, (spec) => driver.run(spec, deadline), (spec) => ({ spec, state: "unfinished" as const }), opts);
+  }
+
+  private async runAll<S, R extends { state: EndState }>(specs: S[], id: (s: S) => string, run: (s: S) => Promise<R>, unfinished: (s: S) => R, opts: { deadlineMs?: number; staggerMs?: number }): Promise<R[]> {
+    const deadline = opts.deadlineMs ?? DEADLINE_MS;
     const runs = specs.map(async (spec, i) => {
       await new Promise((r) => setTimeout(r, i * (opts.staggerMs ?? 0)));
       let timer: NodeJS.Timeout | undefined;
-      const unfinished = new Promise<SagaRun>((r) => (timer = setTimeout(() => r({ spec, state: "unfinished", completed: [], incidents: [], results: new Map() }), deadline)));
+      const late = new Promise<R>((r) => (timer = setTimeout(() => r(unfinished(spec)), deadline)));
       try {
-        const run = await Promise.race([this.driver.run(spec), unfinished]);
-        this.ctx.log(`${this.opts.name}: saga ${spec.sagaId} ${run.state}`);
-        return run;
+        const result = await Promise.race([run(spec), late]);
+        this.ctx.log(`${this.opts.name}: saga ${id(spec)} ${result.state}`);
+        return result;
       } finally {
         clearTimeout(timer);
       }
     });
     const done = await Promise.all(runs);
-    await this.crasher.settled();
+    await this.crasher?.settled();
     return done;
   }
 
+  /** Resolves once check() holds; rejects after timeoutMs. */
+  async until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = "a condition"): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`${this.opts.name}: timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** The scenario's figures: the per-saga verdict plus the checks every scenario makes. */
-  async verdict(name: string, items: number[], runs: SagaRun[], extra: { problems?: string[]; notes?: string[]; outcomes?: SagaOutcome[] } = {}): Promise<Omit<ScenarioResult, "seconds">> {
-    const outcomes = extra.outcomes ?? runs.map((r) => outcomeOf(r));
+  async verdict(name: string, items: number[], outcomes: SagaOutcome[], extra: { problems?: string[]; notes?: string[] } = {}): Promise<Omit<ScenarioResult, "seconds">> {
     const verdicts: SagaVerdict[] = outcomes.map((o) => judgeSaga(o, this.services));
     const problems = [...(extra.problems ?? []), ...(await this.workerProblems())];
     const details = [...verdicts.flatMap((v) => [...v.lost, ...v.duplicates, ...v.outOfOrder]), ...problems].slice(0, 12);
@@ -191,6 +214,8 @@ export class World {
       const unhandled = await this.worker.metric("worker_unhandled_rejections_total").catch((err: Error) => `unreadable (${err.message}: ${String((err as { cause?: unknown }).cause)})`);
       if (unhandled !== 0) problems.push(`worker_unhandled_rejections_total is ${unhandled}`);
     }
+    const messages = [...this.peer.failures.map((f) => f.errorMessage), ...this.peer.errors.map((e) => e.errorMessage)].join("\n");
+    if (messages.includes(PAYLOAD_MARKER) || messages.includes(SECRET_MARKER)) problems.push("a payload or the database password appeared in a job failure message sent to Zeebe");
     const out = this.worker.output();
     if (out.includes(PAYLOAD_MARKER)) problems.push("a saga's payload appeared in the worker's output");
     if (out.includes(SECRET_MARKER)) problems.push("the database password appeared in the worker's output");

@@ -3,7 +3,7 @@
 import type { CrashPoint } from "../crash";
 import { completedBefore, STEPS, standardSaga, standardServices, StepService } from "../sagas";
 import type { SagaSpec } from "../scripted-sagas";
-import { Scenario, World } from "../world";
+import { outcomeOf, Scenario, World } from "../world";
 
 const POINTS: CrashPoint[] = ["after-receipt", "before-log-write"];
 
@@ -53,7 +53,7 @@ export function crashScenario(o: CrashScenarioOptions): Scenario {
         const c = world.crasher.crashes;
         // The harness, not the worker, would be at fault; but a crash scenario without a kill proves nothing.
         const problems = c.some((x) => x.killed) ? [] : [`none of the ${planned} crash points killed the worker`];
-        return await world.verdict(o.name, this.items, runs, {
+        return await world.verdict(o.name, this.items, runs.map((r) => outcomeOf(r)), {
           problems,
           notes: [
             `kills: ${c.filter((x) => x.killed && x.point === "after-receipt").length} after the service received a call, ` +

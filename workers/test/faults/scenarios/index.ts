@@ -1,10 +1,13 @@
 // Every scenario of the fault suite, in the order the table lists them. `quick` ones also run in `npm test`.
 import type { Scenario } from "../world";
 import { crashScenario } from "./crashes";
+import { kafkaOutageScenario, templateCrashScenario } from "./template";
 
 export const SCENARIOS: Scenario[] = [
   crashScenario({ name: "crash-in-steps", sagas: 10, crashes: 5, on: "call", salt: 1 }),
   crashScenario({ name: "crash-in-compensation", sagas: 10, crashes: 5, on: "undo", salt: 2 }),
+  templateCrashScenario({ name: "template-crashes", sagas: 10, crashes: 6, salt: 3 }),
+  kafkaOutageScenario({ name: "kafka-outage", sagas: 8, salt: 4 }),
 ];
 
 /** The representative few that run in `npm test` (well under 2 minutes together). */
