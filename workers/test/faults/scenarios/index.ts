@@ -1,13 +1,19 @@
-// Every scenario of the fault suite, in the order the table lists them. `quick` ones also run in `npm test`.
+// Every scenario of the fault suite, in the order the table lists them. QUICK_SCENARIOS also run in `npm test`.
 import type { Scenario } from "../world";
 import { crashScenario } from "./crashes";
+import { badDataScenario } from "./data";
+import { duplicateDeliveryScenario, loopScenario, redirectScenario } from "./steps";
 import { kafkaOutageScenario, templateCrashScenario } from "./template";
 
 export const SCENARIOS: Scenario[] = [
   crashScenario({ name: "crash-in-steps", sagas: 10, crashes: 5, on: "call", salt: 1 }),
   crashScenario({ name: "crash-in-compensation", sagas: 10, crashes: 5, on: "undo", salt: 2 }),
   templateCrashScenario({ name: "template-crashes", sagas: 10, crashes: 6, salt: 3 }),
-  kafkaOutageScenario({ name: "kafka-outage", sagas: 8, salt: 4 }),
+  loopScenario({ name: "loop-iterations", sagas: 6, salt: 4 }),
+  badDataScenario({ name: "bad-data", healthy: 9, unsafeIntegers: 25, salt: 5 }),
+  duplicateDeliveryScenario({ name: "duplicate-deliveries", sagas: 8, salt: 6 }),
+  kafkaOutageScenario({ name: "kafka-outage", sagas: 8, salt: 10 }),
+  redirectScenario({ name: "redirects", sagas: 8, salt: 13 }),
 ];
 
 /** The representative few that run in `npm test` (well under 2 minutes together). */
