@@ -47,18 +47,23 @@ export class TemplateSagaDriver {
   constructor(private readonly peer: GatewayPeer, private readonly confirm: (sagaId: string) => Promise<void>) {}
 
   async run(spec: TemplateSagaSpec, deadline: number): Promise<TemplateSagaRun> {
-    const variables = {
-      sagaId: spec.sagaId,
-      orderId: `order-${spec.sagaId}`,
-      card: PAYLOAD_MARKER,
-      // Timers long enough that only the faults decide the path (a crash delays a step by a job timeout or more).
-      stepTimeout: "PT10M",
-      sagaTimeout: "PT10M",
-      ...(spec.rejectAt ? { rejectAt: spec.rejectAt } : {}),
-      ...(spec.undoFailsAt ? { undoFailsAt: spec.undoFailsAt } : {}),
-    };
-    const instance = this.peer.engine!.createInstance({ bpmnProcessId: TEMPLATE_PROCESS, variables });
+    const instance = this.peer.engine!.createInstance({ bpmnProcessId: TEMPLATE_PROCESS, variables: templateVariables(spec) });
     if (spec.expected === "completed") await this.confirm(spec.sagaId);
+    return this.untilEnd(spec, instance, deadline);
+  }
+
+  /** A saga whose instance something else starts (the bridge, for a trigger event): found by its sagaId. */
+  async follow(spec: TemplateSagaSpec, deadline: number): Promise<TemplateSagaRun> {
+    if (spec.expected === "completed") await this.confirm(spec.sagaId);
+    for (;;) {
+      const [instance] = instancesOfSaga(this.peer, spec.sagaId);
+      if (instance) return this.untilEnd(spec, instance, deadline);
+      if (Date.now() > deadline) return { spec, state: "unfinished" };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async untilEnd(spec: TemplateSagaSpec, instance: ProcessInstance, deadline: number): Promise<TemplateSagaRun> {
     for (;;) {
       const state = endStateOf(instance);
       if (state) return { spec, state, instance };
@@ -66,6 +71,24 @@ export class TemplateSagaDriver {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** A saga's variables; timers long enough that only the faults decide its path (a crash delays a step by a job timeout or more). */
+export function templateVariables(spec: TemplateSagaSpec): Record<string, string> {
+  return {
+    sagaId: spec.sagaId,
+    orderId: `order-${spec.sagaId}`,
+    card: PAYLOAD_MARKER,
+    stepTimeout: "PT10M",
+    sagaTimeout: "PT10M",
+    ...(spec.rejectAt ? { rejectAt: spec.rejectAt } : {}),
+    ...(spec.undoFailsAt ? { undoFailsAt: spec.undoFailsAt } : {}),
+  };
+}
+
+/** The template's instances of one saga (more than one: a trigger started it twice). */
+export function instancesOfSaga(peer: GatewayPeer, sagaId: string): ProcessInstance[] {
+  return peer.instancesOf(TEMPLATE_PROCESS).filter((i) => i.variables.sagaId === sagaId);
 }
 
 /**

@@ -45,10 +45,11 @@ export class WorkerProcess {
   /** The ops port of the running process (a new one per process: an HTTP keep-alive connection to a dead process must not be reused). */
   port = 0;
 
-  private constructor(private readonly env: Record<string, string>, private readonly launch: WorkerLaunch) {}
+  private constructor(private readonly env: Record<string, string>, private readonly launch: WorkerLaunch, private readonly preload: string[]) {}
 
-  static async start(env: Record<string, string>, launch: WorkerLaunch, opts: { waitReady?: boolean } = {}): Promise<WorkerProcess> {
-    const w = new WorkerProcess(env, launch);
+  /** preload: modules the process loads first (node -r), e.g. cluster-dns.js. */
+  static async start(env: Record<string, string>, launch: WorkerLaunch, opts: { waitReady?: boolean; preload?: string[] } = {}): Promise<WorkerProcess> {
+    const w = new WorkerProcess(env, launch, opts.preload ?? []);
     await w.spawn();
     if (opts.waitReady !== false) await w.waitReady();
     return w;
@@ -66,7 +67,8 @@ export class WorkerProcess {
   private async spawn(): Promise<void> {
     this.port = await freePort();
     this.outputAtSpawn = this.out.length;
-    const args = this.launch.kind === "compiled" ? [this.launch.mainJs] : ["-r", "ts-node/register/transpile-only", MAIN_TS];
+    const preload = this.preload.flatMap((m) => ["-r", m]);
+    const args = this.launch.kind === "compiled" ? [...preload, this.launch.mainJs] : [...preload, "-r", "ts-node/register/transpile-only", MAIN_TS];
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: {
@@ -113,6 +115,19 @@ export class WorkerProcess {
       if (!this.alive()) throw new Error(`worker exited before it served jobs:\n${this.tail()}`);
       if (Date.now() > deadline) throw new Error(`worker served no jobs within ${timeoutMs} ms:\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Until the ops port answers. It opens only once start-up is complete: after a kill, the bridge's Kafka
+   * consumer may wait for the dead member's session to time out first, long after the job workers serve.
+   */
+  async waitOps(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.get("/metrics").then(() => true, () => false))) {
+      if (!this.alive()) throw new Error(`worker exited before its ops port opened:\n${this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`worker's ops port not open within ${timeoutMs} ms:\n${this.tail()}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 

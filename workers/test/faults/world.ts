@@ -75,6 +75,8 @@ export interface WorldOptions {
   staticServices?: boolean;
   /** Seed offset, so scenarios do not share random sequences. */
   salt: number;
+  /** Modules the worker process loads first (node -r). */
+  preload?: string[];
   /** The gateway peer's mode: scripted (default) or { execute: true } to run the deployed models. */
   peerOptions?: GatewayPeerOptions;
 }
@@ -137,7 +139,7 @@ export class World {
   }
 
   async startWorker(): Promise<WorkerProcess> {
-    this.worker = await WorkerProcess.start(this.workerEnv(), this.ctx.launch);
+    this.worker = await WorkerProcess.start(this.workerEnv(), this.ctx.launch, { preload: this.opts.preload });
     this.stoppers.push(() => this.worker.stop());
     this.crasher = new Crasher(this.worker, this.databaseUrl, this.plan, (line) => this.ctx.log(`${this.opts.name}: ${line}`));
     return this.worker;
@@ -154,6 +156,13 @@ export class World {
     const driver = new TemplateSagaDriver(this.peer, confirm);
     const deadline = Date.now() + (opts.deadlineMs ?? DEADLINE_MS);
     return this.runAll(specs, (spec) => spec.sagaId, (spec) => driver.run(spec, deadline), (spec) => ({ spec, state: "unfinished" as const }), opts);
+  }
+
+  /** Follows template sagas whose instances the bridge starts (from trigger events), each until its end state or the deadline. */
+  followTemplateSagas(specs: TemplateSagaSpec[], confirm: (sagaId: string) => Promise<void>, opts: { deadlineMs?: number } = {}): Promise<TemplateSagaRun[]> {
+    const driver = new TemplateSagaDriver(this.peer, confirm);
+    const deadline = Date.now() + (opts.deadlineMs ?? DEADLINE_MS);
+    return this.runAll(specs, (spec) => spec.sagaId, (spec) => driver.follow(spec, deadline), (spec) => ({ spec, state: "unfinished" as const }), opts);
   }
 
   private async runAll<S, R extends { state: EndState }>(specs: S[], id: (s: S) => string, run: (s: S) => Promise<R>, unfinished: (s: S) => R, opts: { deadlineMs?: number; staggerMs?: number }): Promise<R[]> {
@@ -211,7 +220,7 @@ export class World {
     if (!this.worker) return problems;
     for (const exit of this.worker.unexpectedExits) problems.push(`the worker exited by itself (${exit})`);
     if (this.worker.alive()) {
-      const unhandled = await this.worker.metric("worker_unhandled_rejections_total").catch((err: Error) => `unreadable (${err.message}: ${String((err as { cause?: unknown }).cause)})`);
+      const unhandled = await this.worker.waitOps().then(() => this.worker.metric("worker_unhandled_rejections_total")).catch((err: Error) => `unreadable (${err.message}: ${String((err as { cause?: unknown }).cause)})`);
       if (unhandled !== 0) problems.push(`worker_unhandled_rejections_total is ${unhandled}`);
     }
     const messages = [...this.peer.failures.map((f) => f.errorMessage), ...this.peer.errors.map((e) => e.errorMessage)].join("\n");

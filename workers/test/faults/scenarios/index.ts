@@ -2,8 +2,11 @@
 import type { Scenario } from "../world";
 import { crashScenario } from "./crashes";
 import { badDataScenario } from "./data";
+import { hostileDiscoveryScenario } from "./discovery";
+import { postgresStoppedScenario, readOnlyScenario } from "./outages";
 import { duplicateDeliveryScenario, loopScenario, redirectScenario } from "./steps";
 import { kafkaOutageScenario, templateCrashScenario } from "./template";
+import { duplicateTriggerScenario, redisStreamsRestartScenario } from "./triggers";
 
 export const SCENARIOS: Scenario[] = [
   crashScenario({ name: "crash-in-steps", sagas: 10, crashes: 5, on: "call", salt: 1 }),
@@ -12,8 +15,13 @@ export const SCENARIOS: Scenario[] = [
   loopScenario({ name: "loop-iterations", sagas: 6, salt: 4 }),
   badDataScenario({ name: "bad-data", healthy: 9, unsafeIntegers: 25, salt: 5 }),
   duplicateDeliveryScenario({ name: "duplicate-deliveries", sagas: 8, salt: 6 }),
-  kafkaOutageScenario({ name: "kafka-outage", sagas: 8, salt: 10 }),
-  redirectScenario({ name: "redirects", sagas: 8, salt: 13 }),
+  readOnlyScenario({ name: "postgres-read-only", sagas: 10, salt: 7 }),
+  postgresStoppedScenario({ name: "postgres-stopped", sagas: 10, queued: 100, salt: 8 }),
+  kafkaOutageScenario({ name: "kafka-outage", sagas: 8, salt: 9 }),
+  duplicateTriggerScenario({ name: "duplicate-triggers", sagas: 10, salt: 10 }),
+  redisStreamsRestartScenario({ name: "redis-streams-restart", sagas: 8, salt: 11 }),
+  hostileDiscoveryScenario({ name: "hostile-discovery", sagas: 8, salt: 13 }),
+  redirectScenario({ name: "redirects", sagas: 8, salt: 14 }),
 ];
 
 /** The representative few that run in `npm test` (well under 2 minutes together). */
