@@ -262,12 +262,16 @@ export class SagaLog {
       const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
       const recorded = await this.withEvents(round.some((r) => r.item.events.length > 0), async (q) => {
         const rows = await q(
+          // Completion numbers are drawn in the order the outcomes were submitted (idx), not in the order the
+          // update happens to visit the rows: reverse-order compensation relies on them.
           `with input as (
-             select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
+             select t.*, case when t.status = 'succeeded' and t.kind = 'call' then nextval('saga_completion_seq') end as seq
+             from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
                as t(pik, eik, el, kind, attempt, status, response, service, job_key, outcome, http_status, detail, duration_ms, idx)
+             order by t.idx
            ), upd as (
              update saga_steps st set status = i.status, response = coalesce(i.response::jsonb, st.response), http_status = coalesce(i.http_status, st.http_status),
-               completed_seq = case when i.status = 'succeeded' and st.kind = 'call' then nextval('saga_completion_seq') else st.completed_seq end,
+               completed_seq = coalesce(i.seq, st.completed_seq),
                lease_until = null, updated_at = now()
              from input i
              where st.process_instance_key = i.pik and st.element_instance_key = i.eik and st.kind = i.kind and st.attempts = i.attempt and st.status = 'started'

@@ -19,7 +19,7 @@ function badReply(service: string, req: ServiceRequest) {
 }
 
 export function badDataScenario(o: { name: string; healthy: number; unsafeIntegers: number; salt: number }): Scenario {
-  const items = [2, 3, 4];
+  const items = [2, 3, 4, 15];
   return {
     name: o.name,
     items,

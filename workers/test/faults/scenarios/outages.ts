@@ -17,6 +17,9 @@ async function setReadOnly(serverUrl: string, on: boolean): Promise<void> {
   }
 }
 
+/** How long the queued sagas may take to drain once PostgreSQL is back. */
+const DRAIN_BOUND_S = 20;
+
 /** Polls readiness until stop() is called; resolves with the first answer naming PostgreSQL as down, if any. */
 function watchReadiness(world: World): { stop(): Promise<string | undefined> } {
   let stopped = false;
@@ -43,7 +46,7 @@ function retriesUsed(world: World): string[] {
 }
 
 export function readOnlyScenario(o: { name: string; sagas: number; salt: number }): Scenario {
-  const items = [7];
+  const items = [7, 15];
   return {
     name: o.name,
     items,
@@ -74,7 +77,7 @@ export function readOnlyScenario(o: { name: string; sagas: number; salt: number 
 }
 
 export function postgresStoppedScenario(o: { name: string; sagas: number; queued: number; salt: number }): Scenario {
-  const items = [7, 8];
+  const items = [7, 8, 15];
   return {
     name: o.name,
     items,
@@ -106,9 +109,12 @@ export function postgresStoppedScenario(o: { name: string; sagas: number; queued
         const down = await readiness.stop();
         const runs = [...(await sagas), ...qRuns];
         const problems = [...retriesUsed(world), ...(down ? [] : ["readiness never reported PostgreSQL down while it was stopped"])];
+        // Item 8 asks for 5 s; the bound here is generous for a loaded 2-core machine, yet far below the 55 s of a
+        // backoff counted per job (outages.e2e holds the 5 s bound).
+        if (drainedIn > DRAIN_BOUND_S) problems.push(`the ${o.queued} queued sagas took ${drainedIn.toFixed(1)} s after PostgreSQL was back (bound ${DRAIN_BOUND_S} s)`);
         return await world.verdict(o.name, items, runs.map((r) => outcomeOf(r)), {
           problems,
-          notes: [`${o.queued} queued one-step sagas done ${drainedIn.toFixed(1)} s after PostgreSQL was back (not asserted; the e2e test outages.e2e holds the 5 s bound)`],
+          notes: [`${o.queued} queued one-step sagas done ${drainedIn.toFixed(1)} s after PostgreSQL was back (bound ${DRAIN_BOUND_S} s)`],
         });
       } finally {
         if (paused) await ctx.pg.resume();

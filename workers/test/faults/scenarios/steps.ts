@@ -85,7 +85,7 @@ export function duplicateDeliveryScenario(o: { name: string; sagas: number; salt
 }
 
 export function redirectScenario(o: { name: string; sagas: number; salt: number }): Scenario {
-  const items = [14];
+  const items = [14, 15];
   return {
     name: o.name,
     items,
