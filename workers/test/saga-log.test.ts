@@ -121,7 +121,7 @@ describe("saga log in PostgreSQL", () => {
     // Parallel iterations: Reserve, Charge and Ship begun in that order, their replies arrive Ship, Charge, Reserve.
     const refs = ["50", "51", "52"].map((eik) => ref(eik, `Par${eik}`));
     for (const r of refs) assert.strictEqual((await log.begin(r, input())).state, "claimed");
-    const ok = { status: "succeeded" as const, outcome: "succeeded", jobKey: "j" };
+    const ok = { status: "succeeded" as const, outcome: "succeeded" as const, jobKey: "j" };
     await Promise.all([...refs].reverse().map((r) => log.finish(r, 1, "svc", ok)));
     const seqOf = async (r: StepRef) => (await log.get(r))!.completedSeq!;
     const [a, b, c] = await Promise.all(refs.map(seqOf));
