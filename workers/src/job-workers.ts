@@ -8,7 +8,7 @@ import { failAsIncident, HandlerDeps, WorkerJob } from "./handlers/context";
 import { parseTaskType } from "./headers";
 import { unsafeNumberPaths } from "./json-values";
 import { errorText, redact } from "./redact";
-import type { ZeebeClient } from "./zeebe";
+import { cancelPendingActivation, type ZeebeClient } from "./zeebe";
 
 type ZBWorker = ReturnType<ZeebeClient["createWorker"]>;
 const JOB_ACTION_ACKNOWLEDGEMENT = "JOB_ACTION_ACKNOWLEDGEMENT" as const;
@@ -138,6 +138,7 @@ export class JobWorkers {
     this.stopping = true;
     clearInterval(this.stallTimer);
     const closing = Promise.all([...this.workers.values()].map((w) => w.close()));
+    for (const w of this.workers.values()) cancelPendingActivation(w);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, drainMs)))]);
     clearTimeout(timer);
