@@ -97,6 +97,7 @@ export class IstioGateway extends pulumi.ComponentResource {
     // names carry namespace and component. The DENY rule is scoped to this host, other hosts are untouched.
     const ingressNamespace = args.ingressNamespace ?? "istio-system";
     const securityName = pulumi.output(args.namespace).apply((namespace) => clusterScopedName(namespace, args.component, "public-api"));
+    const thisHost = [{ operation: { hosts: [args.host, `${args.host}:*`] } }];
     const securityMeta = { namespace: ingressNamespace, labels: labels(args.component, "ingress"), name: securityName };
     new k8s.apiextensions.CustomResource(
       `${name}-requestauthentication`,
@@ -106,7 +107,9 @@ export class IstioGateway extends pulumi.ComponentResource {
         metadata: securityMeta,
         spec: {
           selector: { matchLabels: selector },
-          jwtRules: [{ issuer: args.jwt.issuer, jwksUri: args.jwt.jwksUri, ...(args.jwt.audiences?.length ? { audiences: args.jwt.audiences } : {}) }],
+          // No `audiences` here: a RequestAuthentication acts on every host of the gateway, and would turn away a
+          // token of this issuer meant for another app. The audience is checked for this host below.
+          jwtRules: [{ issuer: args.jwt.issuer, jwksUri: args.jwt.jwksUri }],
         },
       },
       { parent: this },
@@ -121,7 +124,10 @@ export class IstioGateway extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           action: "DENY",
           // A principal is `<iss>/<sub>`: a valid token of another issuer the gateway knows does not pass either.
-          rules: [{ from: [{ source: { notRequestPrincipals: [`${args.jwt.issuer}/*`] } }], to: [{ operation: { hosts: [args.host, `${args.host}:*`] } }] }],
+          rules: [
+            { from: [{ source: { notRequestPrincipals: [`${args.jwt.issuer}/*`] } }], to: thisHost },
+            ...(args.jwt.audiences?.length ? [{ to: thisHost, when: [{ key: "request.auth.audiences", notValues: args.jwt.audiences }] }] : []),
+          ],
         },
       },
       { parent: this },
