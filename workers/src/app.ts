@@ -14,7 +14,9 @@ import { errorText, redact } from "./redact";
 import { SagaLogAvailability } from "./saga/availability";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
+import { withTracedWrites } from "./saga/traced";
 import { StepEvents } from "./step-events";
+import { tracingEnabled } from "./tracing";
 import { createZeebeClient, ZeebeClient } from "./zeebe";
 
 export interface WorkerOverrides {
@@ -78,7 +80,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     const events = new StepEvents(bus, topicNames(config.TOPICS_PREFIX), metrics, log);
     const availability = new SagaLogAvailability(() => saga.ping());
     cleanups.push(async () => availability.close());
-    const deps: HandlerDeps = { config, registry, saga, availability, metrics, events, log };
+    const deps: HandlerDeps = { config, registry, saga: tracingEnabled() ? withTracedWrites(saga) : saga, availability, metrics, events, log };
     const extra = overrides.extraHandlers?.(zeebe) ?? {};
     const jobWorkers = new JobWorkers(zeebe, deps, config, log, extra);
     const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);

@@ -17,6 +17,15 @@ const url = (schemes: string[]) =>
   }, `must be a URL with scheme ${schemes.join(" or ")}`);
 
 const SAGA_PATTERNS = ["compensation", "timeout", "retry"] as const;
+// The OpenTelemetry SDK reads the OTEL_* variables itself; they are declared here so that start-up rejects a bad
+// value with a clear message (the SDK would log and fall back) and the components know their names.
+const OTEL_TRACES_EXPORTERS = ["otlp", "console", "none"] as const;
+const OTEL_SAMPLERS = ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"] as const;
+/** W3C Baggage-style list the OTLP exporter sends as HTTP headers: `key=value,key2=value2` (values URL-encoded). */
+const otlpHeaders = z
+  .string()
+  .refine((v) => v.split(",").every((pair) => /^\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*=.*$/.test(pair)), "must be a comma-separated list of key=value pairs (header names as keys, values URL-encoded)")
+  .optional();
 const RESPONSE_MAX_BYTES_LIMIT = 3 * 1024 * 1024;
 
 const schema = z
@@ -77,6 +86,16 @@ const schema = z
     COMPENSATION_ORDER_WAIT_MS: int(10000, 0),
     JOB_WORKER_STALL_MS: int(30000),
     DEDUP_TTL_MS: int(86_400_000),
+    OTEL_SDK_DISABLED: bool(false),
+    OTEL_TRACES_EXPORTER: list.pipe(z.array(z.enum(OTEL_TRACES_EXPORTERS, { message: `each entry must be one of ${OTEL_TRACES_EXPORTERS.join(", ")}` }))),
+    OTEL_EXPORTER_OTLP_ENDPOINT: url(["http", "https"]).optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(["http", "https"]).optional(),
+    OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders,
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json", "grpc"], { message: "must be http/protobuf, http/json or grpc" }).optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
+    OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+    OTEL_TRACES_SAMPLER: z.enum(OTEL_SAMPLERS, { message: `must be one of ${OTEL_SAMPLERS.join(", ")}` }).optional(),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ message: "must be a number" }).min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
@@ -106,7 +125,7 @@ export type Config = z.output<typeof schema>;
 
 export class ConfigError extends Error {}
 
-const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIALS|_KEY$/;
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIALS|_KEY$|HEADERS$/;
 
 /** A value as an error may quote it: credentials in URLs masked, bounded, on one line. */
 function shownValue(value: string): string {

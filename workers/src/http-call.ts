@@ -3,6 +3,7 @@
 // to whatever host the Location names. A redirect is a transient failure (README: "Redirects").
 import { CallOutcome, classifyError, classifyStatus } from "./classify";
 import { REDACTED, redact } from "./redact";
+import { endHttpClientSpan, startHttpClientSpan, tracingEnabled } from "./tracing";
 
 export interface CallResult {
   outcome: CallOutcome;
@@ -14,6 +15,14 @@ export interface CallResult {
 }
 
 export async function postJson(url: string, payload: unknown, headers: Record<string, string>, timeoutMs: number, maxBodyBytes = Infinity): Promise<CallResult> {
+  // A client span when tracing is on; the service gets its W3C context (traceparent) with the request.
+  const traced = tracingEnabled() ? startHttpClientSpan("POST", url) : undefined;
+  const result = await post(url, payload, { ...headers, ...traced?.headers }, timeoutMs, maxBodyBytes);
+  if (traced) endHttpClientSpan(traced.span, result.status, result.outcome.kind === "success" ? undefined : result.outcome.reason);
+  return result;
+}
+
+async function post(url: string, payload: unknown, headers: Record<string, string>, timeoutMs: number, maxBodyBytes: number): Promise<CallResult> {
   const started = performance.now();
   try {
     const res = await fetch(url, {

@@ -11,6 +11,13 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly jobDuration = new Histogram({
+    name: "worker_job_duration_seconds",
+    help: "Time from a job's activation to the worker's answer (complete, fail or BPMN error), by process, task type and outcome",
+    labelNames: ["bpmn_process_id", "type", "outcome"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly retries = new Counter({ name: "worker_retries_total", help: "Jobs failed for retry with backoff, by service and reason", labelNames: ["service", "reason"], registers: [this.registry] });
   readonly compensations = new Counter({ name: "worker_compensations_total", help: "Compensations, by service and outcome", labelNames: ["service", "outcome"], registers: [this.registry] });
   readonly deadLetters = new Counter({ name: "worker_dead_letters_total", help: "Compensations sent to the dead-letter topic", labelNames: ["service"], registers: [this.registry] });

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { EventBus, TopicNames } from "./events/bus";
 import type { Metrics } from "./metrics";
 import { errorText } from "./redact";
+import { traceHeaders } from "./tracing";
 
 export type StepEventType = "step.started" | "step.completed" | "step.failed" | "step.compensated";
 
@@ -36,7 +37,7 @@ export class StepEvents {
   async deadLetter(key: string, value: Record<string, unknown>): Promise<boolean> {
     if (!this.bus) return false;
     try {
-      await this.bus.publish(this.topics.deadLetter, { key, value, headers: { "x-event-type": "compensation.dead-letter" } });
+      await this.bus.publish(this.topics.deadLetter, { key, value, headers: { "x-event-type": "compensation.dead-letter", ...traceHeaders() } });
       return true;
     } catch (err) {
       this.metrics.eventPublishFailures.inc({ topic: this.topics.deadLetter });
@@ -54,7 +55,8 @@ export class StepEvents {
   private send(topic: string, key: string, value: Record<string, unknown>): void {
     if (!this.bus) return;
     const p = this.bus
-      .publish(topic, { key, value, headers: { "x-event-type": String(value.type ?? topic) } })
+      // The job's trace context: consumers continue the trace of the step that wrote the event.
+      .publish(topic, { key, value, headers: { "x-event-type": String(value.type ?? topic), ...traceHeaders() } })
       .catch((err) => {
         this.metrics.eventPublishFailures.inc({ topic });
         this.log.warn({ err: errorText(err), topic }, "event publish failed");

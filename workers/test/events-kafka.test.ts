@@ -25,13 +25,13 @@ describe("events: Kafka mapping", () => {
     const e = fromKafkaRecord("p.responses", 2, record({
       key: Buffer.from("k1"), value: Buffer.from('{"messageName":"m"}'), offset: "41", headers: { "event-id": Buffer.from("abc") },
     }));
-    assert.deepEqual(e, { topic: "p.responses", id: "abc", key: "k1", value: { messageName: "m" } });
+    assert.deepEqual(e, { topic: "p.responses", id: "abc", key: "k1", value: { messageName: "m" }, headers: { "event-id": "abc" } });
     assert.equal(fromKafkaRecord("t", 0, record({ headers: { "event-id": ["first", "second"] } })).id, "first");
   });
 
   it("falls back to topic/partition/offset as id, and passes non-JSON values as text", () => {
     const e = fromKafkaRecord("p.triggers", 3, record({ value: Buffer.from("{oops"), offset: "17" }));
-    assert.deepEqual(e, { topic: "p.triggers", id: "p.triggers/3/17", key: null, value: "{oops" });
+    assert.deepEqual(e, { topic: "p.triggers", id: "p.triggers/3/17", key: null, value: "{oops", headers: {} });
   });
 });
 

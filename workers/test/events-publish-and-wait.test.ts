@@ -93,12 +93,13 @@ describe("events: publish-and-wait as an SDK job worker against the gateway peer
       await eventually(() => peer.completions.length === 2 && published.length === 2, "two completions and two events");
 
       const all = published.find((e) => e.topic === topics.workflowEvents)!;
-      assert.deepEqual(all, { topic: topics.workflowEvents, id: `job-${allKey}`, key: "o-9", value: { sagaId: "o-9", total: 3 } });
+      const jobHeaders = (key: string) => ({ "event-id": `job-${key}`, "bpmn-process-id": "test-process", "process-instance-key": peer.completions.find((c) => c.jobKey === key)!.job.processInstanceKey, "element-id": "publish-and-wait" });
+      assert.deepEqual(all, { topic: topics.workflowEvents, id: `job-${allKey}`, key: "o-9", value: { sagaId: "o-9", total: 3 }, headers: jobHeaders(allKey) });
       assert.deepEqual(peer.completions.find((c) => c.jobKey === allKey)!.variables, {
         publishedEvent: { topic: topics.workflowEvents, eventId: `job-${allKey}`, key: "o-9" },
       });
       const one = published.find((e) => e.topic === topics.triggers)!;
-      assert.deepEqual(one, { topic: topics.triggers, id: `job-${oneKey}`, key: "12", value: { items: 2 } });
+      assert.deepEqual(one, { topic: topics.triggers, id: `job-${oneKey}`, key: "12", value: { items: 2 }, headers: jobHeaders(oneKey) });
     } finally {
       await worker.close();
     }

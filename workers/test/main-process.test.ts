@@ -1,7 +1,6 @@
 // The worker as a process (src/main.ts): configuration errors, streaming wiring against real
 // Redis Streams, the bundled models, and graceful shutdown on SIGTERM.
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import Redis from "ioredis";
 import * as os from "os";
@@ -11,41 +10,8 @@ import { FakeKubeApi } from "./support/fake-kube-api";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
+import { MainProcess, runMain, waitForOutput, waitReady } from "./support/main-process";
 import { freePort, PostgresServer, RedisServer, startPostgres, startRedis } from "./support/servers";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const MAIN = path.join(ROOT, "workers", "src", "main.ts");
-
-function runMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitReady(run: ReturnType<typeof runMain>, port: number): Promise<void> {
-  const deadline = Date.now() + 60000;
-  for (;;) {
-    const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then((r) => r.status === 200, () => false);
-    if (ok) return;
-    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`worker never became ready:\n${run.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function waitForOutput(run: ReturnType<typeof runMain>, pattern: RegExp, what: string, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(run.output())) {
-    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no ${what} in the worker's output:\n${run.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A kubeconfig file pointing at the loopback API peer (read by KubeConfig.loadFromDefault). */
 function kubeconfigFile(server: string, token: string): { file: string; remove(): void } {
@@ -77,7 +43,7 @@ describe("worker process (main.ts)", function () {
     let redis: RedisServer;
     let peer: GatewayPeer;
     let svc: TestService;
-    let run: ReturnType<typeof runMain> | undefined;
+    let run: MainProcess | undefined;
     let port: number;
 
     before(async () => {
@@ -140,6 +106,9 @@ describe("worker process (main.ts)", function () {
           await new Promise((r) => setTimeout(r, 50));
         }
         assert.deepStrictEqual(types, ["step.started", "step.completed"]);
+        // Tracing is not configured: no trace context goes out, to the service or with the events.
+        assert.ok(svc.calls.every((c) => c.headers.traceparent === undefined));
+        assert.ok((await client.xrange("shop.workflow-events", "-", "+")).every(([, f]) => !("traceparent" in JSON.parse(f[f.indexOf("headers") + 1]))));
         assert.strictEqual(await client.xlen("shop.service-results"), 1);
       } finally {
         client.disconnect();
@@ -178,7 +147,7 @@ describe("worker process (main.ts)", function () {
     let peer: GatewayPeer;
     let kube: FakeKubeApi;
     let kubeconfig: ReturnType<typeof kubeconfigFile>;
-    let run: ReturnType<typeof runMain> | undefined;
+    let run: MainProcess | undefined;
     let port: number;
 
     before(async () => {
@@ -229,7 +198,7 @@ describe("worker process (main.ts)", function () {
     let redis: RedisServer;
     let peer: GatewayPeer;
     const services: TestService[] = [];
-    let run: ReturnType<typeof runMain> | undefined;
+    let run: MainProcess | undefined;
     let port: number;
 
     before(async () => {

@@ -9,6 +9,7 @@ import type { Dedup } from "./dedup";
 import { EVENT_ID_HEADER } from "./event-id";
 import { describeIssues, errorSchema, responseSchema, triggerSchema } from "./payloads";
 import { classifyZeebeError } from "./zeebe-errors";
+import { endSpan, runIn, startConsumerSpan, traceHeaders, tracingEnabled } from "../tracing";
 
 /** Message name the compensation-saga template waits on (boundary event of "Await confirmation"). */
 export const COMPENSATION_MESSAGE = "saga-compensation-requested";
@@ -105,6 +106,8 @@ export async function startEventBridge(opts: EventBridgeOptions): Promise<void> 
   const perform = async (event: InboundEvent) => {
     const action = toZeebeAction(event, topics, opts.defaultTimeToLiveMs);
     if (action.kind === "invalid") return deadLetter(event, action.reason);
+    // The instance carries the trace context on (its jobs' spans continue it): see tracing.ts.
+    if (action.kind === "start") Object.assign(action.request.variables, traceHeaders());
     try {
       const result = action.kind === "start" ? await zeebe.createProcessInstance(action.request) : await zeebe.publishMessage(action.request);
       // The SDK resolves null instead of acting when its client is closing: not done, so redeliver.
@@ -118,9 +121,21 @@ export async function startEventBridge(opts: EventBridgeOptions): Promise<void> 
     }
   };
 
-  await bus.subscribe([topics.triggers, topics.responses, topics.errors], group, async (event) => {
+  const handle = async (event: InboundEvent) => {
     if (!(await dedup.once(group, event.id, () => perform(event)))) {
       log.info({ eventId: event.id, topic: event.topic }, "duplicate event skipped");
+    }
+  };
+  await bus.subscribe([topics.triggers, topics.responses, topics.errors], group, async (event) => {
+    if (!tracingEnabled()) return handle(event);
+    // A span per delivery, continuing the producer's trace when the event's headers carry one.
+    const { span, ctx } = startConsumerSpan(event.topic, event.id, event.headers);
+    try {
+      await runIn(ctx, () => handle(event));
+      endSpan(span);
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
     }
   });
 }

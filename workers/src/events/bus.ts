@@ -13,6 +13,8 @@ export interface InboundEvent {
   id: string;
   key: string | null;
   value: unknown;
+  /** The record's headers (text values), e.g. its trace context (`traceparent`). */
+  headers?: Record<string, string>;
 }
 
 export interface EventBus {

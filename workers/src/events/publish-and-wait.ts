@@ -5,6 +5,7 @@
 // publish only this variable instead of all).
 import type { WorkerJob } from "../handlers/context";
 import type { EventBus, TopicNames } from "./bus";
+import { traceHeaders } from "../tracing";
 import { EVENT_ID_HEADER } from "./event-id";
 
 /** The part of an SDK job this handler reads. */
@@ -64,6 +65,7 @@ export async function handlePublishAndWait(job: PublishAndWaitJob, bus: EventBus
         "bpmn-process-id": job.bpmnProcessId,
         "process-instance-key": job.processInstanceKey,
         "element-id": job.elementId,
+        ...traceHeaders(),
       },
     });
   } catch (err) {
