@@ -6,6 +6,7 @@ import { inClusterKubeConfig, KubernetesDiscovery, resolveNamespaces } from "./d
 import { ServiceRegistry, staticRegistry } from "./discovery/registry";
 import type { EventBus } from "./events/bus";
 import { topicNames } from "./events/bus";
+import { bridgeTopics, DEFAULT_BRIDGE_GROUP } from "./events/bridge";
 import type { HandlerDeps } from "./handlers/context";
 import { ExtraHandler, JobWorkers } from "./job-workers";
 import { ReadinessCheck, startOpsServer, withTimeout } from "./http-server";
@@ -69,6 +70,9 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
 
     const registry = overrides.registry ?? (await createRegistry(config, log, metrics));
     cleanups.push(() => registry.close());
+    const countServices = () => metrics.discoveryServices.set(registry.known().length);
+    registry.onChange(countServices);
+    countServices();
 
     const zeebe = createZeebeClient(config);
     cleanups.push(() => zeebe.close());
@@ -78,6 +82,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
 
     const bus = config.ENABLE_EVENT_STREAMING ? overrides.bus : undefined;
     const events = new StepEvents(bus, topicNames(config.TOPICS_PREFIX), metrics, log);
+    if (bus) watchEventBus(metrics, bus, config);
     const availability = new SagaLogAvailability(() => saga.ping());
     cleanups.push(async () => availability.close());
     const deps: HandlerDeps = { config, registry, saga: tracingEnabled() ? withTracedWrites(saga) : saga, availability, metrics, events, log };
@@ -125,6 +130,17 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     throw err;
   }
+}
+
+/** Streaming connectivity metrics: the bus answers, and how far the bridge's consumer group is behind. */
+function watchEventBus(metrics: Metrics, bus: EventBus, config: Config): void {
+  const inbound = bridgeTopics(topicNames(config.TOPICS_PREFIX));
+  metrics.watchEventBus({
+    kind: config.EVENT_BUS,
+    group: DEFAULT_BRIDGE_GROUP,
+    ping: () => bus.ping(),
+    consumerLag: async () => (bus.consumerLag ? bus.consumerLag(DEFAULT_BRIDGE_GROUP, inbound) : {}),
+  });
 }
 
 async function createRegistry(config: Config, log: Logger, metrics: Metrics): Promise<ServiceRegistry> {

@@ -1,6 +1,20 @@
 // Prometheus metrics of the worker (one registry per worker instance, so tests stay independent).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
+/** What the streaming metrics ask the event bus at scrape time. */
+export interface EventBusProbe {
+  kind: string;
+  /** Throws when the bus is unreachable. */
+  ping(): Promise<void>;
+  /** Per topic: records the group has yet to process (not delivered, or delivered and not acknowledged). */
+  consumerLag(): Promise<Record<string, number>>;
+  group: string;
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+const bounded = <T>(p: Promise<T>): Promise<T> =>
+  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("probe timed out")), PROBE_TIMEOUT_MS).unref())]);
+
 export class Metrics {
   readonly registry = new Registry();
   readonly jobs = new Counter({ name: "worker_jobs_total", help: "Jobs handled, by task type and outcome", labelNames: ["type", "outcome"], registers: [this.registry] });
@@ -32,9 +46,78 @@ export class Metrics {
   readonly discoveryRefusedClaims = new Gauge({ name: "worker_discovery_refused_claims", help: "Labelled Services currently refused because another namespace owns their name", registers: [this.registry] });
   readonly discoveryOwnerChanges = new Counter({ name: "worker_discovery_owner_changes_total", help: "Service names that moved to a Service in another namespace", labelNames: ["service"], registers: [this.registry] });
   readonly discoveryMalformedObjects = new Counter({ name: "worker_discovery_malformed_objects_total", help: "Malformed Services skipped by discovery, by source (list or watch)", labelNames: ["source"], registers: [this.registry] });
+  readonly discoveryServices = new Gauge({ name: "worker_discovery_services", help: "Service names discovery currently resolves (labelled Services, or the static map)", registers: [this.registry] });
+  readonly discoveryWatchConnected = new Gauge({
+    name: "worker_discovery_watch_connected",
+    help: "1 while the Service watch of a watched namespace (\"*\": all) is connected, 0 while it fails or restarts",
+    labelNames: ["watched_namespace"],
+    registers: [this.registry],
+  });
+  readonly discoveryLastList = new Gauge({
+    name: "worker_discovery_last_list_timestamp_seconds",
+    help: "When discovery last listed the Services of a watched namespace successfully (at start, and on every re-list), Unix time",
+    labelNames: ["watched_namespace"],
+    registers: [this.registry],
+  });
+  readonly discoveryWatchFailures = new Counter({
+    name: "worker_discovery_watch_failures_total",
+    help: "Failed Service lists or watches of a watched namespace (each one restarts the watch with a backoff)",
+    labelNames: ["watched_namespace"],
+    registers: [this.registry],
+  });
+  readonly eventBusUp = new Gauge({
+    name: "worker_event_bus_up",
+    help: "1 when the event bus answered a ping at the last scrape, 0 when it did not",
+    labelNames: ["bus"],
+    registers: [this.registry],
+    collect: async () => {
+      const probe = await this.probeEventBus();
+      this.eventBusUp.reset();
+      if (probe) this.eventBusUp.set({ bus: probe.kind }, probe.up ? 1 : 0);
+    },
+  });
+  readonly eventConsumerLag = new Gauge({
+    name: "worker_event_consumer_lag",
+    help: "Inbound events the event bridge's consumer group has yet to process, per topic (none reported when the bus cannot tell)",
+    labelNames: ["topic", "group"],
+    registers: [this.registry],
+    collect: async () => {
+      const probe = await this.probeEventBus();
+      this.eventConsumerLag.reset();
+      for (const [topic, lag] of Object.entries(probe?.lag ?? {})) this.eventConsumerLag.set({ topic, group: probe!.group }, lag);
+    },
+  });
   readonly unhandledRejections = new Counter({ name: "worker_unhandled_rejections_total", help: "Promise rejections no code handled (each one is a bug, logged)", registers: [this.registry] });
+
+  private eventBus?: EventBusProbe;
+  private eventBusCacheMs = 0;
+  private lastProbe?: { at: number; result: Promise<{ kind: string; group: string; up: boolean; lag?: Record<string, number> }> };
 
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Reports the bus's reachability and consumer lag from now on; one probe serves the scrapes of cacheMs. */
+  watchEventBus(probe: EventBusProbe, cacheMs = 5000): void {
+    this.eventBus = probe;
+    this.eventBusCacheMs = cacheMs;
+    this.lastProbe = undefined;
+  }
+
+  private probeEventBus(): Promise<{ kind: string; group: string; up: boolean; lag?: Record<string, number> }> | undefined {
+    const bus = this.eventBus;
+    if (!bus) return undefined;
+    const now = Date.now();
+    if (!this.lastProbe || now - this.lastProbe.at >= this.eventBusCacheMs) {
+      const result = (async () => {
+        const [up, lag] = await Promise.all([
+          bounded(bus.ping()).then(() => true, () => false),
+          bounded(bus.consumerLag()).then((l) => l, () => undefined),
+        ]);
+        return { kind: bus.kind, group: bus.group, up, lag };
+      })();
+      this.lastProbe = { at: now, result };
+    }
+    return this.lastProbe.result;
   }
 }

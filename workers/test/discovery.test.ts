@@ -267,3 +267,79 @@ describe("service discovery", () => {
     });
   });
 });
+
+describe("service discovery health", () => {
+  let api: FakeKubeApi;
+  let disc: KubernetesDiscovery | undefined;
+  let metrics: Metrics;
+  const options = (): KubernetesDiscoveryOptions => ({
+    kubeConfig: kubeConfigFor(api.url), labelSelector: "orchestration.platform/managed=true", namespaces: ["shop"],
+    log: pino({ level: "silent" }), metrics, restartBaseMs: 20, restartCapMs: 60,
+  });
+  beforeEach(async () => {
+    api = await FakeKubeApi.start();
+    metrics = new Metrics(false);
+  });
+  afterEach(async () => {
+    await disc?.close();
+    disc = undefined;
+    await api.stop();
+  });
+
+  it("start() waits for the first successful list: a refused list keeps it waiting, counted and shown as watch down", async () => {
+    api.upsert("shop", "payment", 8080);
+    api.failLists = 3;
+    disc = new KubernetesDiscovery(options());
+    let started = false;
+    const starting = disc.start().then(() => (started = true));
+    await eventually(() => api.lists >= 2, "refused lists");
+    assert.strictEqual(started, false, "not started while the API refuses the list");
+    assert.strictEqual(disc.known().length, 0);
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 0);
+    assert.ok((await metricValue(metrics, "worker_discovery_watch_failures_total", { watched_namespace: "shop" })) >= 1);
+    assert.match(disc.health().watches[0].lastError ?? "", /Forbidden/);
+
+    await starting;
+    assert.strictEqual(disc.resolve("payment"), "http://payment.shop.svc.cluster.local:8080");
+    await eventually(() => disc!.health().watches[0].connected, "watch connected after the list");
+    assert.deepStrictEqual(disc.health().watches.map((w) => ({ namespace: w.namespace, listed: w.listed, connected: w.connected })), [{ namespace: "shop", listed: true, connected: true }]);
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 1);
+    const listedAt = await metricValue(metrics, "worker_discovery_last_list_timestamp_seconds", { watched_namespace: "shop" });
+    assert.ok(Math.abs(listedAt - Date.now() / 1000) < 30, `last list at ${listedAt}`);
+  });
+
+  it("close() ends a start that is still waiting for its first list", async () => {
+    api.failLists = 1000;
+    disc = new KubernetesDiscovery(options());
+    const starting = disc.start();
+    await eventually(() => api.lists >= 1, "a refused list");
+    await disc.close();
+    await assert.rejects(starting, /closed before namespace shop was listed/);
+  });
+
+  it("a watch the API refuses shows as down until it is back; a re-list updates the last list time", async () => {
+    api.upsert("shop", "payment", 8080);
+    disc = new KubernetesDiscovery(options());
+    await disc.start();
+    await eventually(() => disc!.health().watches[0].connected, "watch connected");
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 1);
+    const firstList = await metricValue(metrics, "worker_discovery_last_list_timestamp_seconds", { watched_namespace: "shop" });
+
+    api.refuseWatches = true;
+    api.dropWatches();
+    await eventually(() => disc!.health().watches[0].connected === false, "watch down");
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 0);
+    await eventually(() => api.watches >= 3, "refused watch attempts");
+    assert.ok((await metricValue(metrics, "worker_discovery_watch_failures_total", { watched_namespace: "shop" })) >= 1);
+    assert.strictEqual(disc.resolve("payment"), "http://payment.shop.svc.cluster.local:8080", "the cache keeps serving while the watch is down");
+
+    await new Promise((r) => setTimeout(r, 1100)); // the timestamp has a resolution of a second
+    // The resume point is gone by the time the API answers again: coming back takes a re-list.
+    api.compact();
+    api.upsert("shop", "ledger", 8080);
+    api.refuseWatches = false;
+    await eventually(() => disc!.health().watches[0].connected && disc!.resolve("ledger") !== undefined, "watch back");
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 1);
+    assert.ok((await metricValue(metrics, "worker_discovery_last_list_timestamp_seconds", { watched_namespace: "shop" })) > firstList, "re-listed");
+  });
+});

@@ -93,6 +93,14 @@ describe("worker process (main.ts)", function () {
       assert.deepStrictEqual(ready.body.checks, { zeebe: "UP", postgres: "UP", eventBus: "UP", dedupRedis: "UP" });
     });
 
+    it("reports event streaming connectivity in /metrics: the bus up, the bridge's lag per inbound topic", async () => {
+      const metrics = (await getJson(`http://127.0.0.1:${port}/metrics`)).text;
+      assert.match(metrics, /\nworker_event_bus_up\{bus="redis-streams"\} 1\n/);
+      for (const topic of ["shop.triggers", "shop.responses", "shop.errors"]) {
+        assert.match(metrics, new RegExp(`\\nworker_event_consumer_lag\\{topic="${topic}",group="event-bridge"\\} 0\\n`));
+      }
+    });
+
     it("publishes step events to Redis Streams and starts a process once for a trigger delivered twice", async () => {
       const key = peer.addJob({ type: "call-microservice-inventory", elementId: "ReserveStock", variables: { orderId: "o-main" } });
       await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, "completion");
@@ -187,6 +195,10 @@ describe("worker process (main.ts)", function () {
       const metrics = (await getJson(`http://127.0.0.1:${port}/metrics`)).text;
       assert.match(metrics, /worker_discovery_malformed_objects_total\{source="watch"\} [5-9]/);
       assert.match(metrics, /worker_unhandled_rejections_total 0/);
+      // Discovery health: both Services known, the watch of the namespace connected, listed at start.
+      assert.match(metrics, /\nworker_discovery_services 2\n/);
+      assert.match(metrics, /\nworker_discovery_watch_connected\{watched_namespace="shop"\} 1\n/);
+      assert.match(metrics, /\nworker_discovery_last_list_timestamp_seconds\{watched_namespace="shop"\} \d{10}\n/);
       assert.doesNotMatch(run.output(), /unhandled|worker failed/i);
     });
   });

@@ -15,6 +15,8 @@ import { endSpan, runIn, startConsumerSpan, traceHeaders, tracingEnabled } from 
 export const COMPENSATION_MESSAGE = "saga-compensation-requested";
 export const DEFAULT_BRIDGE_GROUP = "event-bridge";
 export const DEFAULT_MESSAGE_TTL_MS = 600_000;
+/** The topics the bridge consumes. */
+export const bridgeTopics = (topics: TopicNames): string[] => [topics.triggers, topics.responses, topics.errors];
 
 // Same shape as the SDK's own JSON variables type (which it does not export), so its client fits BridgeZeebe.
 type Json = string | number | boolean | Json[] | JsonDoc[] | JsonDoc;
@@ -126,7 +128,7 @@ export async function startEventBridge(opts: EventBridgeOptions): Promise<void> 
       log.info({ eventId: event.id, topic: event.topic }, "duplicate event skipped");
     }
   };
-  await bus.subscribe([topics.triggers, topics.responses, topics.errors], group, async (event) => {
+  await bus.subscribe(bridgeTopics(topics), group, async (event) => {
     if (!tracingEnabled()) return handle(event);
     // A span per delivery, continuing the producer's trace when the event's headers carry one.
     const { span, ctx } = startConsumerSpan(event.topic, event.id, event.headers);

@@ -74,6 +74,23 @@ export class KafkaBus implements EventBus {
     await withTimeout((async () => (await this.admin()).describeCluster())(), this.opts.pingTimeoutMs ?? 5_000, "kafka ping");
   }
 
+  /** Per topic, the sum over partitions of the high watermark minus the group's committed offset (the low one when none). */
+  async consumerLag(group: string, topics: string[]): Promise<Record<string, number>> {
+    const admin = await this.admin();
+    const committed = await admin.fetchOffsets({ groupId: group, topics });
+    const out: Record<string, number> = {};
+    for (const topic of topics) {
+      const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      let lag = 0;
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        const at = done.get(p.partition) ?? -1;
+        lag += Math.max(0, Number(p.high) - (at >= 0 ? at : Number(p.low)));
+      }
+      out[topic] = lag;
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.consumers.map((c) => c.disconnect()));
     await Promise.all(this.connected.map((c) => c.disconnect()));

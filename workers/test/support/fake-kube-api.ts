@@ -23,6 +23,11 @@ export class FakeKubeApi {
   malformedListItems: unknown[] = [];
   lists = 0;
   watches = 0;
+  /** Answer this many of the next lists with `refusal` (e.g. RBAC missing), then serve them again. */
+  failLists = 0;
+  /** While true, every watch request is answered with `refusal` (e.g. the API server overloaded). */
+  refuseWatches = false;
+  refusal = { status: 403, reason: "Forbidden", message: 'services is forbidden: User "system:serviceaccount:shop:worker" cannot list resource "services"' };
   private constructor(private readonly server: http.Server, readonly url: string) {}
 
   static async start(): Promise<FakeKubeApi> {
@@ -60,6 +65,11 @@ export class FakeKubeApi {
     this.objects.delete(key);
     this.rv += 1;
     this.emit({ rv: this.rv, type: "DELETED", obj: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.rv) } } });
+  }
+
+  /** Compacts the event history: resuming a watch from any version so far answers 410 Gone (the next change is watchable). */
+  compact(): void {
+    this.compactedBefore = this.rv + 1;
   }
 
   /** Writes one raw watch event (any JSON) to every open watch, whatever its namespace or selector. */
@@ -105,14 +115,23 @@ export class FakeKubeApi {
     }
     const ns = m[1];
     const selector = u.searchParams.get("labelSelector") ?? undefined;
+    const refuse = () => {
+      res.writeHead(this.refusal.status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: this.refusal.message, reason: this.refusal.reason, code: this.refusal.status }));
+    };
     if (u.searchParams.get("watch") !== "true") {
       this.lists += 1;
+      if (this.failLists > 0) {
+        this.failLists -= 1;
+        return refuse();
+      }
       const items = [...[...this.objects.values()].filter((o) => this.matches(o, ns, selector)), ...this.malformedListItems];
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ kind: "ServiceList", apiVersion: "v1", metadata: { resourceVersion: String(this.rv) }, items }));
       return;
     }
     this.watches += 1;
+    if (this.refuseWatches) return refuse();
     const from = Number(u.searchParams.get("resourceVersion") ?? "0");
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
     res.flushHeaders();
