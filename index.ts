@@ -3,7 +3,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CamundaOrchestrator, CONFIG_NAMESPACE, OrchestratorSettings, SECRET_SETTING_KEYS } from "./components";
+import { GITOPS_AND_REPOSITORY_KEYS } from "./components/settings";
 import { resolveStack } from "./components/stack-config";
+import { recordRegistrations } from "./scaffold/stack-snapshot";
+import { githubRepositories } from "./scaffold/github-program";
 
 // Not in the SDK's typings, but how the SDK itself tells secret config apart (@pulumi/pulumi is pinned).
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
@@ -20,6 +23,9 @@ for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
 
 const { settings, specs, warnings } = resolveStack(raw, secretKeys, __dirname);
 for (const warning of warnings) pulumi.log.warn(warning);
+
+// With repositories on GitHub, the GitOps repository is built from the objects this program registers.
+const recorder = settings.repositoryProvider === "github" ? recordRegistrations() : undefined;
 
 // Credentials become secret Outputs here and stay secret through every component.
 const secretSettings: OrchestratorSettings = {};
@@ -57,12 +63,18 @@ function platformBootstrapServers(platform: string): pulumi.Output<string> | und
   return platformServers.get(platform);
 }
 
-const { application: _application, components: _components, allowNoOrchestrators: _allowNone, namespace: _namespace, createNamespace: _create, ...orchestratorSettings } = settings;
+const programOnly = new Set<string>(["application", "components", "allowNoOrchestrators", "namespace", "createNamespace", ...GITOPS_AND_REPOSITORY_KEYS]);
+const orchestratorSettings = Object.fromEntries(Object.entries(settings).filter(([key]) => !programOnly.has(key))) as OrchestratorSettings;
 const created = specs.map((spec) => new CamundaOrchestrator(spec.name, {
   properties: spec.properties,
   namespace,
   settings: { ...orchestratorSettings, ...secretSettings, kafkaBootstrapServers: settings.kafkaBootstrapServers ?? platformBootstrapServers(spec.properties.realtimePlatform) },
 }));
+
+const repositories = recorder ? githubRepositories({ settings, specs, snapshot: recorder.snapshot() }) : {};
+
+/** Per orchestrator with `language` and `repository` (repositoryProvider github): its repositories' URLs. */
+export const scaffoldedRepositories = repositories;
 
 /** The namespace every orchestrator lives in. */
 export const orchestratorNamespace = namespace;

@@ -9,6 +9,7 @@ export { WorkerService, WorkerServiceArgs } from "./worker";
 export { WorkflowModels, WorkflowModelsArgs } from "./workflows";
 export { IstioGateway, IstioGatewayArgs } from "./ingress";
 export { Monitoring, MonitoringArgs } from "./monitoring";
+export { OrchestratorRepositories, OrchestratorRepositoriesArgs, RepositoryFiles } from "./repositories";
 export { ComponentProperties, ComponentPropertiesInput, OrchestratorSpec, SAGA_PATTERNS, validateComponent, validateComponents } from "./properties";
 export { CONFIG_NAMESPACE, parseStackSettings, SECRET_SETTING_KEYS, StackSettings } from "./settings";
 export { COMPONENT_TYPE, selectComponents } from "./oam";

@@ -8,7 +8,7 @@ import { WORKFLOWS_MOUNT } from "./knative";
 import { Monitoring } from "./monitoring";
 import { labels, objectNames, SECRET_KEYS, TopicNames, topicNames } from "./naming";
 import { ComponentProperties, ComponentPropertiesInput, validateComponent } from "./properties";
-import { checkSettingsFor, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
+import { checkSettingsFor, GITOPS_AND_REPOSITORY_KEYS, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
 import { EventTopics } from "./topics";
 import { WorkerService } from "./worker";
 import { workerEnvironment } from "./worker-env";
@@ -16,7 +16,7 @@ import { WorkflowModels } from "./workflows";
 import { Zeebe } from "./zeebe";
 
 type SecretSettingKey = (typeof SECRET_SETTING_KEYS)[number];
-type ProgramOnlyKey = "application" | "components" | "namespace" | "createNamespace";
+type ProgramOnlyKey = "application" | "components" | "namespace" | "createNamespace" | (typeof GITOPS_AND_REPOSITORY_KEYS)[number];
 
 /**
  * Stack-level settings of an orchestrator (see the README's configuration reference); every field is

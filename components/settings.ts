@@ -9,6 +9,18 @@ export const CONFIG_NAMESPACE = "camunda-orchestrator";
 /** Settings that hold credentials: they must be set with `pulumi config set --secret`. */
 export const SECRET_SETTING_KEYS = ["saasClientSecret", "postgresAdminPassword", "kafkaSaslPassword", "redisUrl"] as const;
 
+/** Credentials of the repository host: secret, but never handed to an orchestrator. */
+export const REPOSITORY_SECRET_KEYS = ["githubToken"] as const;
+
+/**
+ * Keys that shape the offline render's GitOps tree and the scaffolded repositories, not the
+ * orchestrators: the stack program keeps them away from CamundaOrchestrator.
+ */
+export const GITOPS_AND_REPOSITORY_KEYS = [
+  "gitopsTool", "gitopsSecrets", "externalSecretStore", "externalSecretStoreKind", "argocdNamespace",
+  "repositoryProvider", "repositoryOwner", "repositoryVisibility", "repositoryBaseUrl", "githubToken",
+] as const;
+
 const bool = z.stringbool({ truthy: ["true"], falsy: ["false"] });
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const json = <S extends z.ZodType>(schema: S) =>
@@ -84,6 +96,16 @@ export const stackSettingsSchema = strictObject({
   saasRegion: z.string().regex(DNS_LABEL, "must be a region id such as bru-2").optional(),
   saasClientId: z.string().min(1).optional(),
   saasClientSecret: z.string().min(1).optional(),
+  gitopsTool: z.enum(["flux", "argocd"]).default("flux"),
+  gitopsSecrets: z.enum(["external-secrets", "manual"]).default("external-secrets"),
+  externalSecretStore: z.string().regex(DNS_LABEL, "must be a DNS label naming a (Cluster)SecretStore").default("camunda-orchestrator"),
+  externalSecretStoreKind: z.enum(["ClusterSecretStore", "SecretStore"]).default("ClusterSecretStore"),
+  argocdNamespace: z.string().regex(DNS_LABEL, "must be a DNS label").default("argocd"),
+  repositoryProvider: z.enum(["none", "github"]).default("none"),
+  repositoryOwner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "must be a GitHub user or organization name").optional(),
+  repositoryVisibility: z.enum(["private", "internal", "public"]).default("private"),
+  repositoryBaseUrl: z.url({ protocol: /^(https|ssh)$/, error: "must be an https:// or ssh:// URL under which <repository>-gitops is cloned" }).optional(),
+  githubToken: z.string().min(1).optional(),
 }).superRefine((s, ctx) => {
   if (s.workerMinScale > s.workerMaxScale) ctx.addIssue({ code: "custom", path: ["workerMinScale"], message: `must not exceed workerMaxScale (${s.workerMaxScale})` });
   if (s.workerTraffic) {
@@ -94,6 +116,10 @@ export const stackSettingsSchema = strictObject({
   }
   if (s.kafkaMinInsyncReplicas !== undefined && s.kafkaMinInsyncReplicas > s.kafkaReplicationFactor) {
     ctx.addIssue({ code: "custom", path: ["kafkaMinInsyncReplicas"], message: `must not exceed kafkaReplicationFactor (${s.kafkaReplicationFactor}): lower it along with the replication factor` });
+  }
+  if (s.repositoryProvider === "github") {
+    if (!s.repositoryOwner) ctx.addIssue({ code: "custom", path: ["repositoryOwner"], message: "is required with repositoryProvider github (the user or organization that owns the repositories)" });
+    if (!s.githubToken) ctx.addIssue({ code: "custom", path: ["githubToken"], message: `is required with repositoryProvider github; ${howToSet("githubToken", true)}` });
   }
   if (s.zeebeReplicationFactor > s.zeebeClusterSize) {
     ctx.addIssue({ code: "custom", path: ["zeebeReplicationFactor"], message: `must not exceed zeebeClusterSize (${s.zeebeClusterSize})` });
@@ -114,7 +140,7 @@ export function howToSet(key: string, secret: boolean): string {
  * `secretKeys` are the keys Pulumi holds as secrets; credentials set in plain text are rejected.
  */
 export function parseStackSettings(raw: Record<string, string>, secretKeys: ReadonlySet<string>): StackSettings {
-  const plaintext = SECRET_SETTING_KEYS.filter((key) => raw[key] !== undefined && !secretKeys.has(key));
+  const plaintext = [...SECRET_SETTING_KEYS, ...REPOSITORY_SECRET_KEYS].filter((key) => raw[key] !== undefined && !secretKeys.has(key));
   if (plaintext.length > 0) {
     throw new ValidationError(plaintext.map((key) => `stack config: ${CONFIG_NAMESPACE}:${key}: holds a credential but is stored in plain text; ${howToSet(key, true)}`));
   }

@@ -56,10 +56,16 @@ export async function runRender(argv: readonly string[], io: InputIO & { cwd: st
     const inputs = resolveInputs(line, io);
     const result = await renderStack({ stack: line.stack, appFile: line.appFile, config: inputs.config, secrets: inputs.secrets, stackOutputs: inputs.stackOutputs });
     for (const warning of result.warnings) console.err(`warning: ${warning}`);
-    const { removed } = writeIntoOutDir(outDir, line.stack, (dir) => writeRender(result, dir));
-    console.out(summarize(result));
     const relative = path.relative(base, outDir);
-    console.out(`written to ${relative && !relative.startsWith("..") ? relative : outDir}${removed.length > 0 ? ` (${removed.length} files of the earlier render removed)` : ""}`);
+    const shown = relative && !relative.startsWith("..") ? relative : outDir;
+    let steps: string[] = [];
+    const { removed } = writeIntoOutDir(outDir, line.stack, (dir) => (steps = writeRender(result, dir, shown)));
+    console.out(summarize(result));
+    console.out(`written to ${shown}${removed.length > 0 ? ` (${removed.length} files of the earlier render removed)` : ""}`);
+    // Beside the render's own files, never listed in its marker: a source repository is the team's once created.
+    const repositories = (await import("./repositories")).scaffoldRender(result, outDir, shown);
+    if (repositories.length > 0) console.out(`repositories:\n${repositories.map((entry) => `- ${entry}`).join("\n")}`);
+    console.out(`next steps:\n${steps.map((step) => `- ${step}`).join("\n")}`);
     return EXIT.ok;
   } catch (error) {
     return reportError(error, console.err, "render failed, nothing written");

@@ -1,4 +1,6 @@
 import * as path from "path";
+import { REPOSITORY_SECRET_KEYS, SECRET_SETTING_KEYS, CONFIG_NAMESPACE } from "../components/settings";
+import { resolveStack } from "../components/stack-config";
 import { ValidationError } from "../components/validation";
 import { InputError } from "./errors";
 import { ProgramError, runUnderMocks } from "./mock-run";
@@ -39,7 +41,17 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
     ...findLeaks(run.outputs, knownSecrets).map((where) => `stack output ${where}`),
   ];
   if (leaks.length > 0) throw new Error(`secret values reached these places in plain text; nothing was written:\n${leaks.join("\n")}`);
-  return { stack: options.stack, resources: run.resources, outputs: run.outputs, warnings: run.warnings };
+  const { settings, specs } = resolveStack(...programConfig(runConfig.values, runConfig.secretKeys), projectDir);
+  const secretKeys = new Set<string>([...SECRET_SETTING_KEYS, ...REPOSITORY_SECRET_KEYS]);
+  const plainSettings = Object.fromEntries(Object.entries(settings).filter(([key]) => !secretKeys.has(key))) as RenderResult["settings"];
+  return { stack: options.stack, resources: run.resources, outputs: run.outputs, warnings: run.warnings, settings: plainSettings, orchestrators: specs };
+}
+
+/** The project's own config as the program reads it: keys without the namespace, and which are secret. */
+function programConfig(values: Record<string, string>, secretKeys: string[]): [Record<string, string>, Set<string>] {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw = Object.fromEntries(Object.entries(values).filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), value]));
+  return [raw, new Set(secretKeys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)))];
 }
 
 /**

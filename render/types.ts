@@ -1,3 +1,6 @@
+import { OrchestratorSpec } from "../components/properties";
+import { REPOSITORY_SECRET_KEYS, SECRET_SETTING_KEYS, StackSettings } from "../components/settings";
+
 /** One resource the program registered, as the offline render records it. */
 export interface RenderedResource {
   /** Pulumi type token, e.g. `kubernetes:core/v1:Secret` or `camunda-orchestrator:index:CamundaOrchestrator`. */
@@ -47,4 +50,8 @@ export interface RenderResult {
   outputs: Record<string, unknown>;
   /** What the program warned about (`pulumi.log.warn`), e.g. components it skipped. */
   warnings: string[];
+  /** The stack's settings as the program parsed them, credentials left out. */
+  settings: Omit<StackSettings, (typeof SECRET_SETTING_KEYS)[number] | (typeof REPOSITORY_SECRET_KEYS)[number]>;
+  /** The orchestrators the program created, validated, defaults applied. */
+  orchestrators: OrchestratorSpec[];
 }

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
+import { GitopsTree, gitopsTree, nextSteps, orchestratorOf, secretsDocument } from "./gitops";
 import { HELM_RELEASE_TYPE, isKubernetesObjectType, RenderedResource, RenderResult } from "./types";
 
 /** Pulumi types that stand for Kubernetes API objects (a Helm release is not one; it gets its own file). */
@@ -8,39 +9,40 @@ export function isKubernetesObject(resource: RenderedResource): boolean {
   return isKubernetesObjectType(resource.type, resource.custom);
 }
 
-/** Kubernetes object as `kubectl apply` takes it: apiVersion, kind, metadata first. */
-export function manifestOf(resource: RenderedResource): Record<string, unknown> {
-  const { apiVersion, kind, metadata, ...rest } = resource.inputs as Record<string, unknown>;
-  return { apiVersion, kind, metadata, ...rest };
-}
-
-function manifestFileName(manifest: Record<string, unknown>): string {
-  const metadata = manifest.metadata as { name: string; namespace?: string };
-  const group = String(manifest.apiVersion).split("/").slice(0, -1).join("/").replace(/\//g, "_");
-  return [metadata.namespace ?? "cluster", `${String(manifest.kind).toLowerCase()}${group ? "." + group : ""}`, metadata.name].join("_") + ".yaml";
-}
-
 /**
- * Writes `resources.json`, `outputs.json`, one YAML file per Kubernetes object under `manifests/`,
- * and one file per Helm release under `helm/`, into an empty or new directory (the CLI writes through
- * `out-dir.ts`, which never deletes what the render did not write).
+ * Writes `resources.json`, `outputs.json`, the GitOps tree under `manifests/` (a kustomization with
+ * one folder per orchestrator, see gitops.ts), `SECRETS.md`, `NEXT-STEPS.md`, and one values file per
+ * Helm release under `helm/`, into an empty or new directory (the CLI writes through `out-dir.ts`, which
+ * never deletes what the render did not write; the scaffolded repositories are written beside, by
+ * repositories.ts). Returns the next steps for the console, naming the folder `shownAs`.
  */
-export function writeRender(result: RenderResult, outDir: string): void {
+export function writeRender(result: RenderResult, outDir: string, shownAs: string = outDir): string[] {
   fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
   fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(result.resources.map(({ type, name, parent, inputs }) => ({ type, name, parent, inputs })), null, 2) + "\n");
   fs.writeFileSync(path.join(outDir, "outputs.json"), JSON.stringify(result.outputs, null, 2) + "\n");
-  for (const resource of result.resources) {
-    if (isKubernetesObject(resource)) {
-      const manifest = manifestOf(resource);
-      const header = manifest.kind === "Secret" && manifest.apiVersion === "v1" ? SECRET_HEADER : "";
-      fs.writeFileSync(path.join(outDir, "manifests", manifestFileName(manifest)), header + stringify(manifest, { lineWidth: 0 }));
-    } else if (resource.type === HELM_RELEASE_TYPE) {
-      writeHelmValues(resource, path.join(outDir, "helm"));
-    }
+  const tree = gitopsTree(result, result.settings);
+  for (const [file, content] of Object.entries(tree.files)) {
+    fs.mkdirSync(path.dirname(path.join(outDir, "manifests", file)), { recursive: true });
+    fs.writeFileSync(path.join(outDir, "manifests", file), content);
   }
+  for (const resource of result.resources) if (resource.type === HELM_RELEASE_TYPE) writeHelmValues(resource, path.join(outDir, "helm"));
+  fs.writeFileSync(path.join(outDir, "SECRETS.md"), secretsDocument(tree, result.settings));
+  fs.writeFileSync(path.join(outDir, "NEXT-STEPS.md"), nextStepsDocument(tree, nextSteps(tree, result.settings, ".")));
+  return nextSteps(tree, result.settings, shownAs);
 }
 
-const SECRET_HEADER = "# Values redacted: `pulumi up` creates this Secret; in GitOps, supply it through your secret manager.\n";
+/** Where the scaffolded repositories go, beside the render's own files. */
+export const REPOSITORIES_DIR = "repositories";
+
+function nextStepsDocument(tree: GitopsTree, steps: string[]): string {
+  const lines = ["# Next steps", "", ...steps.map((s) => `- ${s}`), ""];
+  if (tree.outsideKubernetes.length > 0) {
+    lines.push("## Created outside Kubernetes (not in manifests/)", "", "| orchestrator | type | Pulumi name |", "|---|---|---|");
+    for (const r of tree.outsideKubernetes) lines.push(`| ${r.orchestrator ?? "(stack)"} | \`${r.type}\` | ${r.name} |`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}
 
 /** A Helm release is not a Kubernetes object: write its values file, with the install command on top. */
 function writeHelmValues(resource: RenderedResource, dir: string): void {
@@ -49,21 +51,16 @@ function writeHelmValues(resource: RenderedResource, dir: string): void {
   };
   fs.mkdirSync(dir, { recursive: true });
   const file = `${name}.values.yaml`;
-  const header = `# helm upgrade --install ${name} ${chart} --repo ${repositoryOpts?.repo} --version ${version} --namespace ${namespace} --values ${file}\n`;
+  const header = `# For Helm users; the GitOps tree holds the same values in manifests/. helm upgrade --install ${name} ${chart} --repo ${repositoryOpts?.repo} --version ${version} --namespace ${namespace} --values ${file}\n`;
   fs.writeFileSync(path.join(dir, file), header + stringify(values, { lineWidth: 0 }));
 }
 
 /** Objects per kind and per orchestrator, for the console. */
 export function summarize(result: RenderResult): string {
-  const byName = new Map(result.resources.map((r) => [r.name, r]));
-  const orchestratorOf = (resource: RenderedResource): string => {
-    let current: RenderedResource | undefined = resource;
-    while (current && current.type !== "camunda-orchestrator:index:CamundaOrchestrator") current = current.parent ? byName.get(current.parent) : undefined;
-    return current?.name ?? "(stack)";
-  };
+  const ownerOf = orchestratorOf(result);
   const counts = new Map<string, Map<string, number>>();
   for (const resource of result.resources.filter((r) => r.custom)) {
-    const owner = orchestratorOf(resource);
+    const owner = ownerOf(resource) ?? "(stack)";
     const kind = kindLabel(resource);
     const perKind = counts.get(owner) ?? new Map<string, number>();
     perKind.set(kind, (perKind.get(kind) ?? 0) + 1);

@@ -40,7 +40,7 @@ describe("npm run render and npm run policy, run by a user in their own folder",
     const out = path.join(home, "rendered");
     let run = npmRun("render", ["--stack", "dev", "--app", path.join(REPO, "examples/platform-multi.yaml"), "--out", "rendered"], { cwd: home });
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.output, /written to rendered\n$/);
+    assert.match(run.output, /written to rendered\nnext steps:\n(- .*\n)+$/);
     const first = JSON.parse(fs.readFileSync(path.join(out, MARKER), "utf8")) as { files: string[] };
     assert.ok(first.files.includes("helm/orders-camunda.values.yaml"));
     fs.writeFileSync(path.join(out, "NOTES.md"), "mine\n");
@@ -48,7 +48,7 @@ describe("npm run render and npm run policy, run by a user in their own folder",
 
     run = npmRun("render", ["--stack", "dev", "--out", "rendered"], { cwd: home });
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.output, /written to rendered \(\d+ files of the earlier render removed\)\n$/);
+    assert.match(run.output, /written to rendered \(\d+ files of the earlier render removed\)\nnext steps:\n(- .*\n)+$/);
     const second = JSON.parse(fs.readFileSync(path.join(out, MARKER), "utf8")) as { stack: string; files: string[] };
     const onDisk = Object.keys(snapshot(out)).filter((f) => f !== MARKER).sort();
     assert.deepEqual(onDisk, [...second.files, "NOTES.md", "manifests/zz-my-extra.yaml"].sort());

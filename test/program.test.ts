@@ -69,7 +69,7 @@ describe("the stack program, rendered offline", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
     fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.copyFileSync(path.join(repo, "index.ts"), path.join(dir, "index.ts"));
-    for (const link of ["components", "node_modules", "workers"]) fs.symlinkSync(path.join(repo, link), path.join(dir, link));
+    for (const link of ["components", "render", "scaffold", "node_modules", "workers"]) fs.symlinkSync(path.join(repo, link), path.join(dir, link));
     fs.writeFileSync(path.join(dir, "Pulumi.inline.yaml"), [
       "config:",
       "  camunda-orchestrator:components:",
@@ -178,7 +178,9 @@ describe("npm run render", () => {
       const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as Array<Record<string, unknown>>;
       assert.deepEqual(Object.keys(resources[0]).sort(), ["inputs", "name", "parent", "type"]);
       assert.ok(resources.some((r) => r.type === ORCHESTRATOR && r.parent === null));
-      assert.ok(fs.readdirSync(path.join(out, "manifests")).some((f) => f.includes("service.serving.knative.dev_orders-worker")));
+      assert.ok(fs.existsSync(path.join(out, "manifests", "orders", "shop-dev_service.serving.knative.dev_orders-worker.yaml")));
+      assert.ok(fs.existsSync(path.join(out, "manifests", "kustomization.yaml")));
+      assert.match(run.stdout, /next steps:[\s\S]*kubectl apply -k/);
       assert.deepEqual(fs.readdirSync(path.join(out, "helm")).sort(), ["orders-camunda.values.yaml", "shipping-camunda.values.yaml"]);
       assert.ok(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8")).orchestrators.orders);
     } finally {

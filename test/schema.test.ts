@@ -8,6 +8,7 @@ import { isKubernetesObject, writeRender } from "../render/write";
 import {
   autoscalingProblems, containerAndPortProblems, knativeServiceProblems, reservedEnvProblems, timeoutProblems, trafficProblems,
 } from "./support/knative-rules";
+import { listFiles } from "./support/files";
 import { RENDER_CASES, renderCase } from "./support/render-cases";
 import { metadataProblems, NoSchemaError, validateAgainstSchema } from "./support/schemas";
 import { validateKafkaTopic } from "./support/strimzi";
@@ -100,17 +101,22 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
         for (const service of services) assert.deepEqual(knativeServiceProblems(service), [], `Knative Service ${String((service.metadata as Obj).name)}`);
       });
 
-      it("writes manifests that parse back to the same objects", () => {
+      it("writes manifests that parse back to the same objects; Secrets become ExternalSecrets of the same name", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-render-"));
         tempDirs.push(dir);
         writeRender(result, dir);
-        const files = fs.readdirSync(path.join(dir, "manifests")).filter((f) => f.endsWith(".yaml"));
-        assert.equal(files.length, objects.length, "one manifest file per Kubernetes object (two objects with one file name would overwrite each other)");
+        const files = listFiles(path.join(dir, "manifests")).filter((f) => f.endsWith(".yaml") && path.basename(f) !== "kustomization.yaml");
         const parsed = files.map((f) => parseYaml(fs.readFileSync(path.join(dir, "manifests", f), "utf8")) as Obj);
         const key = (o: Obj) => `${kindOf(o)} ${String((o.metadata as Obj).namespace ?? "")}/${String((o.metadata as Obj).name)}`;
         const byKey = new Map(parsed.map((o) => [key(o), o]));
-        assert.equal(byKey.size, parsed.length, "manifests hold distinct objects");
+        assert.equal(byKey.size, parsed.length, "manifests hold distinct objects (two objects with one file name would overwrite each other)");
         for (const object of objects) {
+          if (kindOf(object) === "v1 Secret") {
+            const meta = object.metadata as Obj;
+            assert.ok(byKey.has(`external-secrets.io/v1 ExternalSecret ${String(meta.namespace)}/${String(meta.name)}`), `no ExternalSecret for ${key(object)}`);
+            assert.ok(!byKey.has(key(object)), `${key(object)} written as a Secret`);
+            continue;
+          }
           const written = byKey.get(key(object));
           assert.ok(written, `no manifest for ${key(object)}`);
           // JSON round trip: what a YAML file can hold (no undefined fields).

@@ -18,7 +18,9 @@ const GENERATED_PREFIX = "render-generated-";
 const CREDENTIAL_ENV = ["DATABASE_URL", "REDIS_URL", "ZEEBE_CLIENT_SECRET", "KAFKA_SASL_PASSWORD"];
 
 function manifests(dir: string): Obj[] {
-  return fs.readdirSync(path.join(dir, "manifests")).map((f) => parseYaml(fs.readFileSync(path.join(dir, "manifests", f), "utf8")) as Obj);
+  return listFiles(path.join(dir, "manifests"))
+    .filter((f) => path.basename(f) !== "kustomization.yaml")
+    .map((f) => parseYaml(fs.readFileSync(path.join(dir, "manifests", f), "utf8")) as Obj);
 }
 
 interface EnvEntry { name: string; value?: unknown; valueFrom?: { secretKeyRef?: { name?: unknown; key?: unknown } } }
@@ -63,27 +65,22 @@ describe("secrets never reach a rendered file in plain text", function () {
         assert.ok(result.resources.some((r) => r.type === "random:index/randomPassword:RandomPassword"), "no RandomPassword rendered");
       });
 
-      it("writes every Secret with [secret] for each key, and at least one key", () => {
-        const secrets = manifests(dir).filter((m) => m.apiVersion === "v1" && m.kind === "Secret");
-        assert.ok(secrets.length > 0, "no Secret manifest");
-        for (const secret of secrets) {
-          const name = String((secret.metadata as Obj).name);
-          const payload = { ...(secret.data as Obj | undefined), ...(secret.stringData as Obj | undefined) };
-          assert.ok(Object.keys(payload).length > 0, `Secret ${name} lists no keys`);
-          for (const [key, value] of Object.entries(payload)) assert.equal(value, REDACTED, `Secret ${name} key ${key}`);
-        }
-        const inResources = (JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as Array<{ type: string; inputs: Obj }>)
+      it("writes no Secret manifest, and records every Secret in resources.json with [secret] for each key", () => {
+        assert.deepEqual(manifests(dir).filter((m) => m.apiVersion === "v1" && m.kind === "Secret"), []);
+        const inResources = (JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as Array<{ type: string; name: string; inputs: Obj }>)
           .filter((r) => r.type === "kubernetes:core/v1:Secret");
-        assert.equal(inResources.length, secrets.length);
+        assert.ok(inResources.length > 0, "no Secret rendered");
         for (const r of inResources) {
-          for (const value of Object.values({ ...(r.inputs.data as Obj | undefined), ...(r.inputs.stringData as Obj | undefined) })) assert.equal(value, REDACTED);
+          const payload = { ...(r.inputs.data as Obj | undefined), ...(r.inputs.stringData as Obj | undefined) };
+          assert.ok(Object.keys(payload).length > 0, `Secret ${r.name} lists no keys`);
+          for (const value of Object.values(payload)) assert.equal(value, REDACTED);
         }
       });
 
       it("passes credentials to the worker only by secretKeyRef, to Secrets and keys it renders", () => {
         const all = manifests(dir);
-        const secretKeys = new Map(all.filter((m) => m.kind === "Secret").map((m) => [
-          String((m.metadata as Obj).name), new Set(Object.keys({ ...(m.data as Obj | undefined), ...(m.stringData as Obj | undefined) })),
+        const secretKeys = new Map(all.filter((m) => m.kind === "ExternalSecret").map((m) => [
+          String(((m.spec as Obj).target as Obj).name), new Set(((m.spec as Obj).data as Obj[]).map((d) => String(d.secretKey))),
         ]));
         const services = all.filter((m) => m.apiVersion === "serving.knative.dev/v1" && m.kind === "Service");
         assert.ok(services.length > 0);
@@ -97,7 +94,7 @@ describe("secrets never reach a rendered file in plain text", function () {
             assert.equal(entry.value, undefined, `${entry.name} has a plain value`);
             const ref = entry.valueFrom?.secretKeyRef;
             assert.ok(ref && typeof ref.name === "string" && typeof ref.key === "string", `${entry.name} is not a secretKeyRef`);
-            assert.ok(secretKeys.get(ref.name as string)?.has(ref.key as string), `${entry.name} refers to ${String(ref.name)}/${String(ref.key)}, which no rendered Secret holds`);
+            assert.ok(secretKeys.get(ref.name as string)?.has(ref.key as string), `${entry.name} refers to ${String(ref.name)}/${String(ref.key)}, which no rendered ExternalSecret provides`);
           }
         }
       });

@@ -2,6 +2,7 @@ import assert from "assert";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { stackSettingsSchema } from "../../components/settings";
 import { ValidationError } from "../../components/validation";
 import { RenderOptions, RenderResult } from "../../render/types";
 import { runCheck } from "../check";
@@ -13,7 +14,7 @@ function fakeRender(resources: ReturnType<typeof resource>[], seen: RenderOption
     seen.push(options);
     if (options.stack === "nope") throw new ValidationError(["no stack file Pulumi.nope.yaml"]);
     if (options.stack === "buggy") throw new TypeError("cannot read properties of undefined");
-    return { stack: options.stack, resources, outputs: {}, warnings: [] };
+    return { stack: options.stack, resources, outputs: {}, warnings: [], settings: stackSettingsSchema.parse({}), orchestrators: [] };
   };
 }
 

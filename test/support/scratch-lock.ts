@@ -54,13 +54,13 @@ export function scratchLockfile(options: {
   root: LockEntry;
   /** Names of the repository's root-level packages the scratch project depends on, directly or through the library. */
   packages: readonly string[];
-  /** The library: its lockfile location (`node_modules/<name>`) and entry, e.g. a `file:` tarball. */
-  library: { location: string; entry: LockEntry };
+  /** The library, if any: its lockfile location (`node_modules/<name>`) and entry, e.g. a `file:` tarball. */
+  library?: { location: string; entry: LockEntry };
   /** Registry base URL (`npm config get registry`), for entries without `resolved`. */
   registry: string;
 }): Lockfile {
   const { rootLock } = options;
-  const packages: Record<string, LockEntry> = { "": options.root, [options.library.location]: options.library.entry };
+  const packages: Record<string, LockEntry> = { "": options.root, ...(options.library ? { [options.library.location]: options.library.entry } : {}) };
   const queue: string[] = [];
   const resolve = (from: string, name: string): string => {
     const found = lookupDirs(from).map((dir) => `${dir ? dir + "/" : ""}node_modules/${name}`).find((key) => rootLock.packages[key] !== undefined);
