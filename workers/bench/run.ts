@@ -1,11 +1,14 @@
 // Benchmark: jobs/s through the full worker path vs a bare @camunda8/sdk worker doing the same
-// HTTP call, both fed by the same gateway peer and HTTP service, each in its own process.
+// HTTP call, both fed by the same gateway peer and HTTP service, each in its own process; the full worker
+// with tracing off (no OTEL_* variables: what it costs to have tracing built in) and on (exporting every
+// span over OTLP/HTTP to a receiver process).
 // Prints a table, then (last line) one JSON object with the figures; progress goes to stderr as it runs.
 import { ChildProcess, fork } from "child_process";
 import * as path from "path";
 import { freshDatabase, removeWorkflowsDirs, workflowsDir } from "../test/support/harness";
 import { startPostgres } from "../test/support/servers";
 import { treeCpuMs } from "./proc-cpu";
+import { tracingOffPathNsPerJob } from "./tracing-off-path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
@@ -64,17 +67,19 @@ function progress(message: string): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  // Self-limit: never run longer than two minutes.
+  // Self-limit: never run longer than three minutes.
   setTimeout(() => {
-    console.error("bench exceeded 120 s; aborting");
+    console.error("bench exceeded 180 s; aborting");
     process.exit(1);
-  }, 120000).unref();
+  }, 180000).unref();
 
   progress(`${ROUNDS} rounds of ${JOBS} jobs (warm-up ${WARMUP}) per worker; starting PostgreSQL, the gateway peer and the service`);
   const pg = await startPostgres();
   const peer = await child("peer-process.ts");
   const service = await child("service-process.ts");
-  const results: { bare: Result[]; full: Result[] } = { bare: [], full: [] };
+  const receiver = await child("otlp-receiver-process.ts");
+  const results: { bare: Result[]; full: Result[]; traced: Result[] } = { bare: [], full: [], traced: [] };
+  let spansPerTracedJob = 0;
   try {
     for (let round = 0; round < ROUNDS; round++) {
       progress(`round ${round + 1}/${ROUNDS}: bare SDK worker`);
@@ -83,24 +88,34 @@ async function main(): Promise<void> {
       progress(`round ${round + 1}/${ROUNDS}: bare SDK worker ${results.bare[round].jobsPerSec.toFixed(0)} jobs/s`);
       await stop(bare.proc);
 
-      progress(`round ${round + 1}/${ROUNDS}: full worker`);
-      const full = await child("full-worker.ts", {
+      const fullEnv = async (db: string) => ({
         ZEEBE_GRPC_ADDRESS: peer.hello.address,
         CAMUNDA_AUTH_STRATEGY: "NONE",
-        DATABASE_URL: await freshDatabase(pg.url, `bench${round}`),
+        DATABASE_URL: await freshDatabase(pg.url, db),
         DISCOVERY_STATIC_SERVICES: JSON.stringify({ bench: service.hello.url }),
         WORKFLOWS_DIR: workflowsDir([TYPE]),
         PORT: "0",
         LOG_LEVEL: "warn",
         ...TUNING,
       });
+      progress(`round ${round + 1}/${ROUNDS}: full worker, tracing off`);
+      const full = await child("full-worker.ts", await fullEnv(`bench${round}`));
       results.full.push(await measure(peer.proc, full.proc, pg.pid()!));
-      progress(`round ${round + 1}/${ROUNDS}: full worker ${results.full[round].jobsPerSec.toFixed(0)} jobs/s`);
+      progress(`round ${round + 1}/${ROUNDS}: full worker, tracing off ${results.full[round].jobsPerSec.toFixed(0)} jobs/s`);
       await stop(full.proc);
+
+      progress(`round ${round + 1}/${ROUNDS}: full worker, tracing on`);
+      const spansBefore = (await ask<{ spans: number }>(receiver.proc, { cmd: "spans" })).spans;
+      const traced = await child("full-worker.ts", { ...(await fullEnv(`benchtraced${round}`)), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.hello.url, OTEL_SERVICE_NAME: "bench-worker" });
+      results.traced.push(await measure(peer.proc, traced.proc, pg.pid()!));
+      await stop(traced.proc); // flushes the spans still buffered
+      spansPerTracedJob = ((await ask<{ spans: number }>(receiver.proc, { cmd: "spans" })).spans - spansBefore) / (JOBS + WARMUP);
+      progress(`round ${round + 1}/${ROUNDS}: full worker, tracing on ${results.traced[round].jobsPerSec.toFixed(0)} jobs/s, ${spansPerTracedJob.toFixed(2)} spans exported per job`);
     }
   } finally {
     await stop(peer.proc);
     await stop(service.proc);
+    await stop(receiver.proc);
     await pg.stop();
     removeWorkflowsDirs();
   }
@@ -109,12 +124,15 @@ async function main(): Promise<void> {
   const median = (rs: Result[]) => [...rs].sort((a, b) => a.jobsPerSec - b.jobsPerSec)[Math.floor((rs.length - 1) / 2)];
   const bare = median(results.bare);
   const full = median(results.full);
+  const traced = median(results.traced);
+  const offPathNs = tracingOffPathNsPerJob();
   const row = (name: string, r: Result) => `${name.padEnd(6)} | ${r.jobsPerSec.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${r.cpuMsPerJob.toFixed(3).padStart(10)} | ${r.pgCpuMsPerJob.toFixed(3).padStart(9)} | ${String(r.failures).padStart(8)}`;
   console.log(`jobs per round: ${JOBS} (warm-up ${WARMUP}), rounds: ${ROUNDS}, maxJobsToActivate ${TUNING.MAX_JOBS_ACTIVE}, pollInterval ${TUNING.POLL_INTERVAL_MS} ms`);
   console.log("worker |   jobs/s | p50 ms  | p99 ms  | cpu ms/job | pg ms/job | failures");
   console.log("-------+----------+---------+---------+------------+-----------+---------");
   for (const r of results.bare) console.log(row("bare", r));
   for (const r of results.full) console.log(row("full", r));
+  for (const r of results.traced) console.log(row("traced", r));
   const summary = {
     fullJobsPerSec: Math.round(full.jobsPerSec),
     bareJobsPerSec: Math.round(bare.jobsPerSec),
@@ -129,6 +147,16 @@ async function main(): Promise<void> {
     fullCpuMsPerJob: Number(full.cpuMsPerJob.toFixed(3)),
     bareCpuMsPerJob: Number(bare.cpuMsPerJob.toFixed(3)),
     fullPgCpuMsPerJob: Number(full.pgCpuMsPerJob.toFixed(3)),
+    // Tracing: off is the full worker above (no OTEL_* variables); on exports every span to an OTLP/HTTP receiver.
+    tracedJobsPerSec: Math.round(traced.jobsPerSec),
+    tracedOverFullRatio: Number((traced.jobsPerSec / full.jobsPerSec).toFixed(3)),
+    tracedCpuMsPerJob: Number(traced.cpuMsPerJob.toFixed(3)),
+    tracedP50Ms: traced.p50,
+    tracedP99Ms: traced.p99,
+    spansPerTracedJob: Number(spansPerTracedJob.toFixed(2)),
+    // Tracing off: the per-job calls on that path, timed in this process, as a share of the full worker's CPU per job.
+    tracingOffNsPerJob: Number(offPathNs.toFixed(1)),
+    tracingOffShareOfJobCpu: Number((offPathNs / (full.cpuMsPerJob * 1e6)).toExponential(2)),
     cpuRatio: Number((bare.cpuMsPerJob / (full.cpuMsPerJob + full.pgCpuMsPerJob)).toFixed(3)),
     jobs: JOBS,
     rounds: ROUNDS,

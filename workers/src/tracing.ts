@@ -28,18 +28,6 @@ const getter = {
 };
 const setter = { set: (c: Record<string, string>, key: string, value: string) => void (c[key] = value) };
 
-/** W3C headers (`traceparent`, and `tracestate` when there is one) of the span in ctx; empty without a recording span. */
-export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
-  const out: Record<string, string> = {};
-  w3c.inject(ctx, out, setter);
-  return out;
-}
-
-/** The context that W3C headers (or variables of the same names) describe; ROOT_CONTEXT when they hold none. */
-export function contextFrom(carrier: Carrier | undefined): Context {
-  return carrier ? w3c.extract(ROOT_CONTEXT, carrier, getter) : ROOT_CONTEXT;
-}
-
 let enabled = false;
 /** Whether an instance's sampled flag is set for a derived trace id (the configured sampler's answer). */
 let instanceSampled: (traceId: string) => boolean = () => false;
@@ -57,6 +45,21 @@ export function disableTracing(): void {
 
 export function tracingEnabled(): boolean {
   return enabled;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** W3C headers (`traceparent`, and `tracestate` when there is one) of the span in ctx; empty with tracing off. */
+export function traceHeaders(ctx?: Context): Readonly<Record<string, string>> {
+  if (!enabled) return NO_HEADERS;
+  const out: Record<string, string> = {};
+  w3c.inject(ctx ?? context.active(), out, setter);
+  return out;
+}
+
+/** The context that W3C headers (or variables of the same names) describe; ROOT_CONTEXT when they hold none. */
+export function contextFrom(carrier: Carrier | undefined): Context {
+  return carrier ? w3c.extract(ROOT_CONTEXT, carrier, getter) : ROOT_CONTEXT;
 }
 
 /**
