@@ -11,9 +11,13 @@ export interface AlertOptions {
   compensationSuccessRatio?: number;
   /** Inbound events the event bridge may be behind for 10 minutes before an alert. Default 1000. */
   consumerLag?: number;
+  /** Unpublished outbox events above which a backlog that keeps growing for 10 minutes alerts. Default 1000. */
+  outboxBacklog?: number;
+  /** Age in seconds of the oldest unpublished outbox event that alerts (after 5 minutes). Default 300. */
+  outboxMaxAgeSeconds?: number;
 }
 
-export const DEFAULT_ALERT_THRESHOLDS = { compensationSuccessRatio: 0.95, consumerLag: 1000 };
+export const DEFAULT_ALERT_THRESHOLDS = { compensationSuccessRatio: 0.95, consumerLag: 1000, outboxBacklog: 1000, outboxMaxAgeSeconds: 300 };
 
 export interface AlertRule {
   alert: string;
@@ -31,7 +35,9 @@ export interface AlertRule {
 export function workerAlertRules(service: string, options: AlertOptions = {}): { name: string; rules: AlertRule[] }[] {
   const t = { ...DEFAULT_ALERT_THRESHOLDS, ...options };
   if (!(t.compensationSuccessRatio >= 0 && t.compensationSuccessRatio <= 1)) throw new Error(`compensationSuccessRatio must be between 0 and 1, got ${t.compensationSuccessRatio}`);
-  if (!(t.consumerLag >= 0)) throw new Error(`consumerLag must be a number of events (0 or more), got ${t.consumerLag}`);
+  for (const key of ["consumerLag", "outboxBacklog", "outboxMaxAgeSeconds"] as const) {
+    if (!(t[key] >= 0)) throw new Error(`${key} must be a number (0 or more), got ${t[key]}`);
+  }
   const sel = workerSelector(service, options.namespace);
   const percent = `${Math.round(t.compensationSuccessRatio * 1000) / 10}%`;
   return [{
@@ -99,6 +105,27 @@ export function workerAlertRules(service: string, options: AlertOptions = {}): {
         annotations: {
           summary: `${service} cannot reach its event bus`,
           description: "Step events are not published and inbound triggers, responses and errors are not consumed until the bus is back.",
+        },
+      },
+      {
+        alert: "OrchestratorOutboxBacklogGrowing",
+        // Every replica reports the same table: max() over them.
+        expr: `max(worker_outbox_backlog{${sel}}) > ${t.outboxBacklog} and delta(max(worker_outbox_backlog{${sel}})[10m:1m]) > 0`,
+        for: "10m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: `${service}'s outbox holds more than ${t.outboxBacklog} unpublished events and keeps growing`,
+          description: "Step events are written faster than the relay publishes them: the bus is slow or refuses some topics (worker log: outbox publish failed).",
+        },
+      },
+      {
+        alert: "OrchestratorOutboxStalled",
+        expr: `max(worker_outbox_oldest_unpublished_age_seconds{${sel}}) > ${t.outboxMaxAgeSeconds}`,
+        for: "5m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: `${service} has not published an outbox event for more than ${t.outboxMaxAgeSeconds} s`,
+          description: "The outbox relay cannot publish (bus unreachable, a topic missing or refusing writes): consumers of step events and dead letters see nothing new.",
         },
       },
       {

@@ -109,7 +109,17 @@ function rows(service: string, namespace?: string): RowSpec[] {
       panels: [
         { title: "Event bus reachable", kind: "stat", unit: "short", min: 0, max: 1, description: "1 when every replica reaches the bus (alert OrchestratorEventStreamingDisconnected).", thresholds: [{ value: 0, color: "red" }, { value: 1, color: "green" }], queries: [{ expr: `min by (bus) (worker_event_bus_up{${s}})`, legend: "{{bus}}" }] },
         { title: "Bridge consumer lag", unit: "short", description: "Inbound triggers, responses and errors the event bridge has yet to process (alert OrchestratorConsumerLagHigh).", queries: [{ expr: `max by (topic) (worker_event_consumer_lag{${s}})`, legend: "{{topic}}" }] },
-        { title: "Publish failures by topic", unit: "ops", description: "Event publishes that failed.", queries: [{ expr: `sum by (topic) (${rate("worker_event_publish_failures_total")})`, legend: "{{topic}}" }] },
+        {
+          title: "Outbox backlog", unit: "short", description: "Step events and dead letters written but not yet published (alerts OrchestratorOutboxBacklogGrowing, OrchestratorOutboxStalled).",
+          queries: [
+            { expr: `max(worker_outbox_backlog{${s}})`, legend: "unpublished events" },
+            { expr: `max(worker_outbox_oldest_unpublished_age_seconds{${s}})`, legend: "oldest unpublished (s)" },
+          ],
+        },
+        { title: "Published and failed publishes by topic", unit: "ops", description: "Events the outbox relay published, and publish attempts that failed (retried).", queries: [
+          { expr: `sum by (topic) (${rate("worker_outbox_published_total")})`, legend: "published {{topic}}" },
+          { expr: `sum by (topic) (${rate("worker_event_publish_failures_total")})`, legend: "failed {{topic}}" },
+        ] },
       ],
     },
   ];

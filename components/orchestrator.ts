@@ -72,7 +72,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
     checkSettingsFor([spec], settings);
     const props = spec.properties;
     super("camunda-orchestrator:index:CamundaOrchestrator", name, {
-      name, ...props, eventBus: settings.eventBus, monitoring: settings.monitoring,
+      name, ...props, eventBus: settings.eventBus, monitoring: settings.monitoring, ...redisDurability(settings),
     }, opts);
     this.properties = props;
     const parent = { parent: this };
@@ -102,7 +102,11 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       } : undefined,
     }, parent);
 
-    const redis = new RedisCache(`${name}-redis`, { component: name, namespace, mode: settings.redisMode, url: settings.redisUrl }, parent);
+    // With Redis Streams, Redis holds the bus's pending triggers: the in-cluster one then persists them.
+    const redis = new RedisCache(`${name}-redis`, {
+      component: name, namespace, mode: settings.redisMode, url: settings.redisUrl,
+      persistence: settings.eventBus === "redis-streams" ? { storageSize: settings.redisStorageSize, storageClassName: settings.redisStorageClassName } : undefined,
+    }, parent);
 
     const kafkaBootstrap = settings.eventBus === "kafka" ? kafkaBootstrapServers(settings, props.realtimePlatform) : undefined;
     // An external cluster speaks TLS unless told otherwise; Strimzi's in-cluster listener is plain by default.
@@ -201,6 +205,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       // Policies of a real preview read components' registered outputs: repeat what they check.
       eventBus: settings.eventBus,
       monitoring: settings.monitoring,
+      ...redisDurability(settings),
       topicsPrefix: props.topicsPrefix,
       namespace: this.namespace,
       zeebeGatewayAddress: this.zeebeGatewayAddress,
@@ -220,6 +225,11 @@ function kafkaBootstrapServers(settings: ResolvedSettings, platform: string): pu
   const cluster = settings.kafkaStrimziCluster ?? platform;
   const namespace = settings.kafkaStrimziNamespace;
   return namespace ? `${cluster}-kafka-bootstrap.${namespace}.svc:9092` : `${cluster}-kafka-bootstrap:9092`;
+}
+
+/** What the redis-streams-durability policy reads: where Redis runs, and whether an external one keeps an AOF. */
+function redisDurability(settings: ResolvedSettings): { redisMode: string; redisAppendOnly: boolean } {
+  return { redisMode: settings.redisMode, redisAppendOnly: settings.redisAppendOnly };
 }
 
 /** Defaults merged with the caller's settings. */

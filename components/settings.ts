@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DNS_LABEL } from "./quantities";
+import { DNS_LABEL, DNS_SUBDOMAIN, MEMORY_QUANTITY } from "./quantities";
 import { OrchestratorSpec } from "./properties";
 import { parseOrThrow, strictObject, ValidationError } from "./validation";
 
@@ -85,6 +85,9 @@ export const stackSettingsSchema = strictObject({
   postgresSslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).default("require"),
   redisMode: z.enum(["in-cluster", "external"]).default("in-cluster"),
   redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+  redisStorageSize: z.string().regex(MEMORY_QUANTITY, "must be a Kubernetes quantity such as 1Gi").default("1Gi"),
+  redisStorageClassName: z.string().regex(DNS_SUBDOMAIN, "must be a StorageClass name").optional(),
+  redisAppendOnly: bool.default(false),
   monitoring: bool.default(true),
   camundaChartVersion: z.string().min(1).default("13.0.0"),
   camundaChartRepository: z.url().default("https://helm.camunda.io"),

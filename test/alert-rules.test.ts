@@ -121,6 +121,21 @@ const scenarios: Scenario[] = [
     ],
     alert_rule_test: [quiet("OrchestratorConsumerLagHigh", "5m"), firing("OrchestratorConsumerLagHigh", "15m", { topic: "shop.triggers" })],
   },
+  {
+    what: "an outbox backlog above 1000 that keeps growing for 10 minutes fires; pending before",
+    input_series: [series("worker_outbox_backlog", {}, "0+50x60"), series("worker_outbox_backlog", { pod: "shop-worker-00001-deployment-other" }, "0+40x60")],
+    alert_rule_test: [quiet("OrchestratorOutboxBacklogGrowing", "25m"), firing("OrchestratorOutboxBacklogGrowing", "40m")],
+  },
+  {
+    what: "a large outbox backlog being worked off, or a small one, is quiet",
+    input_series: [series("worker_outbox_backlog", {}, "5000-100x50"), series("worker_outbox_backlog", {}, "0 40 0 80 0 120 0x40", LENIENT)],
+    alert_rule_test: [quiet("OrchestratorOutboxBacklogGrowing", "40m")],
+  },
+  {
+    what: "an outbox event unpublished for more than 5 minutes, for 5 minutes, fires; events published within seconds are quiet",
+    input_series: [series("worker_outbox_oldest_unpublished_age_seconds", {}, "0+60x20"), series("worker_outbox_oldest_unpublished_age_seconds", {}, "0 2 0 1 0x20", LENIENT)],
+    alert_rule_test: [quiet("OrchestratorOutboxStalled", "8m"), firing("OrchestratorOutboxStalled", "15m")],
+  },
 ];
 
 describe("alert rules under promtool", function () {
@@ -162,8 +177,8 @@ describe("alert rules under promtool", function () {
 });
 
 describe("alert thresholds", () => {
-  it("refuse a success ratio outside 0..1 and a negative lag, naming the setting", () => {
+  it("refuse a success ratio outside 0..1 and a negative count, naming the setting", () => {
     assert.throws(() => workerAlertRules(SVC, { compensationSuccessRatio: 95 }), /compensationSuccessRatio must be between 0 and 1, got 95/);
-    assert.throws(() => workerAlertRules(SVC, { consumerLag: -1 }), /consumerLag must be a number of events \(0 or more\), got -1/);
+    assert.throws(() => workerAlertRules(SVC, { consumerLag: -1 }), /consumerLag must be a number \(0 or more\), got -1/);
   });
 });

@@ -76,7 +76,7 @@ describe("monitoring queries against the worker's metric registry", () => {
     const rowTitles = dashboard.panels.filter((p) => p.type === "row").map((p) => p.title);
     assert.deepStrictEqual(rowTitles, ["Workflow execution", "Compensation", "Service discovery", "Event streaming"]);
     const used = new Set(panelExprs.flatMap(({ expr }) => inspectQuery(asPrometheusSees(expr)).selectors.map((s) => s.metric)));
-    for (const metric of ["worker_job_duration_seconds_count", "worker_job_duration_seconds_bucket", "worker_compensations_total", "worker_discovery_watch_connected", "worker_discovery_services", "worker_event_bus_up", "worker_event_consumer_lag", "worker_event_publish_failures_total"]) {
+    for (const metric of ["worker_job_duration_seconds_count", "worker_job_duration_seconds_bucket", "worker_compensations_total", "worker_discovery_watch_connected", "worker_discovery_services", "worker_event_bus_up", "worker_event_consumer_lag", "worker_event_publish_failures_total", "worker_outbox_backlog", "worker_outbox_oldest_unpublished_age_seconds"]) {
       assert.ok(used.has(metric), `no panel shows ${metric}`);
     }
   });

@@ -8,6 +8,7 @@ import { noPlaintextCredentials } from "./no-plaintext-credentials";
 import { orchestratorCompleteness } from "./orchestrator-completeness";
 import { pinnedImages } from "./pinned-images";
 import { postgresqlRoleLeastPrivilege } from "./postgresql-role-least-privilege";
+import { redisStreamsDurability } from "./redis-streams-durability";
 import { workerContainerHardening } from "./worker-container-hardening";
 
 /** Every policy of the pack: served by index.ts to the Pulumi CLI and run by offline.ts on a render. */
@@ -22,4 +23,5 @@ export const policies: Policies = [
   deadLetterRetention,
   postgresqlRoleLeastPrivilege,
   orchestratorCompleteness,
+  redisStreamsDurability,
 ];

@@ -6,6 +6,7 @@ import { stackSettingsSchema } from "../../components/settings";
 import { ValidationError } from "../../components/validation";
 import { RenderOptions, RenderResult } from "../../render/types";
 import { runCheck } from "../check";
+import { policies } from "../policies/all";
 import { resource } from "./support";
 
 /** Stands in for renderStack: records its options and returns the given resources, or throws like it. */
@@ -43,7 +44,7 @@ describe("offline check CLI", () => {
     const { code, out } = await run(["--stack", "dev", "--app", "a.yaml", "--config", "workerImage=w:1", "--secret", "pw=x"], [pinnedRedis], seen);
     assert.strictEqual(code, 0);
     assert.deepStrictEqual(seen, [{ stack: "dev", appFile: "/work/project/a.yaml", config: { "camunda-orchestrator:workerImage": "w:1" }, secrets: { "camunda-orchestrator:pw": "x" }, stackOutputs: undefined }]);
-    assert.match(out, /stack dev: 1 resources, 10 policies, 0 violations \(0 mandatory, 0 advisory\)/);
+    assert.ok(out.includes(`stack dev: 1 resources, ${policies.length} policies, 0 violations (0 mandatory, 0 advisory)`), out);
   });
 
   it("prints policy, resource, message and level, and exits 1 on a mandatory violation", async () => {

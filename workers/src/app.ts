@@ -1,7 +1,7 @@
 // Wires the worker together: saga log, discovery, Zeebe job workers, events and the ops server.
 import type { Logger } from "pino";
 import type { Config } from "./config";
-import { deployWorkflows, readWorkflows, taskTypesOf } from "./deploy";
+import { deployWorkflows, readWorkflows, taskTypesOf, WorkflowFile } from "./deploy";
 import { inClusterKubeConfig, KubernetesDiscovery, resolveNamespaces } from "./discovery/kubernetes";
 import { ServiceRegistry, staticRegistry } from "./discovery/registry";
 import type { EventBus } from "./events/bus";
@@ -16,6 +16,7 @@ import { SagaLogAvailability } from "./saga/availability";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
 import { withTracedWrites } from "./saga/traced";
+import { OutboxRelay } from "./outbox/relay";
 import { StepEvents } from "./step-events";
 import { tracingEnabled } from "./tracing";
 import { createZeebeClient, ZeebeClient } from "./zeebe";
@@ -26,8 +27,8 @@ export interface WorkerOverrides {
   registry?: ServiceRegistry;
   /** Extra task handlers (e.g. publish-and-wait), by task type. */
   extraHandlers?: (zeebe: ZeebeClient) => Record<string, ExtraHandler>;
-  /** Started after the job workers (e.g. the inbound event bridge). */
-  afterStart?: (zeebe: ZeebeClient) => Promise<void>;
+  /** Started after the job workers (e.g. the inbound event bridge); gets the models deployed at start-up. */
+  afterStart?: (zeebe: ZeebeClient, models: WorkflowFile[]) => Promise<void>;
   /** More dependencies /actuator/ready checks (e.g. the de-duplication Redis). */
   readinessChecks?: Record<string, ReadinessCheck>;
   defaultMetrics?: boolean;
@@ -39,6 +40,8 @@ export interface RunningWorker {
   saga: SagaLog;
   jobWorkers: JobWorkers;
   deployed: string[];
+  /** Publishes the outbox (step events, dead letters) when event streaming is on. */
+  outbox?: OutboxRelay;
   /** Stops activation, drains running jobs for up to drainMs, closes everything. Returns jobs abandoned. */
   stop(drainMs?: number): Promise<number>;
 }
@@ -81,7 +84,17 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     log.info({ deployed, dir: config.WORKFLOWS_DIR }, "workflows deployed");
 
     const bus = config.ENABLE_EVENT_STREAMING ? overrides.bus : undefined;
-    const events = new StepEvents(bus, topicNames(config.TOPICS_PREFIX), metrics, log);
+    const events = new StepEvents(bus ? topicNames(config.TOPICS_PREFIX) : undefined);
+    const outbox = bus
+      ? new OutboxRelay({
+        pool, bus, metrics, log,
+        batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS, retentionMs: config.OUTBOX_RETENTION_MS,
+      })
+      : undefined;
+    if (outbox) {
+      outbox.start();
+      cleanups.push(() => outbox.stop()); // runs before pool.end (cleanups run in reverse)
+    }
     if (bus) watchEventBus(metrics, bus, config);
     const availability = new SagaLogAvailability(() => saga.ping());
     cleanups.push(async () => availability.close());
@@ -91,7 +104,7 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);
     registry.onChange(ensureAll);
     ensureAll();
-    if (overrides.afterStart) await overrides.afterStart(zeebe);
+    if (overrides.afterStart) await overrides.afterStart(zeebe, files);
 
     let stopping = false;
     const ops = await startOpsServer(
@@ -114,11 +127,11 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
       saga,
       jobWorkers,
       deployed,
+      outbox,
       stop: async (drainMs = config.SHUTDOWN_DRAIN_MS) => {
         stopping = true;
         const abandoned = await jobWorkers.stop(drainMs);
         if (abandoned > 0) log.warn({ abandoned }, "drain bound reached; remaining jobs will time out and be redelivered");
-        await events.flush();
         // Bounded: the SDK's close waits for every running job, which the drain bound already gave up on.
         for (const c of cleanups.reverse()) {
           await withTimeout(c(), CLEANUP_BOUND_MS, "cleanup").catch((err) => log.warn({ err: errorText(err) }, "cleanup failed"));

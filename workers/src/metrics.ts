@@ -36,7 +36,10 @@ export class Metrics {
   readonly compensations = new Counter({ name: "worker_compensations_total", help: "Compensations, by service and outcome", labelNames: ["service", "outcome"], registers: [this.registry] });
   readonly deadLetters = new Counter({ name: "worker_dead_letters_total", help: "Compensations sent to the dead-letter topic", labelNames: ["service"], registers: [this.registry] });
   readonly deduplicated = new Counter({ name: "worker_redeliveries_served_from_log_total", help: "Redelivered jobs completed from the saga log without calling again", labelNames: ["service"], registers: [this.registry] });
-  readonly eventPublishFailures = new Counter({ name: "worker_event_publish_failures_total", help: "Events that could not be published", labelNames: ["topic"], registers: [this.registry] });
+  readonly eventPublishFailures = new Counter({ name: "worker_event_publish_failures_total", help: "Event publish attempts that failed (the outbox retries them)", labelNames: ["topic"], registers: [this.registry] });
+  readonly outboxPublished = new Counter({ name: "worker_outbox_published_total", help: "Outbox events published to the bus", labelNames: ["topic"], registers: [this.registry] });
+  readonly outboxBacklog = new Gauge({ name: "worker_outbox_backlog", help: "Outbox events not yet published (all replicas; refreshed every 5 s)", registers: [this.registry] });
+  readonly outboxOldestAge = new Gauge({ name: "worker_outbox_oldest_unpublished_age_seconds", help: "Age of the oldest unpublished outbox event (0 when none)", registers: [this.registry] });
   readonly discoveryNameCollisions = new Counter({
     name: "worker_discovery_name_collisions_total",
     help: "Labelled Services refused because a Service in another namespace owns their name, by service and refused namespace",

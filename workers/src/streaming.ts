@@ -8,6 +8,7 @@ import type { Config } from "./config";
 import { createEventBus, topicNames } from "./events";
 import { startEventBridge } from "./events/bridge";
 import { createRedisDedup } from "./events/dedup";
+import { processesStartedByMessage } from "./events/message-start";
 import { handlePublishAndWait, PublishAndWaitError } from "./events/publish-and-wait";
 import type { WorkerJob } from "./handlers/context";
 import { errorText, redact } from "./redact";
@@ -45,7 +46,13 @@ export function streamingOverrides(config: Config, log: Logger): { overrides: Wo
     overrides: {
       bus,
       extraHandlers: () => ({ [PUBLISH_AND_WAIT]: publishAndWait }),
-      afterStart: (zeebe) => startEventBridge({ bus, zeebe, dedup: createRedisDedup(redis, { ttlMs: config.DEDUP_TTL_MS }), topics, log }),
+      afterStart: (zeebe, models) =>
+        startEventBridge({
+          bus, zeebe, topics, log,
+          dedup: createRedisDedup(redis, { ttlMs: config.DEDUP_TTL_MS }),
+          messageStartProcesses: processesStartedByMessage(models),
+          startMessageTtlMs: config.START_MESSAGE_TTL_MS,
+        }),
       // Whatever the bus, the bridge cannot de-duplicate without this Redis: its outage is the worker's too.
       readinessChecks: { dedupRedis: async () => void (await redis.ping()) },
     },

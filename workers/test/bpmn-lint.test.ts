@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { processesStartedByMessage } from "../src/events/message-start";
+import { startMessageName } from "../src/events/start-message";
 
 // bpmnlint and bpmn-moddle ship no declarations that "moduleResolution: node" can see; type the few members used.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -146,6 +148,32 @@ describe("BPMN templates", () => {
     const waiting = publish.outgoing[0].targetRef;
     assert.equal(waiting.$type, "bpmn:ReceiveTask");
     assert.equal(waiting.messageRef.name, "saga-confirmed");
+  });
+
+  for (const file of files) {
+    it(`${file} can be started idempotently by the bridge: a message start event start:<id> beside the none start event`, async () => {
+      const xml = readFileSync(join(WORKFLOWS, file), "utf8");
+      const definitions = await parse(xml);
+      const id = processOf(definitions).id;
+      const starts = elements(definitions).filter((e) => e.$type === "bpmn:StartEvent");
+      assert.deepEqual(starts.map((s) => eventDefinition(s)?.$type ?? "none").sort(), ["bpmn:MessageEventDefinition", "none"]);
+      const byMessage = starts.find((s) => eventDefinition(s))!;
+      assert.equal(eventDefinition(byMessage)!.messageRef.name, startMessageName(id));
+      // Both starts lead into the same path: the first element after the start is reached from either.
+      const next = (s: El) => [...reachable(s)].filter((x) => x !== s.id);
+      assert.deepEqual(next(byMessage), next(starts.find((s) => s !== byMessage)!));
+      assert.deepEqual([...processesStartedByMessage([{ content: xml }])], [id]);
+    });
+  }
+
+  it("finds message start processes only where the message is start:<that process's id>", () => {
+    const model = (processId: string, messageName: string, selfClosingNoneStart = false) =>
+      `<bpmn2:definitions xmlns:bpmn2="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn2:message id="M" name="${messageName}"/>` +
+      `<bpmn2:process id="${processId}">${selfClosingNoneStart ? '<bpmn2:startEvent id="none"/>' : ""}` +
+      `<bpmn2:startEvent id="s"><bpmn2:messageEventDefinition messageRef="M"/></bpmn2:startEvent></bpmn2:process></bpmn2:definitions>`;
+    assert.deepEqual([...processesStartedByMessage([{ content: model("p", "start:p", true) }])], ["p"]);
+    assert.deepEqual([...processesStartedByMessage([{ content: model("p", "start:other") }])], []);
+    assert.deepEqual([...processesStartedByMessage([{ content: model("p", "order-placed") }])], []);
   });
 
   it("reports a service task without a task definition as a lint error", async () => {

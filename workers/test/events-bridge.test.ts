@@ -32,7 +32,7 @@ describe("events: bridge mapping (pure)", () => {
     assert.deepEqual(toZeebeAction(ev(topics.responses, { messageName: "m", correlationKey: "c", variables: { a: 1 }, timeToLiveMs: 5000 }), topics), {
       kind: "message", request: { name: "m", correlationKey: "c", timeToLive: 5000, messageId: "ev-1", variables: { a: 1 } },
     });
-    assert.deepEqual(toZeebeAction(ev(topics.errors, { correlationKey: "c", error: "carrier lost parcel", variables: { b: 2 } }), topics, 1234), {
+    assert.deepEqual(toZeebeAction(ev(topics.errors, { correlationKey: "c", error: "carrier lost parcel", variables: { b: 2 } }), topics, { defaultTimeToLiveMs: 1234 }), {
       kind: "message",
       request: { name: COMPENSATION_MESSAGE, correlationKey: "c", timeToLive: 1234, messageId: "ev-1", variables: { b: 2, compensationRequest: { error: "carrier lost parcel", eventId: "ev-1" } } },
     });

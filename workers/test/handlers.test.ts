@@ -3,7 +3,6 @@ import * as assert from "assert";
 import { Pool } from "pg";
 import pino from "pino";
 import { staticRegistry } from "../src/discovery/registry";
-import { topicNames } from "../src/events/bus";
 import { handleCall } from "../src/handlers/call-microservice";
 import { HandlerConfig, HandlerDeps, WorkerJob } from "../src/handlers/context";
 import { Metrics } from "../src/metrics";
@@ -50,7 +49,7 @@ describe("call handler and saga patterns", () => {
       saga: new SagaLog(pool),
       availability: new SagaLogAvailability(async () => undefined),
       metrics,
-      events: new StepEvents(undefined, topicNames("t"), metrics, log),
+      events: new StepEvents(),
       log,
     };
   };

@@ -1,6 +1,7 @@
 // End-to-end: the real worker (SDK client over gRPC to the gateway peer), real PostgreSQL, real HTTP services.
 import * as assert from "assert";
 import type { RunningWorker } from "../src/app";
+import { eventually } from "./support/eventually";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson, runWorker, testConfig, workflowsDir } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
@@ -67,6 +68,8 @@ describe("worker end-to-end: orchestration, retries, rejection", function () {
     assert.deepStrictEqual(steps.map((s) => s?.status), ["succeeded", "succeeded", "succeeded"]);
     assert.deepStrictEqual(steps[1]?.response, { charged: 42 });
 
+    // Events leave through the outbox, published by the relay shortly after the saga log has them.
+    await eventually(() => bus.on("shop.workflow-events").filter((e) => e.type === "step.completed").length === 3 && bus.on("shop.service-results").length === 3, "step events");
     const wf = bus.on("shop.workflow-events");
     assert.strictEqual(wf.filter((e) => e.type === "step.started").length, 3);
     assert.strictEqual(wf.filter((e) => e.type === "step.completed").length, 3);

@@ -2,6 +2,7 @@
 // dead-lettering a compensation that keeps failing, and a PostgreSQL outage mid-run.
 import * as assert from "assert";
 import type { RunningWorker } from "../src/app";
+import { eventually } from "./support/eventually";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson, runWorker, testConfig } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
@@ -79,6 +80,9 @@ describe("worker end-to-end: saga", function () {
     const undoShip = await worker!.saga.get({ processInstanceKey: pik, elementId: "UndoShip", kind: "compensate" });
     assert.strictEqual(undoShip?.status, "skipped");
 
+    // Events leave through the outbox: the relay publishes them shortly after the saga log has them.
+    await eventually(() => bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik && e.type === "step.compensated").length === 2, "step.compensated events");
+    await eventually(() => bus.on("shop.compensation-triggers").length === 2, "compensation triggers");
     const wf = bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik);
     assert.deepStrictEqual(wf.filter((e) => e.type === "step.compensated").map((e) => e.elementId).sort(), ["Charge", "Reserve"]);
     assert.ok(wf.some((e) => e.type === "step.failed" && e.elementId === "Ship" && e.rejected === true));
@@ -120,6 +124,7 @@ describe("worker end-to-end: saga", function () {
     assert.match(fails[2].errorMessage, /dead-lettered/);
     assert.strictEqual(svc("ledger").callsTo("/api/compensate").length, 3);
 
+    await eventually(() => bus.on("shop.dead-letter").length > 0, "the dead letter");
     const dl = bus.on("shop.dead-letter");
     assert.strictEqual(dl.length, 1);
     assert.strictEqual(dl[0].processInstanceKey, pik);

@@ -164,8 +164,15 @@ describe("tracing: one saga, one trace (worker process, OTLP/HTTP receiver)", fu
     // Published events carry the context of the step that wrote them.
     const client = new Redis(redis.url);
     try {
-      const entries = await client.xrange("shop.workflow-events", "-", "+");
-      const events = entries.map(([, f]) => ({ value: JSON.parse(f[f.indexOf("value") + 1]), headers: JSON.parse(f[f.indexOf("headers") + 1]) }));
+      // Step events reach the bus through the outbox relay: wait for all of them.
+      const read = async () => (await client.xrange("shop.workflow-events", "-", "+")).map(([, f]) => ({ value: JSON.parse(f[f.indexOf("value") + 1]), headers: JSON.parse(f[f.indexOf("headers") + 1]) }));
+      const deadline = Date.now() + 10000;
+      let events = await read();
+      while (events.filter((e) => e.value.type === "step.completed").length < 3 || !events.some((e) => e.headers["element-id"] === "Task_PublishSagaCompleted")) {
+        if (Date.now() > deadline) throw new Error(`step events missing: ${JSON.stringify(events.map((e) => e.value.type ?? e.headers["element-id"]))}`);
+        await new Promise((r) => setTimeout(r, 50));
+        events = await read();
+      }
       for (const step of steps) {
         const ofStep = events.filter((e) => e.value.elementId === step.elementId && e.value.type);
         assert.deepStrictEqual(ofStep.map((e) => e.value.type), ["step.started", "step.completed"]);

@@ -1,5 +1,8 @@
 // The event bridge: inbound events become Zeebe actions, each event handled once.
-//   <prefix>.triggers  -> createProcessInstance
+//   <prefix>.triggers  -> publishMessage start:<bpmnProcessId> (message start event; Zeebe refuses a second
+//                         message with the same id while the first is buffered, so a start is idempotent even
+//                         when the Redis de-duplication is lost), or createProcessInstance for a process that has
+//                         no such start event in the models this worker deployed (not idempotent without Redis)
 //   <prefix>.responses -> publishMessage (name and correlation key from the event)
 //   <prefix>.errors    -> publishMessage COMPENSATION_MESSAGE (starts compensation in the saga template)
 // Invalid events and events Zeebe rejects for good go to <prefix>.dead-letter; other failures are
@@ -8,6 +11,7 @@ import type { EventBus, InboundEvent, TopicNames } from "./bus";
 import type { Dedup } from "./dedup";
 import { EVENT_ID_HEADER } from "./event-id";
 import { describeIssues, errorSchema, responseSchema, triggerSchema } from "./payloads";
+import { startMessageName } from "./start-message";
 import { classifyZeebeError } from "./zeebe-errors";
 import { endSpan, runIn, startConsumerSpan, traceHeaders, tracingEnabled } from "../tracing";
 
@@ -15,6 +19,8 @@ import { endSpan, runIn, startConsumerSpan, traceHeaders, tracingEnabled } from 
 export const COMPENSATION_MESSAGE = "saga-compensation-requested";
 export const DEFAULT_BRIDGE_GROUP = "event-bridge";
 export const DEFAULT_MESSAGE_TTL_MS = 600_000;
+/** How long a start message stays buffered, i.e. how long Zeebe refuses a second start for the same trigger. */
+export const DEFAULT_START_MESSAGE_TTL_MS = 3_600_000;
 /** The topics the bridge consumes. */
 export const bridgeTopics = (topics: TopicNames): string[] => [topics.triggers, topics.responses, topics.errors];
 
@@ -46,19 +52,48 @@ export interface EventBridgeOptions {
   group?: string;
   /** Buffer time of published messages when the event names none (ms). */
   defaultTimeToLiveMs?: number;
+  /** Processes with a message start event start:<bpmnProcessId> (processesStartedByMessage of the deployed models). */
+  messageStartProcesses?: ReadonlySet<string>;
+  /** Buffer time of start messages (ms): a redelivered trigger within it starts nothing. */
+  startMessageTtlMs?: number;
 }
+
+export interface ActionOptions {
+  defaultTimeToLiveMs?: number;
+  messageStartProcesses?: ReadonlySet<string>;
+  startMessageTtlMs?: number;
+}
+
+type MessageRequest = { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Variables };
 
 export type ZeebeAction =
   | { kind: "start"; request: { bpmnProcessId: string; variables: Variables } }
-  | { kind: "message"; request: { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Variables } }
+  | { kind: "start-message"; request: MessageRequest }
+  | { kind: "message"; request: MessageRequest }
   | { kind: "invalid"; reason: string };
 
 /** What an inbound event asks of Zeebe; pure. The event id becomes the messageId so Zeebe also de-duplicates. */
-export function toZeebeAction(event: InboundEvent, topics: TopicNames, defaultTimeToLiveMs = DEFAULT_MESSAGE_TTL_MS): ZeebeAction {
+export function toZeebeAction(event: InboundEvent, topics: TopicNames, opts: ActionOptions = {}): ZeebeAction {
+  const defaultTimeToLiveMs = opts.defaultTimeToLiveMs ?? DEFAULT_MESSAGE_TTL_MS;
   if (event.topic === topics.triggers) {
     const p = triggerSchema.safeParse(event.value);
     if (!p.success) return { kind: "invalid", reason: `invalid trigger: ${describeIssues(p.error)}` };
-    return { kind: "start", request: { bpmnProcessId: p.data.bpmnProcessId, variables: asVariables(p.data.variables) } };
+    const { bpmnProcessId } = p.data;
+    if (opts.messageStartProcesses?.has(bpmnProcessId)) {
+      // Correlation key = event id too: uniqueness is per (name, correlation key, id), and a start message with a
+      // correlation key also starts no second instance while one it started with that key is active.
+      return {
+        kind: "start-message",
+        request: {
+          name: startMessageName(bpmnProcessId),
+          correlationKey: event.id,
+          timeToLive: opts.startMessageTtlMs ?? DEFAULT_START_MESSAGE_TTL_MS,
+          messageId: event.id,
+          variables: asVariables(p.data.variables),
+        },
+      };
+    }
+    return { kind: "start", request: { bpmnProcessId, variables: asVariables(p.data.variables) } };
   }
   if (event.topic === topics.responses) {
     const p = responseSchema.safeParse(event.value);
@@ -105,11 +140,19 @@ export async function startEventBridge(opts: EventBridgeOptions): Promise<void> 
     });
   };
 
+  const warnedNotIdempotent = new Set<string>();
   const perform = async (event: InboundEvent) => {
-    const action = toZeebeAction(event, topics, opts.defaultTimeToLiveMs);
+    const action = toZeebeAction(event, topics, opts);
     if (action.kind === "invalid") return deadLetter(event, action.reason);
-    // The instance carries the trace context on (its jobs' spans continue it): see tracing.ts.
-    if (action.kind === "start") Object.assign(action.request.variables, traceHeaders());
+    if (action.kind === "start" && !warnedNotIdempotent.has(action.request.bpmnProcessId)) {
+      warnedNotIdempotent.add(action.request.bpmnProcessId);
+      log.warn(
+        { bpmnProcessId: action.request.bpmnProcessId, startMessage: startMessageName(action.request.bpmnProcessId) },
+        "no message start event for this process among the deployed models: triggers use CreateProcessInstance, which can start it twice if the de-duplication in Redis is lost",
+      );
+    }
+    // A started instance carries the trace context on (its jobs' spans continue it): see tracing.ts.
+    if (action.kind === "start" || action.kind === "start-message") Object.assign(action.request.variables, traceHeaders());
     try {
       const result = action.kind === "start" ? await zeebe.createProcessInstance(action.request) : await zeebe.publishMessage(action.request);
       // The SDK resolves null instead of acting when its client is closing: not done, so redeliver.
@@ -117,7 +160,10 @@ export async function startEventBridge(opts: EventBridgeOptions): Promise<void> 
       log.info({ eventId: event.id, topic: event.topic, action: action.kind }, "event applied");
     } catch (err) {
       const outcome = classifyZeebeError(err);
-      if (outcome === "duplicate") return;
+      if (outcome === "duplicate") {
+        log.info({ eventId: event.id, topic: event.topic, action: action.kind }, "zeebe already has this event (same message id): nothing to do");
+        return;
+      }
       if (outcome === "permanent") return deadLetter(event, `zeebe rejected ${action.kind}: ${(err as Error).message}`);
       throw err;
     }

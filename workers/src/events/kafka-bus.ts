@@ -1,5 +1,5 @@
-// Event bus on Kafka (kafkajs): idempotent producer, one consumer group per subscribe call.
-import { Admin, Consumer, Kafka, logLevel, Producer, SASLOptions } from "kafkajs";
+// Event bus on Kafka (kafkajs): one producer with one request in flight, one consumer group per subscribe call.
+import { Admin, Consumer, Kafka, logLevel, Partitioners, Producer, SASLOptions } from "kafkajs";
 import type { EventBus, InboundEvent, OutboundEvent } from "./bus";
 import { fromKafkaRecord, toKafkaMessage } from "./kafka-mapping";
 import { withTimeout } from "./timeout";
@@ -10,6 +10,8 @@ export interface KafkaOptions {
   ssl?: boolean;
   sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string };
   pingTimeoutMs?: number;
+  /** kafkajs retries of a request before it fails (default 5, about 25 s against an unreachable cluster). */
+  retries?: number;
   /** Receives kafkajs warnings and errors instead of its console logger. */
   onError?: (err: unknown, context: string) => void;
 }
@@ -48,12 +50,16 @@ export class KafkaBus implements EventBus {
       ssl: opts.ssl ?? false,
       sasl: opts.sasl as SASLOptions | undefined,
       logLevel: logLevel.WARN,
+      ...(opts.retries !== undefined && { retry: { retries: opts.retries } }),
       ...(opts.onError && {
         logCreator: () => ({ namespace, log }) => opts.onError!(new Error(log.message), `kafkajs ${namespace}`),
       }),
     });
-    // Idempotent: a retried send is written once; one request in flight keeps per-key order.
-    this.producer = lazily(() => this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }), this.connected);
+    // One request in flight keeps per-key order across retries; acks from all in-sync replicas (send's default -1).
+    // Not kafkajs' `idempotent` (experimental there): a send retried after a lost ack may be written twice, with the
+    // same event-id header, which consumers de-duplicate on (delivery is at least once anyway, see EVENTS.md).
+    // It also sends InitProducerId to the controller, which librdkafka's mock cluster (our CI broker) does not name.
+    this.producer = lazily(() => this.kafka.producer({ maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }), this.connected);
     this.admin = lazily(() => this.kafka.admin(), this.connected);
   }
 

@@ -6,6 +6,7 @@ import { callHeaders, CallHeaders } from "../headers";
 import { postJson } from "../http-call";
 import { idempotencyKey } from "../idempotency";
 import { describeUnstorable, unstorableStrings } from "../json-values";
+import type { OutboxEvent } from "../outbox/event";
 import type { AttemptOutcome, StepRef, StepRow } from "../saga/log";
 import { failAsIncident, failForSagaLog, failKeepingRetries, HandlerDeps, jobBudget, stepContext, stringHeaders, WorkerJob } from "./context";
 
@@ -34,7 +35,8 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
     if (begun.state === "busy") {
       return failKeepingRetries(job, deps, `${service}: step ${job.elementId} is in progress in another delivery`, begun.retryInMs + Math.random() * LEASE_JITTER_MS, "step_in_progress");
     }
-    const finish = (o: AttemptOutcome) => availability.run(() => saga.finish(ref, begun.attempt, service, o), budget.writeUntil);
+    // Step events go to the outbox in the transaction that records the outcome (none when streaming is off).
+    const finish = (o: AttemptOutcome, stepEvents: OutboxEvent[] = []) => availability.run(() => saga.finish(ref, begun.attempt, service, o, stepEvents), budget.writeUntil);
 
     const base = registry.resolve(service);
     if (!base) {
@@ -49,7 +51,7 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
       return failKeepingRetries(job, deps, `${service}: no time left to call before the job timeout`, config.BACKOFF_BASE_MS, "failed_infrastructure");
     }
 
-    events.step("step.started", ctx, { attempt: begun.attempt });
+    await availability.run(() => saga.recordEvents(events.step("step.started", ctx, { attempt: begun.attempt })), budget.writeUntil);
     const res = await postJson(`${base}${h.path}`, job.variables, { "Idempotency-Key": begun.idempotencyKey }, timeoutMs, config.RESPONSE_MAX_BYTES);
     metrics.callDuration.observe({ service, kind: "call", outcome: res.outcome.kind }, res.durationMs / 1000);
     const attemptInfo = { jobKey: job.key, httpStatus: res.status, durationMs: res.durationMs };
@@ -58,28 +60,28 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
       // Success or rejection: the service acted, and its reply must be recorded and handed to Zeebe whole.
       const problem = replyProblem(res.bodyTooLarge, res.body, { [h.resultVariable]: res.body }, config.RESPONSE_MAX_BYTES);
       if (problem) {
-        await finish({ ...attemptInfo, status: "failed", outcome: problem.outcome, detail: problem.message });
-        events.step("step.failed", ctx, { attempt: begun.attempt, reason: problem.outcome, rejected: false });
+        await finish({ ...attemptInfo, status: "failed", outcome: problem.outcome, detail: problem.message }, events.step("step.failed", ctx, { attempt: begun.attempt, reason: problem.outcome, rejected: false }));
         return failAsIncident(job, deps, `${service} answered HTTP ${res.status}, but ${problem.message}`);
       }
     }
 
     if (res.outcome.kind === "success") {
-      await finish({ ...attemptInfo, status: "succeeded", outcome: "succeeded", response: res.body });
-      events.serviceResult(ctx, res.status, res.body);
-      events.step("step.completed", ctx, { attempt: begun.attempt });
+      await finish({ ...attemptInfo, status: "succeeded", outcome: "succeeded", response: res.body }, [
+        ...events.serviceResult(ctx, res.status, res.body),
+        ...events.step("step.completed", ctx, { attempt: begun.attempt }),
+      ]);
       await job.complete({ [h.resultVariable]: res.body });
       metrics.jobs.inc({ type: job.type, outcome: "completed" });
       return undefined;
     }
     if (res.outcome.kind === "business") {
-      await finish({ ...attemptInfo, status: "rejected", outcome: "rejected", response: res.body, detail: res.outcome.reason });
-      events.serviceResult(ctx, res.status, res.body);
-      events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: true });
+      await finish({ ...attemptInfo, status: "rejected", outcome: "rejected", response: res.body, detail: res.outcome.reason }, [
+        ...events.serviceResult(ctx, res.status, res.body),
+        ...events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: true }),
+      ]);
       return throwRejection(job, deps, service, res.status ?? null, res.body, res.outcome.reason);
     }
-    await finish({ ...attemptInfo, status: "failed", outcome: "transient", detail: res.outcome.reason });
-    events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: false });
+    await finish({ ...attemptInfo, status: "failed", outcome: "transient", detail: res.outcome.reason }, events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: false }));
     return failTransient(job, deps, service, begun.attempt, `${service}: ${res.outcome.reason}`);
   } catch (err) {
     return failForSagaLog(job, deps, err, service);

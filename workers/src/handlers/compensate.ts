@@ -9,7 +9,9 @@ import { UnknownServiceError } from "../discovery/registry";
 import { compensationHeaders, CompensationHeaders } from "../headers";
 import { postJson } from "../http-call";
 import { idempotencyKey } from "../idempotency";
+import type { OutboxEvent } from "../outbox/event";
 import type { AttemptOutcome, StepRef, StepRow } from "../saga/log";
+import { DEAD_LETTER_EVENT_TYPE } from "../step-events";
 import { failForSagaLog, failKeepingRetries, HandlerDeps, JobBudget, jobBudget, stepContext, stringHeaders, WorkerJob } from "./context";
 
 /** How often a held-back undo re-reads the log (undos recorded by this process wake it at once). */
@@ -40,7 +42,8 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
       return undefined;
     }
     if (begun.state === "busy") return failKeepingRetries(job, deps, `compensation ${job.elementId} is in progress in another delivery`, begun.retryInMs, "step_in_progress");
-    const finish = (o: AttemptOutcome) => availability.run(() => saga.finish(ref, begun.attempt, service, o), budget.writeUntil);
+    // Step events and the dead letter go to the outbox in the transaction that records the outcome.
+    const finish = (o: AttemptOutcome, stepEvents: OutboxEvent[] = []) => availability.run(() => saga.finish(ref, begun.attempt, service, o, stepEvents), budget.writeUntil);
 
     await availability.run(() => saga.startCompensation(job.processInstanceKey), budget.holdUntil);
     const steps = await availability.run(() => saga.undoCandidates(job.processInstanceKey, service, h.compensates), budget.holdUntil);
@@ -53,12 +56,11 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
       return undefined;
     }
 
-    events.compensationTrigger(ctx, steps.map((s) => s.elementId));
+    await availability.run(() => saga.recordEvents(events.compensationTrigger(ctx, steps.map((s) => s.elementId))), budget.writeUntil);
     const base = registry.resolve(service);
     const result: UndoResult = base
       ? await undoNewestFirst(job, deps, service, `${base}${h.compensationPath}`, h, steps, budget)
       : { kind: "failed", reason: new UnknownServiceError(service, registry.known()).message, remaining: steps, undone: [] };
-    for (const s of result.undone) events.step("step.compensated", { ...ctx, elementId: s.elementId }, { compensationElementId: job.elementId });
 
     if (result.kind === "done") {
       await finish({ status: "succeeded", outcome: "succeeded", jobKey: job.key });
@@ -88,7 +90,7 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
 
     // Out of retries: dead-letter what is left with everything needed to replay it, record it, leave an incident.
     const record = {
-      type: "compensation.dead-letter",
+      type: DEAD_LETTER_EVENT_TYPE,
       processInstanceKey: job.processInstanceKey,
       bpmnProcessId: job.bpmnProcessId,
       elementId: job.elementId,
@@ -107,14 +109,16 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
       })),
       at: new Date().toISOString(),
     };
-    const published = await events.deadLetter(job.processInstanceKey, record);
     // Given up: earlier steps of the instance no longer wait for these.
     await availability.run(() => saga.giveUpUndo(result.remaining), budget.writeUntil);
-    await finish({ status: "dead_lettered", outcome: "dead_lettered", jobKey: job.key, httpStatus: result.status, detail: result.reason, response: record });
-    events.step("step.failed", ctx, { compensation: true, deadLettered: true, reason: result.reason });
+    // The dead letter is written with the step's dead_lettered status; the outbox relay publishes it.
+    await finish({ status: "dead_lettered", outcome: "dead_lettered", jobKey: job.key, httpStatus: result.status, detail: result.reason, response: record }, [
+      ...events.deadLetter(job.processInstanceKey, record),
+      ...events.step("step.failed", ctx, { compensation: true, deadLettered: true, reason: result.reason }),
+    ]);
     metrics.deadLetters.inc({ service });
     metrics.compensations.inc({ service, outcome: "dead_lettered" });
-    log.error({ jobKey: job.key, service, attempts: begun.attempt, published, reason: result.reason }, "compensation out of retries: dead-lettered, incident raised");
+    log.error({ jobKey: job.key, service, attempts: begun.attempt, reason: result.reason }, "compensation out of retries: dead-lettered, incident raised");
     await job.fail({ errorMessage: `compensation of ${service} failed after ${begun.attempt} attempts (dead-lettered): ${result.reason}`, retries: 0, retryBackOff: 0 });
     metrics.jobs.inc({ type: job.type, outcome: "incident" });
     return undefined;
@@ -152,8 +156,9 @@ async function undoNewestFirst(job: WorkerJob, deps: HandlerDeps, service: strin
       if (res) metrics.callDuration.observe({ service, kind: "compensate", outcome: res.outcome.kind }, res.durationMs / 1000);
       const failure = res && res.outcome.kind !== "success" ? res.outcome.reason : undefined;
       const ok = res !== undefined && failure === undefined;
+      const compensated = ok ? deps.events.step("step.compensated", { ...stepContext(job, service), elementId: step.elementId }, { compensationElementId: job.elementId }) : [];
       await availability.run(
-        () => saga.finishUndo(stepRef, claim.attempt, ok, { service, jobKey: job.key, httpStatus: res?.status, detail: failure, durationMs: res?.durationMs }),
+        () => saga.finishUndo(stepRef, claim.attempt, ok, { service, jobKey: job.key, httpStatus: res?.status, detail: failure, durationMs: res?.durationMs }, compensated),
         budget.writeUntil,
       );
       if (!res) return { kind: "held", reason: `no time left to undo ${step.elementId}`, undone };

@@ -3,6 +3,7 @@
 // only by the attempt that holds the step (fenced by its attempt number).
 import { EventEmitter } from "events";
 import { Pool, PoolClient } from "pg";
+import { INSERT_OUTBOX_SQL, OutboxEvent, outboxColumns } from "../outbox/event";
 import { Batcher, uniqueRounds } from "./batcher";
 
 export type StepKind = "call" | "compensate";
@@ -81,7 +82,9 @@ const FINISHED: StepStatus[] = ["succeeded", "rejected", "compensating", "compen
 const UNKNOWN_LEASE_RETRY_MS = 100;
 
 interface BeginItem { ref: StepRef; input: BeginInput; request: string }
-interface FinishItem { ref: StepRef; attempt: number; service: string; o: AttemptOutcome }
+interface FinishItem { ref: StepRef; attempt: number; service: string; o: AttemptOutcome; events: OutboxEvent[] }
+
+type Query = (sql: string, params: unknown[]) => Promise<Record<string, any>[]>;
 
 const refKey = (r: StepRef) => `${r.processInstanceKey}\u0000${r.elementInstanceKey}\u0000${r.kind}`;
 
@@ -127,26 +130,68 @@ export class SagaLog {
     return pool;
   }
 
-  private async q(sql: string, params: unknown[]): Promise<Record<string, any>[]> {
-    let client: PoolClient;
+  private async connect(): Promise<PoolClient> {
     try {
-      client = await this.pool.connect();
+      return await this.pool.connect();
     } catch (e) {
       throw new SagaLogUnavailableError(`saga log unavailable: ${(e as Error)?.message ?? String(e)}`);
     }
+  }
+
+  private async q(sql: string, params: unknown[]): Promise<Record<string, any>[]> {
+    const client = await this.connect();
     try {
-      const rows = (await client.query(sql, params)).rows;
+      const rows = await this.run(client, sql, params);
       client.release();
       return rows;
     } catch (e) {
-      const err = e as { code?: string; message?: string };
       // A connection that failed, or that reached a read-only server, is dropped: the next one may reach the new primary.
-      const unavailable = isUnavailable(e);
-      client.release(unavailable ? (e as Error) : undefined);
-      if (unavailable) throw new SagaLogUnavailableError(`saga log unavailable: ${err.message ?? String(e)}`);
+      client.release(e instanceof SagaLogUnavailableError ? e : undefined);
+      throw e;
+    }
+  }
+
+  /** One statement on a checked-out client, its errors mapped to unavailable / rejected. */
+  private async run(client: PoolClient, sql: string, params: unknown[]): Promise<Record<string, any>[]> {
+    try {
+      return (await client.query(sql, params)).rows;
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      if (isUnavailable(e)) throw new SagaLogUnavailableError(`saga log unavailable: ${err.message ?? String(e)}`);
       if (typeof err.code === "string" && err.code.startsWith("22")) throw new SagaLogRejectedError(`PostgreSQL refused the step's data: ${err.message}`);
       throw e;
     }
+  }
+
+  /**
+   * Runs fn in one transaction when outbox events go with it (fn's statements, then the events fn returns),
+   * else as plain statements. So an event exists exactly when the saga-log change it describes does.
+   */
+  private async withEvents<T>(hasEvents: boolean, fn: (q: Query) => Promise<{ result: T; events: readonly OutboxEvent[] }>): Promise<T> {
+    if (!hasEvents) return (await fn((sql, params) => this.q(sql, params))).result;
+    const client = await this.connect();
+    const ignore = () => undefined; // a session lost between statements fails the next one; never the process
+    client.on("error", ignore);
+    let broken: Error | undefined;
+    try {
+      await this.run(client, "begin", []);
+      const { result, events } = await fn((sql, params) => this.run(client, sql, params));
+      if (events.length > 0) await this.run(client, INSERT_OUTBOX_SQL, outboxColumns(events));
+      await this.run(client, "commit", []);
+      return result;
+    } catch (e) {
+      await client.query("rollback").catch(() => undefined);
+      broken = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    } finally {
+      client.off("error", ignore);
+      client.release(broken);
+    }
+  }
+
+  /** Writes outbox events that go with no saga-log change (e.g. "step.started"), in one statement. */
+  async recordEvents(events: readonly OutboxEvent[]): Promise<void> {
+    if (events.length > 0) await this.q(INSERT_OUTBOX_SQL, outboxColumns(events));
   }
 
   /** Readiness: PostgreSQL answers and accepts writes (a standby or a read-only default is an outage). */
@@ -204,39 +249,44 @@ export class SagaLog {
 
   /**
    * Records the outcome of the attempt that holds the step, and appends the attempt. Resolves false when the
-   * step is no longer held by that attempt (its lease ran out and another delivery took it over).
+   * step is no longer held by that attempt (its lease ran out and another delivery took it over). `events`
+   * (outbox) are written in the same transaction, and only when the outcome was recorded.
    */
-  finish(ref: StepRef, attempt: number, service: string, o: AttemptOutcome): Promise<boolean> {
-    return this.finishBatch.submit({ ref, attempt, service, o });
+  finish(ref: StepRef, attempt: number, service: string, o: AttemptOutcome, events: OutboxEvent[] = []): Promise<boolean> {
+    return this.finishBatch.submit({ ref, attempt, service, o, events });
   }
 
   private readonly finishBatch = new Batcher<FinishItem, boolean>(async (items) => {
     const out: boolean[] = items.map(() => false);
     for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
       const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
-      const rows = await this.q(
-        `with input as (
-           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
-             as t(pik, eik, el, kind, attempt, status, response, service, job_key, outcome, http_status, detail, duration_ms, idx)
-         ), upd as (
-           update saga_steps st set status = i.status, response = coalesce(i.response::jsonb, st.response), http_status = coalesce(i.http_status, st.http_status),
-             completed_seq = case when i.status = 'succeeded' and st.kind = 'call' then nextval('saga_completion_seq') else st.completed_seq end,
-             lease_until = null, updated_at = now()
-           from input i
-           where st.process_instance_key = i.pik and st.element_instance_key = i.eik and st.kind = i.kind and st.attempts = i.attempt and st.status = 'started'
-           returning i.idx
-         ), att as (
-           insert into saga_attempts (process_instance_key, element_id, element_instance_key, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
-           select pik, el, eik, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms from input
-         )
-         select idx from upd`,
-        [
-          col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind), col((i) => i.attempt),
-          col((i) => i.o.status), col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))), col((i) => i.service), col((i) => i.o.jobKey),
-          col((i) => i.o.outcome), col((i) => i.o.httpStatus ?? null), col((i) => i.o.detail ?? null), col((i) => i.o.durationMs ?? null), round.map((r) => r.index),
-        ],
-      );
-      for (const r of rows) out[r.idx] = true;
+      const recorded = await this.withEvents(round.some((r) => r.item.events.length > 0), async (q) => {
+        const rows = await q(
+          `with input as (
+             select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
+               as t(pik, eik, el, kind, attempt, status, response, service, job_key, outcome, http_status, detail, duration_ms, idx)
+           ), upd as (
+             update saga_steps st set status = i.status, response = coalesce(i.response::jsonb, st.response), http_status = coalesce(i.http_status, st.http_status),
+               completed_seq = case when i.status = 'succeeded' and st.kind = 'call' then nextval('saga_completion_seq') else st.completed_seq end,
+               lease_until = null, updated_at = now()
+             from input i
+             where st.process_instance_key = i.pik and st.element_instance_key = i.eik and st.kind = i.kind and st.attempts = i.attempt and st.status = 'started'
+             returning i.idx
+           ), att as (
+             insert into saga_attempts (process_instance_key, element_id, element_instance_key, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
+             select pik, el, eik, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms from input
+           )
+           select idx from upd`,
+          [
+            col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind), col((i) => i.attempt),
+            col((i) => i.o.status), col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))), col((i) => i.service), col((i) => i.o.jobKey),
+            col((i) => i.o.outcome), col((i) => i.o.httpStatus ?? null), col((i) => i.o.detail ?? null), col((i) => i.o.durationMs ?? null), round.map((r) => r.index),
+          ],
+          );
+        const done = new Set(rows.map((r) => Number(r.idx)));
+        return { result: done, events: round.filter((r) => done.has(r.index)).flatMap((r) => r.item.events) };
+      });
+      for (const idx of recorded) out[idx] = true;
     }
     return out;
   }, isDataError);
@@ -312,22 +362,31 @@ export class SagaLog {
     return { state: "busy", retryInMs: row.lease_left_ms > 0 ? row.lease_left_ms : UNKNOWN_LEASE_RETRY_MS };
   }
 
-  /** Records the outcome of an undo attempt: undone, or back to succeeded for a later attempt. */
-  async finishUndo(ref: StepRef, undoAttempt: number, undone: boolean, a: { service: string; jobKey: string; httpStatus?: number; detail?: string; durationMs?: number }): Promise<boolean> {
-    const rows = await this.q(
-      `with upd as (
-         update saga_steps set status = $5, lease_until = null, updated_at = now()
-         where process_instance_key = $1 and element_instance_key = $2 and kind = 'call' and undo_attempts = $4 and status = 'compensating'
-         returning 1
-       ), att as (
-         insert into saga_attempts (process_instance_key, element_id, element_instance_key, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
-         values ($1, $3, $2, 'undo', $6, $7, $4, $8, $9, $10, $11)
-       )
-       select count(*)::int as n from upd`,
-      [ref.processInstanceKey, ref.elementInstanceKey, ref.elementId, undoAttempt, undone ? "compensated" : "succeeded", a.service, a.jobKey, undone ? "succeeded" : "transient", a.httpStatus ?? null, a.detail ?? null, a.durationMs ?? null],
-    );
+  /**
+   * Records the outcome of an undo attempt: undone, or back to succeeded for a later attempt. `events` (outbox)
+   * are written in the same transaction when the outcome was recorded.
+   */
+  async finishUndo(
+    ref: StepRef, undoAttempt: number, undone: boolean, a: { service: string; jobKey: string; httpStatus?: number; detail?: string; durationMs?: number }, events: OutboxEvent[] = [],
+  ): Promise<boolean> {
+    const recorded = await this.withEvents(events.length > 0, async (q) => {
+      const rows = await q(
+        `with upd as (
+           update saga_steps set status = $5, lease_until = null, updated_at = now()
+           where process_instance_key = $1 and element_instance_key = $2 and kind = 'call' and undo_attempts = $4 and status = 'compensating'
+           returning 1
+         ), att as (
+           insert into saga_attempts (process_instance_key, element_id, element_instance_key, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms)
+           values ($1, $3, $2, 'undo', $6, $7, $4, $8, $9, $10, $11)
+         )
+         select count(*)::int as n from upd`,
+        [ref.processInstanceKey, ref.elementInstanceKey, ref.elementId, undoAttempt, undone ? "compensated" : "succeeded", a.service, a.jobKey, undone ? "succeeded" : "transient", a.httpStatus ?? null, a.detail ?? null, a.durationMs ?? null],
+        );
+      const ok = rows[0].n > 0;
+      return { result: ok, events: ok ? events : [] };
+    });
     this.undone.emit(ref.processInstanceKey);
-    return rows[0].n > 0;
+    return recorded;
   }
 
   /** A compensation out of retries gives these calls up (dead-lettered): earlier steps no longer wait for them. */

@@ -73,6 +73,29 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    // Transactional outbox: step events and dead letters, written with the saga-log change they describe and
+    // published by the relay (src/outbox/relay.ts). payload/headers are JSON text, exactly as published.
+    version: 3,
+    sql: `
+      create table event_outbox (
+        id bigserial primary key,
+        event_id text not null unique,
+        topic text not null,
+        event_key text not null,
+        payload text not null,
+        headers text not null,
+        created_at timestamptz not null default now(),
+        published_at timestamptz,
+        publish_attempts int not null default 0,
+        next_attempt_at timestamptz not null default now(),
+        last_error text
+      );
+      create index event_outbox_unpublished on event_outbox (id) where published_at is null;
+      create index event_outbox_unpublished_by_key on event_outbox (event_key, id) where published_at is null;
+      create index event_outbox_published on event_outbox (published_at) where published_at is not null;
+    `,
+  },
 ];
 
 // Arbitrary constant: serialises migrations across worker replicas starting together.

@@ -39,7 +39,13 @@ export interface Completion { jobKey: string; job: PeerJob; variables: Record<st
 export interface Failure { jobKey: string; job: PeerJob; retries: number; errorMessage: string; retryBackOff: number; at: number }
 export interface ThrownError { jobKey: string; job: PeerJob; errorCode: string; errorMessage: string; variables: Record<string, unknown> }
 export interface PublishedMessage { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Record<string, unknown> }
-export interface ProcessStart { bpmnProcessId: string; variables: Record<string, unknown>; processInstanceKey: string }
+export interface ProcessStart {
+  bpmnProcessId: string;
+  variables: Record<string, unknown>;
+  processInstanceKey: string;
+  /** Set when a published message started it through a message start event of a deployed model. */
+  startMessage?: string;
+}
 export interface DeployedResource { name: string; content: string }
 
 export interface GatewayPeerOptions {
@@ -54,6 +60,13 @@ let nextKey = 2251799813685248n; // Zeebe-like key range
 function newKey(): string {
   nextKey += 1n;
   return nextKey.toString();
+}
+
+/** Names of the messages referenced by message start events of a model (enough for the shipped templates). */
+function messageStartNames(xml: string): string[] {
+  const names = new Map([...xml.matchAll(/<bpmn:message\b[^>]*?\bid="([^"]+)"[^>]*?\bname="([^"]+)"/g)].map((m) => [m[1], m[2]]));
+  const refs = [...xml.matchAll(/<bpmn:startEvent\b(?:[^>]*\/>|[\s\S]*?<\/bpmn:startEvent>)/g)].flatMap((m) => [...m[0].matchAll(/messageRef="([^"]+)"/g)].map((r) => r[1]));
+  return refs.flatMap((r) => (names.has(r) ? [names.get(r)!] : []));
 }
 
 function parseJson(s: string | undefined): Record<string, unknown> {
@@ -79,6 +92,10 @@ export class GatewayPeer extends EventEmitter {
   private readonly active = new Map<string, { job: PeerJob; activatedAt: number; timer: NodeJS.Timeout }>();
   private readonly dropCompletion = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Message name of each deployed message start event → its process id. */
+  private readonly messageStarts = new Map<string, string>();
+  /** Buffered messages with an id (name, correlation key, id) → end of their time to live. */
+  private readonly bufferedIds = new Map<string, number>();
 
   private constructor(private readonly server: grpc.Server, readonly port: number, private readonly options: GatewayPeerOptions) {
     super();
@@ -351,10 +368,23 @@ export class GatewayPeer extends EventEmitter {
         return {};
       }),
 
+      // Like Zeebe (docs 8.8 "Message uniqueness"): a message whose name, correlation key and id equal a message
+      // still buffered (TTL > 0 and not expired) is rejected with ALREADY_EXISTS and correlates nothing.
       PublishMessage: unary((req: { name: string; correlationKey: string; timeToLive: string; messageId: string; variables: string }) => {
         const m: PublishedMessage = { name: req.name, correlationKey: req.correlationKey, timeToLive: Number(req.timeToLive), messageId: req.messageId, variables: parseJson(req.variables) };
+        const id = `${m.name}\u0000${m.correlationKey}\u0000${m.messageId}`;
+        if (m.messageId && (this.bufferedIds.get(id) ?? 0) > Date.now()) {
+          throw Object.assign(new Error(`message with id '${m.messageId}' is already published and buffered`), { code: grpc.status.ALREADY_EXISTS });
+        }
+        if (m.messageId && m.timeToLive > 0) this.bufferedIds.set(id, Date.now() + m.timeToLive);
         this.messages.push(m);
         this.recorded("message", m);
+        const startsProcess = this.messageStarts.get(m.name);
+        if (startsProcess) {
+          const s: ProcessStart = { bpmnProcessId: startsProcess, variables: m.variables, processInstanceKey: newKey(), startMessage: m.name };
+          this.processStarts.push(s);
+          this.recorded("processStart", s);
+        }
         return { key: newKey(), tenantId: "<default>" };
       }),
 
@@ -370,6 +400,7 @@ export class GatewayPeer extends EventEmitter {
           const content = Buffer.from(r.content).toString("utf8");
           this.deployments.push({ name: r.name, content });
           const id = /<bpmn:process[^>]*\sid="([^"]+)"/.exec(content)?.[1] ?? r.name;
+          for (const name of messageStartNames(content)) this.messageStarts.set(name, id);
           return { process: { bpmnProcessId: id, version: 1, processDefinitionKey: newKey(), resourceName: r.name, tenantId: "<default>" } };
         });
         this.recorded("deploy", deployments);

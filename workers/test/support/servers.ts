@@ -35,10 +35,24 @@ export interface PostgresServer {
 export interface RedisServer {
   url: string;
   port: number;
-  /** Stops the server (an outage); resume() starts it again on the same port. */
-  pause(): Promise<void>;
+  /** The directory Redis keeps its data in (--dir). */
+  dir: string;
+  /** Ends the server but keeps its directory (an outage); SIGTERM (default) is a clean shutdown, SIGKILL a crash. */
+  pause(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a paused server again on the same port with the same directory and flags. */
   resume(): Promise<void>;
+  /** Stops the server and deletes its directory. */
   stop(): Promise<void>;
+}
+
+/** What the tests run Redis with unless told otherwise: no persistence at all. */
+export const REDIS_NO_PERSISTENCE = ["--save", "", "--appendonly", "no"];
+
+export interface RedisOptions {
+  /** Extra redis-server flags (persistence); default REDIS_NO_PERSISTENCE. Port, bind and dir are set here. */
+  flags?: string[];
+  /** With a password, the server requires AUTH (requirepass) and `url` carries it. */
+  password?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -208,36 +222,131 @@ export function findRedisServer(pathVariable = process.env.PATH ?? "", knownDirs
 }
 
 /** With a password, the server requires AUTH (requirepass) and `url` carries it. */
-export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
   const bin = findRedisServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-test-"));
   const port = await freePort();
+  const flags = opts.flags ?? REDIS_NO_PERSISTENCE;
+  let child: ChildProcess | undefined;
   let log = "";
   const auth = opts.password ? ["--requirepass", opts.password] : [];
-  let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     log = "";
-    const proc = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", ...auth], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    // Flags given later win, so port, bind and dir always point at this throwaway server.
+    const args = [...flags, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", "--protected-mode", "no", ...auth];
+    const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout?.on("data", (d) => (log += d));
     proc.stderr?.on("data", (d) => (log += d));
     child = proc;
     await waitFor("redis-server", () => redisPing(port, opts.password), proc, () => log);
   };
-  const halt = async (): Promise<void> => {
-    if (child) await stopChild(child, "SIGTERM");
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child) await stopChild(child, signal);
     child = undefined;
   };
   await start();
   return {
     url: opts.password ? `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
-    pause: halt,
+    dir,
+    pause: (signal = "SIGTERM") => halt(signal),
     resume: start,
     stop: async () => {
-      await halt();
+      await halt("SIGTERM");
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface KafkaMockServer {
+  /** Bootstrap servers, `host:port[,host:port]`. */
+  brokers: string[];
+  /** Takes every broker down (connections refused) while keeping the topics' data: an outage. */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const KAFKA_MOCK_SOURCE = path.join(__dirname, "kafka-mock.c");
+let kafkaMockBinary: Buffer | undefined;
+
+/** Compiles kafka-mock.c once per test process (in a temp dir, removed at once; never committed). */
+function buildKafkaMock(): Buffer {
+  if (kafkaMockBinary) return kafkaMockBinary;
+  const missing = [
+    !fs.existsSync("/usr/include/librdkafka/rdkafka_mock.h") && "librdkafka-dev",
+    spawnSync("gcc", ["--version"]).status !== 0 && "gcc",
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new Error(`the mock Kafka cluster needs ${missing.join(" and ")}: apt-get install -y ${missing.join(" ")} (.ci/run installs them)`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-mock-build-"));
+  try {
+    const out = path.join(dir, "kafka-mock");
+    const cc = spawnSync("gcc", ["-O1", "-o", out, KAFKA_MOCK_SOURCE, "-lrdkafka"], { encoding: "utf8" });
+    if (cc.status !== 0) throw new Error(`compiling ${KAFKA_MOCK_SOURCE} failed: ${cc.stderr || cc.stdout}`);
+    kafkaMockBinary = fs.readFileSync(out);
+    return kafkaMockBinary;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Confluent's mock Kafka cluster from librdkafka, on loopback ports it picks itself. */
+export async function startKafkaMock(brokerCount = 1): Promise<KafkaMockServer> {
+  // The executable is written for this start and removed once it runs (the process keeps it open).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-mock-"));
+  const bin = path.join(dir, "kafka-mock");
+  fs.writeFileSync(bin, buildKafkaMock(), { mode: 0o755 });
+  const child = spawn(bin, [String(brokerCount)], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr?.on("data", (d) => (err += d));
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  child.stdout?.on("data", (d) => {
+    out += d;
+    let nl: number;
+    while ((nl = out.indexOf("\n")) >= 0) {
+      lines.push(out.slice(0, nl));
+      out = out.slice(nl + 1);
+      waiters.splice(0).forEach((w) => w());
+    }
+  });
+  const nextLine = async (what: string): Promise<string> => {
+    const deadline = Date.now() + 10_000;
+    while (lines.length === 0) {
+      if (child.exitCode !== null) throw new Error(`kafka mock exited with code ${child.exitCode}: ${err}`);
+      if (Date.now() > deadline) throw new Error(`kafka mock: no ${what} within 10 s: ${err}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+    return lines.shift()!;
+  };
+  const command = async (cmd: string): Promise<void> => {
+    child.stdin?.write(`${cmd}\n`);
+    const reply = await nextLine(`reply to ${cmd}`);
+    if (reply !== `ok ${cmd}`) throw new Error(`kafka mock answered "${reply}" to ${cmd}`);
+  };
+  let brokers: string[];
+  try {
+    brokers = (await nextLine("bootstrap servers")).split(",").map((b) => b.trim()).filter(Boolean);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (brokers.length === 0) throw new Error(`kafka mock printed no bootstrap servers: ${err}`);
+  return {
+    brokers,
+    down: () => command("down"),
+    up: () => command("up"),
+    stop: async () => {
+      const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+      child.stdin?.end(); // end of stdin stops the cluster
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -1,0 +1,1 @@
+export const startMessageName = (bpmnProcessId: string): string => `start:${bpmnProcessId}`;
