@@ -68,11 +68,35 @@ describe("events: Kafka bus on the mock Kafka cluster (librdkafka)", function ()
       await bus.ping();
       const got: InboundEvent[] = [];
       // Published before subscribing (the first publish creates the topic): a new group reads from the beginning.
-      await bus.publish(topic, { key: "k", value: { n: 1 }, headers: { "event-id": "kafka-1" } });
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+      await bus.publish(topic, { key: "k", value: { n: 1 }, headers: { "event-id": "kafka-1", traceparent } });
       await bus.subscribe([topic], `g-${randomUUID()}`, async (e) => void got.push(e));
       const deadline = Date.now() + 60_000;
       while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(got, [{ topic, id: "kafka-1", key: "k", value: { n: 1 } }]);
+      // Headers come back too: the trace context of the producer among them.
+      assert.deepEqual(got, [{ topic, id: "kafka-1", key: "k", value: { n: 1 }, headers: { "event-id": "kafka-1", traceparent } }]);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it("reports a consumer group's lag: everything before it reads, nothing once it has committed", async () => {
+    const bus = new KafkaBus({ brokers: kafka.brokers, clientId: "events-lag", onError: () => undefined });
+    const topic = `events-lag-${randomUUID()}`;
+    const group = `g-${randomUUID()}`;
+    try {
+      for (let i = 0; i < 3; i++) await bus.publish(topic, { key: `k${i}`, value: i });
+      assert.deepEqual(await bus.consumerLag(group, [topic]), { [topic]: 3 });
+      let seen = 0;
+      await bus.subscribe([topic], group, async () => void (seen += 1));
+      const deadline = Date.now() + 60_000;
+      let lag = await bus.consumerLag(group, [topic]);
+      while ((seen < 3 || lag[topic] !== 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        lag = await bus.consumerLag(group, [topic]);
+      }
+      assert.strictEqual(seen, 3);
+      assert.deepEqual(lag, { [topic]: 0 });
     } finally {
       await bus.close();
     }
