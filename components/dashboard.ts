@@ -43,6 +43,12 @@ export interface GrafanaDashboard {
   panels: DashboardPanel[];
 }
 
+/**
+ * The label Grafana's dashboard sidecar selects ConfigMaps by in kube-prometheus-stack (values.yaml
+ * `grafana.sidecar.dashboards.label: grafana_dashboard`, `labelValue: "1"`, `searchNamespace: ALL`; chart 88.5.3).
+ */
+export const GRAFANA_SIDECAR_LABEL = { key: "grafana_dashboard", value: "1" };
+
 /** The Prometheus data source is picked in the dashboard (variable `datasource`), the default one preselected. */
 const DATASOURCE = { type: "prometheus" as const, uid: "${datasource}" };
 /** Grafana's rate window: at least four scrape intervals of the data source. */

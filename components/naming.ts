@@ -51,6 +51,7 @@ export function objectNames(component: string) {
     virtualService: `${component}-worker`,
     serviceMonitor: `${component}-worker`,
     alertRules: `${component}-alerts`,
+    dashboard: `${component}-dashboard`,
   };
 }
 
