@@ -90,5 +90,6 @@ export const orchestrators = pulumi
     topics: o.topics,
     secretNames: o.secretNames,
     workflowsConfigMap: o.workflowsConfigMapName,
+    operateUrl: o.operateUrl,
   })))
   .apply((entries) => Object.fromEntries(entries.map((entry, i) => [specs[i].name, entry])));

@@ -6,13 +6,15 @@ import { DiscoveryRbac } from "./discovery";
 import { IstioGateway } from "./ingress";
 import { WORKFLOWS_MOUNT } from "./knative";
 import { Monitoring } from "./monitoring";
+import { embeddedOperateUrl, saasOperateUrl } from "./operate";
 import { labels, objectNames, SECRET_KEYS, TopicNames, topicNames } from "./naming";
 import { ComponentProperties, ComponentPropertiesInput, validateComponent } from "./properties";
-import { checkSettingsFor, GITOPS_AND_REPOSITORY_KEYS, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
+import { checkSettingsFor, CONFIG_NAMESPACE, GITOPS_AND_REPOSITORY_KEYS, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
 import { EventTopics } from "./topics";
 import { WorkerService } from "./worker";
 import { workerEnvironment } from "./worker-env";
 import { WorkflowModels } from "./workflows";
+import { ValidationError } from "./validation";
 import { Zeebe } from "./zeebe";
 
 type SecretSettingKey = (typeof SECRET_SETTING_KEYS)[number];
@@ -65,12 +67,20 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
   public readonly topics: pulumi.Output<TopicNames>;
   public readonly secretNames: pulumi.Output<OrchestratorSecretNames>;
   public readonly workflowsConfigMapName: pulumi.Output<string>;
+  /**
+   * Operate (process analytics): the SaaS cluster's; embedded, the orchestration cluster's inside the cluster, or
+   * its public URL when `operateHost` exposes it.
+   */
+  public readonly operateUrl: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: CamundaOrchestratorArgs, opts?: pulumi.ComponentResourceOptions) {
     const spec = validateComponent(name, args.properties);
     const settings: ResolvedSettings = { ...DEFAULT_SETTINGS, ...definedOnly(args.settings ?? {}) };
     checkSettingsFor([spec], settings);
     const props = spec.properties;
+    if (settings.operateHost && (!props.enableIstioGateway || props.camundaMode !== "embedded")) {
+      throw new ValidationError([`component "${name}": stack config ${CONFIG_NAMESPACE}:operateHost exposes an embedded cluster's Operate through the orchestrator's Istio gateway: it needs enableIstioGateway and camundaMode embedded`]);
+    }
     super("camunda-orchestrator:index:CamundaOrchestrator", name, {
       name, ...props, eventBus: settings.eventBus, monitoring: settings.monitoring, ...redisDurability(settings),
     }, opts);
@@ -140,6 +150,15 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
     }
     this.topics = pulumi.output(topicNames(props.topicsPrefix));
 
+    // OTLP headers usually carry a credential: a Secret of their own, read by secretKeyRef.
+    const otlpSecret = settings.otlpEndpoint && settings.otlpHeaders
+      ? new k8s.core.v1.Secret(`${name}-otlp`, {
+        metadata: { name: names.otlpSecret, namespace, labels: labels(name, "tracing") },
+        type: "Opaque",
+        stringData: pulumi.secret({ [SECRET_KEYS.otlpHeaders]: pulumi.output(settings.otlpHeaders) }),
+      }, { parent: this, additionalSecretOutputs: ["stringData", "data"] })
+      : undefined;
+
     const discovery = new DiscoveryRbac(`${name}-discovery`, { component: name, namespace, watchNamespaces: settings.discoveryNamespaces }, parent);
     const workflows = new WorkflowModels(`${name}-workflows`, { component: name, namespace, directory: args.workflowsDirectory }, parent);
 
@@ -172,6 +191,12 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
         discoveryNamespaces: settings.discoveryNamespaces,
         workflowsDir: WORKFLOWS_MOUNT,
         extra: props.environment,
+        tracing: settings.otlpEndpoint
+          ? {
+            endpoint: settings.otlpEndpoint, headersSecretName: otlpSecret?.metadata.name, protocol: settings.otlpProtocol,
+            sampleRatio: settings.traceSampleRatio, serviceName: names.worker, namespace,
+          }
+          : undefined,
       }),
     }, parent);
     this.workerServiceName = worker.serviceName;
@@ -183,13 +208,32 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
         host: props.gatewayHost!,
         tlsCredentialName: settings.istioTlsCredentialName ?? `${name}-tls`,
         workerServiceName: worker.serviceName,
+        operate: settings.operateHost
+          ? {
+            host: settings.operateHost,
+            tlsCredentialName: `${name}-operate-tls`,
+            service: zeebe.restAddress.apply((rest) => new URL(rest).hostname),
+            port: 8080,
+          }
+          : undefined,
       }, parent);
       this.workerUrl = gateway.url;
+      this.operateUrl = settings.operateHost ? gateway.operateUrl : inClusterOperate(props.camundaMode, zeebe.restAddress, settings);
     } else {
       this.workerUrl = worker.url;
+      this.operateUrl = inClusterOperate(props.camundaMode, zeebe.restAddress, settings);
     }
 
-    if (settings.monitoring) new Monitoring(`${name}-monitoring`, { component: name, namespace, workerServiceName: names.worker }, parent);
+    if (settings.monitoring) {
+      const [labelKey, labelValue] = settings.grafanaDashboardLabel.split("=");
+      new Monitoring(`${name}-monitoring`, {
+        component: name,
+        namespace,
+        workerServiceName: names.worker,
+        alertThresholds: settings.alertThresholds,
+        dashboard: settings.grafanaDashboard ? { label: { key: labelKey, value: labelValue }, namespace: settings.grafanaDashboardNamespace } : false,
+      }, parent);
+    }
 
     this.zeebeGatewayAddress = zeebe.grpcAddress;
     this.zeebeRestAddress = zeebe.restAddress;
@@ -215,8 +259,15 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       topics: this.topics,
       secretNames: this.secretNames,
       workflowsConfigMapName: this.workflowsConfigMapName,
+      operateUrl: this.operateUrl,
     });
   }
+}
+
+/** Operate of the orchestrator's cluster without an Istio exposure: the SaaS URL, or the in-cluster one. */
+function inClusterOperate(mode: "embedded" | "remote", restAddress: pulumi.Output<string>, settings: ResolvedSettings): pulumi.Output<string | undefined> {
+  if (mode === "remote") return pulumi.output(saasOperateUrl(settings.saasClusterId!, settings.saasRegion!));
+  return restAddress.apply((rest) => embeddedOperateUrl(rest));
 }
 
 /** Bootstrap servers the worker uses: the setting, else the Strimzi cluster's bootstrap Service. */

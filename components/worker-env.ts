@@ -30,6 +30,17 @@ export interface WorkerEnvInputs {
   workflowsDir: string;
   /** The component's `environment` property: plain, non-secret values. */
   extra: Record<string, string>;
+  /** OpenTelemetry tracing (stack setting otlpEndpoint); absent: the worker does not trace. */
+  tracing?: {
+    endpoint: string;
+    /** The Secret holding OTEL_EXPORTER_OTLP_HEADERS, when the collector wants headers (credentials). */
+    headersSecretName?: pulumi.Input<string>;
+    protocol?: "http/protobuf" | "http/json";
+    sampleRatio?: number;
+    /** `service.name` of the spans: the worker's Knative Service. */
+    serviceName: string;
+    namespace: pulumi.Input<string>;
+  };
 }
 
 const secretRef = (name: string, secretName: pulumi.Input<string>, key: string): EnvVar => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
@@ -74,6 +85,20 @@ export function workerEnvironment(inputs: WorkerEnvInputs): EnvVar[] {
     { name: "DISCOVERY_NAMESPACES", value: inputs.discoveryNamespaces.join(",") },
     { name: "WORKFLOWS_DIR", value: inputs.workflowsDir },
   );
+  if (inputs.tracing) env.push(...tracingEnvironment(inputs.tracing));
   for (const [name, value] of Object.entries(inputs.extra).sort(([a], [b]) => a.localeCompare(b))) env.push({ name, value });
+  return env;
+}
+
+/** The worker's OTEL_* variables (read by the OpenTelemetry SDK; workers/README.md "Traces"). */
+function tracingEnvironment(t: NonNullable<WorkerEnvInputs["tracing"]>): EnvVar[] {
+  const env: EnvVar[] = [
+    { name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: t.endpoint },
+    { name: "OTEL_SERVICE_NAME", value: t.serviceName },
+    { name: "OTEL_RESOURCE_ATTRIBUTES", value: pulumi.interpolate`service.namespace=${t.namespace},k8s.namespace.name=${t.namespace}` },
+  ];
+  if (t.protocol) env.push({ name: "OTEL_EXPORTER_OTLP_PROTOCOL", value: t.protocol });
+  if (t.sampleRatio !== undefined) env.push({ name: "OTEL_TRACES_SAMPLER", value: "parentbased_traceidratio" }, { name: "OTEL_TRACES_SAMPLER_ARG", value: String(t.sampleRatio) });
+  if (t.headersSecretName) env.push(secretRef("OTEL_EXPORTER_OTLP_HEADERS", t.headersSecretName, SECRET_KEYS.otlpHeaders));
   return env;
 }

@@ -33,3 +33,6 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+// The bench ended (or was aborted) without stopping this process: do not outlive it.
+process.on("disconnect", () => process.exit(0));
