@@ -11,22 +11,25 @@ const zeebe = new Camunda8({
   zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: "ERROR", ZEEBE_CLIENT_LOG_TYPE: "JSON", ZEEBE_GRPC_WORKER_POLL_INTERVAL_MS: Number(env.POLL_INTERVAL_MS) },
 } as ConstructorParameters<typeof Camunda8>[0]).getZeebeGrpcApiClient();
 
-zeebe.createWorker({
-  taskType: env.TASK_TYPE,
-  maxJobsToActivate: Number(env.MAX_JOBS_ACTIVE),
-  pollInterval: Number(env.POLL_INTERVAL_MS),
-  timeout: 60000,
-  taskHandler: async (job) => {
-    const res = await fetch(`${env.SERVICE_URL}/api/process`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(job.variables),
-      signal: AbortSignal.timeout(10000),
-    });
-    const body = (await res.json()) as Record<string, string>;
-    return job.complete({ bench: body });
-  },
-});
+// TASK_TYPE: one task type, or a comma list (the steps of the saga model).
+for (const taskType of env.TASK_TYPE.split(",")) {
+  zeebe.createWorker({
+    taskType,
+    maxJobsToActivate: Number(env.MAX_JOBS_ACTIVE),
+    pollInterval: Number(env.POLL_INTERVAL_MS),
+    timeout: 60000,
+    taskHandler: async (job) => {
+      const res = await fetch(`${env.SERVICE_URL}/api/process`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify(job.variables),
+        signal: AbortSignal.timeout(10000),
+      });
+      const body = (await res.json()) as Record<string, string>;
+      return job.complete({ [job.elementId]: body });
+    },
+  });
+}
 process.send!({ ready: true });
 process.on("message", async (m: { cmd: string }) => {
   if (m.cmd === "cpu") process.send!(process.cpuUsage());

@@ -1,11 +1,13 @@
 // Benchmark: jobs/s through the full worker path vs a bare @camunda8/sdk worker doing the same
 // HTTP call, both fed by the same gateway peer and HTTP service, each in its own process; the full worker
 // with tracing off (no OTEL_* variables: what it costs to have tracing built in) and on (exporting every
-// span over OTLP/HTTP to a receiver process).
-// Prints a table, then (last line) one JSON object with the figures; progress goes to stderr as it runs.
+// span over OTLP/HTTP to a receiver process); then whole three-step saga instances (create -> completed)
+// executed by the peer, full worker vs bare worker.
+// Prints tables, then (last line) one JSON object with the figures; progress goes to stderr as it runs.
 import { ChildProcess, fork } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
-import { freshDatabase, removeWorkflowsDirs, workflowsDir } from "../test/support/harness";
+import { freshDatabase, removeWorkflowsDirs, tempDir, workflowsDir } from "../test/support/harness";
 import { startPostgres } from "../test/support/servers";
 import { treeCpuMs } from "./proc-cpu";
 import { tracingOffPathNsPerJob } from "./tracing-off-path";
@@ -16,8 +18,17 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TUNING = { MAX_JOBS_ACTIVE: process.env.BENCH_MAX_JOBS ?? "64", POLL_INTERVAL_MS: process.env.BENCH_POLL_MS ?? "10" };
 const TYPE = "call-microservice-bench";
+const SAGAS = Number(process.env.BENCH_SAGAS ?? 100);
+const SAGA_WARMUP = Number(process.env.BENCH_SAGA_WARMUP ?? 20);
+const SAGA_ROUNDS = Number(process.env.BENCH_SAGA_ROUNDS ?? 1);
+const SAGA_CONCURRENCY = Number(process.env.BENCH_SAGA_CONCURRENCY ?? 4);
+// The seed example with three steps and no wait for an outside message: fraud check, authorization, settlement.
+const SAGA_MODEL = path.join(__dirname, "..", "workflows", "examples", "financial-transaction.bpmn");
+const SAGA_PROCESS = "financial-transaction";
+const SAGA_SERVICES = ["fraud-detection", "authorization", "settlement"];
 
 interface Result { jobs: number; seconds: number; jobsPerSec: number; p50: number; p99: number; failures: number; cpuMsPerJob: number; pgCpuMsPerJob: number }
+interface SagaResult { instances: number; seconds: number; perSec: number; p50: number; p99: number; failures: number; peerCpuMsPerInstance: number }
 
 function child(file: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; hello: any }> {
   const proc = fork(path.join(__dirname, file), [], {
@@ -59,6 +70,19 @@ async function measure(peer: ChildProcess, worker: ChildProcess, pgPid: number):
   return { ...r, cpuMsPerJob: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000 / JOBS, pgCpuMsPerJob: (pg1 - pg0) / JOBS };
 }
 
+/** Saga instances created -> completed through the peer: warm-up, then the measured batch. */
+async function measureSaga(peer: ChildProcess): Promise<SagaResult> {
+  const msg = { cmd: "saga", modelFile: SAGA_MODEL, bpmnProcessId: SAGA_PROCESS, concurrency: SAGA_CONCURRENCY, variables: { transactionId: "t-1", amount: 42 } };
+  await ask<SagaResult>(peer, { ...msg, instances: SAGA_WARMUP });
+  return ask<SagaResult>(peer, { ...msg, instances: SAGAS });
+}
+
+function sagaWorkflowsDir(): string {
+  const dir = tempDir("bench-saga-");
+  fs.copyFileSync(SAGA_MODEL, path.join(dir, path.basename(SAGA_MODEL)));
+  return dir;
+}
+
 const benchStarted = Date.now();
 /** A progress line on stderr, so that a run of a minute or more shows what it is doing; stdout stays the result. */
 function progress(message: string): void {
@@ -67,11 +91,11 @@ function progress(message: string): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  // Self-limit: never run longer than three minutes.
+  // Self-limit: never run longer than seven minutes.
   setTimeout(() => {
-    console.error("bench exceeded 180 s; aborting");
+    console.error("bench exceeded 420 s; aborting");
     process.exit(1);
-  }, 180000).unref();
+  }, 420000).unref();
 
   progress(`${ROUNDS} rounds of ${JOBS} jobs (warm-up ${WARMUP}) per worker; starting PostgreSQL, the gateway peer and the service`);
   const pg = await startPostgres();
@@ -80,6 +104,7 @@ async function main(): Promise<void> {
   const receiver = await child("otlp-receiver-process.ts");
   const results: { bare: Result[]; full: Result[]; traced: Result[] } = { bare: [], full: [], traced: [] };
   let spansPerTracedJob = 0;
+  const sagas: { bare: SagaResult[]; full: SagaResult[] } = { bare: [], full: [] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       progress(`round ${round + 1}/${ROUNDS}: bare SDK worker`);
@@ -112,6 +137,26 @@ async function main(): Promise<void> {
       spansPerTracedJob = ((await ask<{ spans: number }>(receiver.proc, { cmd: "spans" })).spans - spansBefore) / (JOBS + WARMUP);
       progress(`round ${round + 1}/${ROUNDS}: full worker, tracing on ${results.traced[round].jobsPerSec.toFixed(0)} jobs/s, ${spansPerTracedJob.toFixed(2)} spans exported per job`);
     }
+    for (let round = 0; round < SAGA_ROUNDS; round++) {
+      progress(`saga round ${round + 1}/${SAGA_ROUNDS}: bare SDK worker`);
+      const bare = await child("bare-worker.ts", { ZEEBE_GRPC_ADDRESS: peer.hello.address, SERVICE_URL: service.hello.url, TASK_TYPE: SAGA_SERVICES.map((s) => `call-microservice-${s}`).join(","), ...TUNING });
+      sagas.bare.push(await measureSaga(peer.proc));
+      await stop(bare.proc);
+      progress(`saga round ${round + 1}/${SAGA_ROUNDS}: full worker`);
+
+      const full = await child("full-worker.ts", {
+        ZEEBE_GRPC_ADDRESS: peer.hello.address,
+        CAMUNDA_AUTH_STRATEGY: "NONE",
+        DATABASE_URL: await freshDatabase(pg.url, `benchsaga${round}`),
+        DISCOVERY_STATIC_SERVICES: JSON.stringify(Object.fromEntries(SAGA_SERVICES.map((s) => [s, service.hello.url]))),
+        WORKFLOWS_DIR: sagaWorkflowsDir(),
+        PORT: "0",
+        LOG_LEVEL: "warn",
+        ...TUNING,
+      });
+      sagas.full.push(await measureSaga(peer.proc));
+      await stop(full.proc);
+    }
   } finally {
     await stop(peer.proc);
     await stop(service.proc);
@@ -133,6 +178,15 @@ async function main(): Promise<void> {
   for (const r of results.bare) console.log(row("bare", r));
   for (const r of results.full) console.log(row("full", r));
   for (const r of results.traced) console.log(row("traced", r));
+  const sagaMedian = (rs: SagaResult[]) => [...rs].sort((a, b) => a.perSec - b.perSec)[Math.floor((rs.length - 1) / 2)];
+  const sagaBare = sagaMedian(sagas.bare);
+  const sagaFull = sagaMedian(sagas.full);
+  const sagaRow = (name: string, r: SagaResult) => `${name.padEnd(6)} | ${r.perSec.toFixed(1).padStart(11)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${r.peerCpuMsPerInstance.toFixed(1).padStart(13)} | ${String(r.failures).padStart(8)}`;
+  console.log(`\nthree-step saga (${SAGA_PROCESS}), create -> completed: ${SAGAS} instances per round (warm-up ${SAGA_WARMUP}), ${SAGA_CONCURRENCY} in flight, rounds: ${SAGA_ROUNDS}`);
+  console.log("worker | instances/s | p50 ms  | p99 ms  | peer cpu ms/i | failures");
+  console.log("-------+-------------+---------+---------+---------------+---------");
+  for (const r of sagas.bare) console.log(sagaRow("bare", r));
+  for (const r of sagas.full) console.log(sagaRow("full", r));
   const summary = {
     fullJobsPerSec: Math.round(full.jobsPerSec),
     bareJobsPerSec: Math.round(bare.jobsPerSec),
@@ -162,6 +216,20 @@ async function main(): Promise<void> {
     rounds: ROUNDS,
     maxJobsToActivate: Number(TUNING.MAX_JOBS_ACTIVE),
     pollIntervalMs: Number(TUNING.POLL_INTERVAL_MS),
+    sagaFullPerSec: Number(sagaFull.perSec.toFixed(1)),
+    sagaBarePerSec: Number(sagaBare.perSec.toFixed(1)),
+    sagaRatio: Number((sagaFull.perSec / sagaBare.perSec).toFixed(3)),
+    sagaFullP50Ms: sagaFull.p50,
+    sagaFullP99Ms: sagaFull.p99,
+    sagaBareP50Ms: sagaBare.p50,
+    sagaBareP99Ms: sagaBare.p99,
+    sagaP50Ratio: Number((sagaFull.p50 / Math.max(1, sagaBare.p50)).toFixed(3)),
+    sagaP99Ratio: Number((sagaFull.p99 / Math.max(1, sagaBare.p99)).toFixed(3)),
+    sagaFailures: sagaFull.failures + sagaBare.failures,
+    // CPU the executing peer (bpmn-engine) spends per instance: it bounds what the saga figures can show.
+    sagaPeerCpuMsPerInstance: Number(sagaFull.peerCpuMsPerInstance.toFixed(1)),
+    sagas: SAGAS,
+    sagaConcurrency: SAGA_CONCURRENCY,
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
   };
   console.log(JSON.stringify(summary));

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { processesStartedByMessage } from "../src/events/message-start";
 import { startMessageName } from "../src/events/start-message";
@@ -18,6 +18,7 @@ const { BpmnModdle } = require("bpmn-moddle") as {
 const zeebeSchema = require("zeebe-bpmn-moddle/resources/zeebe.json") as object;
 
 const WORKFLOWS = join(__dirname, "..", "workflows");
+const EXAMPLES = join(WORKFLOWS, "examples");
 const LINT_CONFIG = { extends: ["bpmnlint:recommended", "plugin:camunda-compat/camunda-cloud-8-8"] };
 
 async function parse(xml: string): Promise<El> {
@@ -57,6 +58,34 @@ function compensationProblems(definitions: El): string[] {
   return problems;
 }
 
+/** The steps (call-microservice tasks with a compensation handler) in the order the happy path runs them. */
+function stepsInOrder(definitions: El): El[] {
+  const all = elements(definitions);
+  const start = all.find((e) => e.$type === "bpmn:StartEvent" && !e.eventDefinitions?.length)!;
+  const order: El[] = [];
+  for (let el: El | undefined = start; el; el = el.outgoing?.[0]?.targetRef) {
+    if (order.includes(el)) break;
+    order.push(el);
+  }
+  const compensable = new Set(all.filter((e) => e.$type === "bpmn:BoundaryEvent" && eventDefinition(e)?.$type === "bpmn:CompensateEventDefinition").map((b) => b.attachedToRef));
+  return order.filter((e) => compensable.has(e));
+}
+
+/** The activityRefs of the compensation throw events after the "Roll back" gateway, in flow order. */
+function undoChain(definitions: El): { refs: string[]; last: El } {
+  const gateway = elements(definitions).find((e) => e.$type === "bpmn:ExclusiveGateway" && e.outgoing?.length === 1 && e.incoming?.length > 1 && eventDefinition(e.outgoing[0].targetRef)?.$type === "bpmn:CompensateEventDefinition")!;
+  const refs: string[] = [];
+  let el: El = gateway.outgoing[0].targetRef;
+  for (;;) {
+    const def = eventDefinition(el);
+    assert.equal(def?.$type, "bpmn:CompensateEventDefinition", `${el.id} is a compensation throw event`);
+    assert.ok(def!.activityRef, `${el.id} names the activity it undoes (activityRef)`);
+    refs.push(def!.activityRef.id);
+    if (!el.outgoing?.length) return { refs, last: el };
+    el = el.outgoing[0].targetRef;
+  }
+}
+
 /** Ids of elements reachable from `from` along sequence flows. */
 function reachable(from: El): Set<string> {
   const seen = new Set<string>();
@@ -80,14 +109,33 @@ function assertDiagramComplete(definitions: El): void {
     if (di.$type === "bpmndi:BPMNShape") assert.ok(di.bounds.width > 0 && di.bounds.height > 0, `${el.id} bounds`);
     else assert.ok(di.waypoint.length >= 2, `${el.id} needs at least two waypoints`);
   }
+  // No shape or label drawn over another (a boundary event sits on its own activity's border).
+  type Box = { of: El; what: string; x: number; y: number; width: number; height: number };
+  const boxes: Box[] = plane.planeElement
+    .filter((d: El) => d.$type === "bpmndi:BPMNShape")
+    .flatMap((d: El) => [{ of: d.bpmnElement, what: d.bpmnElement.id, ...d.bounds }, ...(d.label?.bounds ? [{ of: d.bpmnElement, what: `${d.bpmnElement.id} label`, ...d.label.bounds }] : [])]);
+  const related = (a: El, b: El) => a === b || a.attachedToRef === b || b.attachedToRef === a;
+  const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  const overlaps = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => !related(a.of, b.of) && overlap(a, b)).map((b) => `${a.what} / ${b.what}`));
+  assert.deepEqual(overlaps, [], "shapes drawn over each other");
 }
 
 describe("BPMN templates", () => {
-  const files = ["parallel-orchestration.bpmn", "compensation-saga.bpmn"];
+  const files = [
+    ...readdirSync(WORKFLOWS).filter((f) => f.endsWith(".bpmn")).map((f) => join(WORKFLOWS, f)),
+    ...readdirSync(EXAMPLES).filter((f) => f.endsWith(".bpmn")).map((f) => join(EXAMPLES, f)),
+  ];
+
+  it("ships the two templates and the three seed examples", () => {
+    assert.deepEqual(files.map((f) => f.slice(WORKFLOWS.length + 1)).sort(), [
+      "compensation-saga.bpmn", "examples/ecommerce-order.bpmn", "examples/financial-transaction.bpmn", "examples/healthcare-patient-journey.bpmn", "parallel-orchestration.bpmn",
+    ]);
+  });
 
   for (const file of files) {
-    it(`${file} lints with zero errors for Camunda 8.8 and is fully drawn`, async () => {
-      const definitions = await parse(readFileSync(join(WORKFLOWS, file), "utf8"));
+    it(`${file.slice(WORKFLOWS.length + 1)} lints with zero errors for Camunda 8.8, is fully drawn and can be started idempotently by the bridge (message start:<id> beside the none start)`, async () => {
+      const xml = readFileSync(file, "utf8");
+      const definitions = await parse(xml);
       const reports = await lint(definitions);
       const errors = reports.filter((r) => r.category === "error" || r.category === "rule-error");
       assert.deepEqual(errors.map((e) => `${e.id} ${e.message}`), []);
@@ -99,6 +147,23 @@ describe("BPMN templates", () => {
       assertDiagramComplete(definitions);
       for (const el of elements(definitions).filter((e) => taskType(e) !== undefined)) {
         assert.match(taskType(el)!, /^(call-microservice-[a-z0-9-]+|compensate-[a-z0-9-]+|publish-and-wait)$/, el.id);
+      }
+      // TEAM convention 3: a trigger event starts the process idempotently through message start:<bpmnProcessId>,
+      // beside the none start event, and the bridge finds it in the model it deploys.
+      const id = processOf(definitions).id;
+      const starts = elements(definitions).filter((e) => e.$type === "bpmn:StartEvent");
+      assert.deepEqual(starts.map((s) => eventDefinition(s)?.$type ?? "none").sort(), ["bpmn:MessageEventDefinition", "none"]);
+      const byMessage = starts.find((s) => eventDefinition(s))!;
+      assert.equal(eventDefinition(byMessage)!.messageRef.name, startMessageName(id));
+      // Both starts lead into the same path: the first element after the start is reached from either.
+      const next = (s: El) => [...reachable(s)].filter((x) => x !== s.id);
+      assert.deepEqual(next(byMessage), next(starts.find((s) => s !== byMessage)!));
+      assert.deepEqual([...processesStartedByMessage([{ content: xml }])], [id]);
+      if (stepsInOrder(definitions).length > 0) {
+        // TEAM convention 4: undo in reverse order of the steps, one compensation throw per step.
+        const { refs, last } = undoChain(definitions);
+        assert.deepEqual(refs, stepsInOrder(definitions).map((s) => s.id).reverse());
+        assert.equal(last.$type, "bpmn:EndEvent");
       }
     });
   }
@@ -137,9 +202,13 @@ describe("BPMN templates", () => {
     ]);
     for (const b of errorBoundaries) assert.equal(eventDefinition(b)!.errorRef.errorCode, "BUSINESS_REJECTION");
 
-    const timer = boundaries.find((b) => eventDefinition(b)!.$type === "bpmn:TimerEventDefinition");
-    assert.ok(timer, "timer boundary");
-    assert.match(eventDefinition(timer)!.timeDuration.body, /"PT5M"/);
+    const timers = boundaries.filter((b) => eventDefinition(b)!.$type === "bpmn:TimerEventDefinition");
+    assert.deepEqual(timers.map((t) => t.attachedToRef.id).sort(), ["Task_AwaitConfirmation", "Task_Inventory", "Task_Payment", "Task_Shipping"]);
+    for (const t of timers) {
+      const [variable, fallback] = t.attachedToRef.id === "Task_AwaitConfirmation" ? ["sagaTimeout", "PT5M"] : ["stepTimeout", "PT1M"];
+      assert.equal(eventDefinition(t)!.timeDuration.body, `=if ${variable} = null then "${fallback}" else ${variable}`);
+    }
+    assert.deepEqual(undoChain(definitions).refs, ["Task_Shipping", "Task_Payment", "Task_Inventory"]);
     const request = boundaries.find((b) => eventDefinition(b)!.$type === "bpmn:MessageEventDefinition");
     assert.equal(eventDefinition(request!)!.messageRef.name, "saga-compensation-requested");
     for (const b of boundaries) assert.ok(reachable(b).has(compensationEnd.id), `${b.id} reaches compensation`);
@@ -149,22 +218,6 @@ describe("BPMN templates", () => {
     assert.equal(waiting.$type, "bpmn:ReceiveTask");
     assert.equal(waiting.messageRef.name, "saga-confirmed");
   });
-
-  for (const file of files) {
-    it(`${file} can be started idempotently by the bridge: a message start event start:<id> beside the none start event`, async () => {
-      const xml = readFileSync(join(WORKFLOWS, file), "utf8");
-      const definitions = await parse(xml);
-      const id = processOf(definitions).id;
-      const starts = elements(definitions).filter((e) => e.$type === "bpmn:StartEvent");
-      assert.deepEqual(starts.map((s) => eventDefinition(s)?.$type ?? "none").sort(), ["bpmn:MessageEventDefinition", "none"]);
-      const byMessage = starts.find((s) => eventDefinition(s))!;
-      assert.equal(eventDefinition(byMessage)!.messageRef.name, startMessageName(id));
-      // Both starts lead into the same path: the first element after the start is reached from either.
-      const next = (s: El) => [...reachable(s)].filter((x) => x !== s.id);
-      assert.deepEqual(next(byMessage), next(starts.find((s) => s !== byMessage)!));
-      assert.deepEqual([...processesStartedByMessage([{ content: xml }])], [id]);
-    });
-  }
 
   it("finds message start processes only where the message is start:<that process's id>", () => {
     const model = (processId: string, messageName: string, selfClosingNoneStart = false) =>

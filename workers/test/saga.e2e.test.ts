@@ -1,10 +1,11 @@
-// End-to-end saga behaviour: compensation of completed steps only, redelivery after a crash,
-// dead-lettering a compensation that keeps failing, and a PostgreSQL outage mid-run.
+// End-to-end saga behaviour: compensation of completed steps only (the compensation-saga template
+// executed by the gateway peer), redelivery after a crash, dead-lettering a compensation that keeps
+// failing, and a PostgreSQL outage mid-run.
 import * as assert from "assert";
 import type { RunningWorker } from "../src/app";
 import { eventually } from "./support/eventually";
 import { GatewayPeer } from "./support/gateway-peer";
-import { freshDatabase, getJson, runWorker, testConfig } from "./support/harness";
+import { freshDatabase, getJson, runWorker, TEMPLATES_DIR, testConfig } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
 import { RecordingBus } from "./support/memory-bus";
 import { PostgresServer, startPostgres } from "./support/servers";
@@ -20,19 +21,23 @@ describe("worker end-to-end: saga", function () {
 
   before(async () => {
     pg = await startPostgres();
-    peer = await GatewayPeer.start();
-    const ok = (name: string) => startService(name, (c) => (c.path === "/api/compensate" ? { status: 200, body: { undone: c.body.elementId } } : { status: 200, body: { done: name, orderId: c.body.orderId } }));
+    peer = await GatewayPeer.start({ execute: true });
+    // Payment's compensation fails for order o-dl (dead letter); every other undo succeeds.
+    const ok = (name: string) => startService(name, (c) => {
+      if (c.path !== "/api/compensate") return { status: 200, body: { done: name, orderId: c.body.orderId } };
+      if (name === "payment" && c.body.request?.orderId === "o-dl") return { status: 500, body: { error: "refund system down" } };
+      return { status: 200, body: { undone: c.body.elementId } };
+    });
     services.push(
       await ok("inventory"),
       await ok("payment"),
       await startService("shipping", () => ({ status: 409, body: { error: "no carrier" } })),
-      await startService("ledger", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: "ledger down" } } : { status: 200, body: { entry: 7 } })),
       await startService("slow", () => ({ status: 200, body: { slow: true }, delayMs: 400 })),
       await startService("glacial", () => ({ status: 200, body: {}, delayMs: 5000 })),
     );
     db = await freshDatabase(pg.url, "saga");
     bus = new RecordingBus();
-    worker = await runWorker(testConfig(peer, db, services, { ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: "redis://127.0.0.1:1" }), bus);
+    worker = await runWorker(testConfig(peer, db, services, { ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: "redis://127.0.0.1:1", WORKFLOWS_DIR: TEMPLATES_DIR }), bus);
   });
   after(async () => {
     await worker?.stop(1000);
@@ -41,52 +46,46 @@ describe("worker end-to-end: saga", function () {
     await pg.stop();
   });
 
-  it("third step rejected: BPMN error, then compensations for the completed steps only, each once", async () => {
-    const pik = "5000000000000001";
-    const vars = { orderId: "o-9" };
-    for (const [type, el] of [["inventory", "Reserve"], ["payment", "Charge"], ["shipping", "Ship"]]) {
-      peer.addJob({ type: `call-microservice-${type}`, processInstanceKey: pik, elementId: el, variables: vars });
-      await peer.waitFor(() => peer.completions.length + peer.errors.length === ["Reserve", "Charge", "Ship"].indexOf(el) + 1, 10000, el);
-    }
-    assert.strictEqual(peer.errors.length, 1);
-    assert.strictEqual(peer.errors[0].errorCode, "BUSINESS_REJECTION");
+  it("third step rejected: BPMN error, then the handlers of the completed steps only, in reverse order, each once", async () => {
+    const vars = { sagaId: "o-9", orderId: "o-9" };
+    const pik = peer.engine!.createInstance({ bpmnProcessId: "compensation-saga", variables: vars }).key;
+    const instance = await peer.waitForEnd(pik);
+    assert.deepStrictEqual(instance.endEvents, ["End_SagaCompensated"]);
+    const rejection = peer.errors.find((e) => e.job.processInstanceKey === pik)!;
+    assert.strictEqual(rejection.errorCode, "BUSINESS_REJECTION");
+    assert.strictEqual(rejection.job.elementId, "Task_Shipping");
 
-    // Zeebe now runs the compensation handlers (all three types exist in the model; the engine
-    // would only activate completed ones, and the worker itself also refuses to undo a step that never succeeded).
-    const comp = [
-      peer.addJob({ type: "compensate-inventory", processInstanceKey: pik, elementId: "UndoReserve" }),
-      peer.addJob({ type: "compensate-payment", processInstanceKey: pik, elementId: "UndoCharge", customHeaders: { compensates: "Charge" } }),
-      peer.addJob({ type: "compensate-shipping", processInstanceKey: pik, elementId: "UndoShip" }),
-    ];
-    await peer.waitFor(() => comp.every((k) => peer.completions.some((c) => c.jobKey === k)), 10000, "compensations");
-
-    const undoInv = svc("inventory").callsTo("/api/compensate");
-    const undoPay = svc("payment").callsTo("/api/compensate");
+    const undoInv = svc("inventory").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik);
+    const undoPay = svc("payment").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik);
     assert.strictEqual(undoInv.length, 1);
     assert.strictEqual(undoPay.length, 1);
+    assert.ok(undoPay[0].at <= undoInv[0].at, "payment (completed last) is undone first");
     assert.strictEqual(svc("shipping").callsTo("/api/compensate").length, 0, "rejected step is not compensated");
-    assert.deepStrictEqual(undoPay[0].body.request, vars);
+    const payCall = svc("payment").callsTo("/api/process").find((c) => c.body.orderId === "o-9")!;
+    assert.deepStrictEqual(undoPay[0].body.request, payCall.body, "the undo gets the step's request as sent");
+    assert.deepStrictEqual(payCall.body, { ...vars, inventory: { done: "inventory", orderId: "o-9" } });
     assert.deepStrictEqual(undoPay[0].body.response, { done: "payment", orderId: "o-9" });
-    assert.strictEqual(undoPay[0].body.elementId, "Charge");
-    assert.strictEqual(undoPay[0].body.idempotencyKey, svc("payment").callsTo("/api/process")[0].headers["idempotency-key"]);
+    assert.strictEqual(undoPay[0].body.elementId, "Task_Payment");
+    assert.strictEqual(undoPay[0].body.idempotencyKey, payCall.headers["idempotency-key"]);
 
-    // A redelivered compensation job does not call again.
-    peer.redeliver(peer.completions.find((c) => c.jobKey === comp[1])!.job);
-    await peer.waitFor(() => peer.completions.filter((c) => c.jobKey === comp[1]).length === 2, 10000, "redelivered compensation");
-    assert.strictEqual(svc("payment").callsTo("/api/compensate").length, 1);
+    // A compensation job handed out again (crash before the completion arrived) does not call again.
+    const payUndoJob = peer.completions.find((c) => c.job.processInstanceKey === pik && c.job.type === "compensate-payment")!;
+    peer.redeliver(payUndoJob.job);
+    await peer.waitFor(() => peer.completions.filter((c) => c.jobKey === payUndoJob.jobKey).length === 2, 10000, "redelivered compensation");
+    assert.strictEqual(svc("payment").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik).length, 1);
 
-    const charge = await worker!.saga.get({ processInstanceKey: pik, elementId: "Charge", kind: "call" });
+    const charge = await worker!.saga.get({ processInstanceKey: pik, elementId: "Task_Payment", kind: "call" });
     assert.strictEqual(charge?.status, "compensated");
-    const undoShip = await worker!.saga.get({ processInstanceKey: pik, elementId: "UndoShip", kind: "compensate" });
-    assert.strictEqual(undoShip?.status, "skipped");
+    const undoShip = await worker!.saga.get({ processInstanceKey: pik, elementId: "Task_CompensateShipping", kind: "compensate" });
+    assert.strictEqual(undoShip, undefined, "Zeebe never starts the handler of the rejected step");
 
     // Events leave through the outbox: the relay publishes them shortly after the saga log has them.
     await eventually(() => bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik && e.type === "step.compensated").length === 2, "step.compensated events");
-    await eventually(() => bus.on("shop.compensation-triggers").length === 2, "compensation triggers");
+    await eventually(() => bus.on("shop.compensation-triggers").filter((e) => e.processInstanceKey === pik).length === 2, "compensation triggers");
     const wf = bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik);
-    assert.deepStrictEqual(wf.filter((e) => e.type === "step.compensated").map((e) => e.elementId).sort(), ["Charge", "Reserve"]);
-    assert.ok(wf.some((e) => e.type === "step.failed" && e.elementId === "Ship" && e.rejected === true));
-    assert.deepStrictEqual(bus.on("shop.compensation-triggers").map((e) => e.compensates[0]).sort(), ["Charge", "Reserve"]);
+    assert.deepStrictEqual(wf.filter((e) => e.type === "step.compensated").map((e) => e.elementId), ["Task_Payment", "Task_Inventory"]);
+    assert.ok(wf.some((e) => e.type === "step.failed" && e.elementId === "Task_Shipping" && e.rejected === true));
+    assert.deepStrictEqual(bus.on("shop.compensation-triggers").filter((e) => e.processInstanceKey === pik).map((e) => e.compensates[0]), ["Task_Payment", "Task_Inventory"]);
   });
 
   it("a step redelivered after a crash (completion lost, new worker process) is not executed twice", async () => {
@@ -113,32 +112,36 @@ describe("worker end-to-end: saga", function () {
   });
 
   it("a compensation that keeps failing is dead-lettered with what is needed to replay it, logged, counted, left as an incident", async () => {
-    const pik = "5000000000000003";
-    peer.addJob({ type: "call-microservice-ledger", processInstanceKey: pik, elementId: "Book", variables: { orderId: "o-dl", amount: 5 } });
-    await peer.waitFor(() => peer.completions.some((c) => c.job.processInstanceKey === pik), 10000, "booking");
-    const key = peer.addJob({ type: "compensate-ledger", processInstanceKey: pik, elementId: "UndoBook", retries: 3 });
-    await peer.waitFor(() => peer.failures.some((f) => f.jobKey === key && f.retries === 0), 15000, "incident");
-    const fails = peer.failures.filter((f) => f.jobKey === key);
-    assert.deepStrictEqual(fails.map((f) => f.retries), [2, 1, 0]);
+    const vars = { sagaId: "o-dl", orderId: "o-dl" };
+    const pik = peer.engine!.createInstance({ bpmnProcessId: "compensation-saga", variables: vars }).key;
+    await peer.waitFor(() => peer.instance(pik).incidents.length === 1, 20000, "incident");
+    const fails = peer.failures.filter((f) => f.job.processInstanceKey === pik && f.job.type === "compensate-payment");
+    assert.deepStrictEqual(fails.map((f) => f.retries), [4, 3, 2, 1, 0], "the model's 5 retries");
     assert.ok(fails[1].retryBackOff > fails[0].retryBackOff);
-    assert.match(fails[2].errorMessage, /dead-lettered/);
-    assert.strictEqual(svc("ledger").callsTo("/api/compensate").length, 3);
+    assert.match(fails[4].errorMessage, /dead-lettered/);
+    const undoCalls = svc("payment").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik);
+    assert.strictEqual(undoCalls.length, 5);
+    const instance = peer.instance(pik);
+    assert.strictEqual(instance.state, "ACTIVE", "the instance waits at the incident");
+    assert.strictEqual(instance.incidents[0].elementId, "Task_CompensatePayment");
+    assert.strictEqual(svc("inventory").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik).length, 0, "inventory is not undone before payment");
 
-    await eventually(() => bus.on("shop.dead-letter").length > 0, "the dead letter");
-    const dl = bus.on("shop.dead-letter");
+    // The dead letter leaves through the outbox, behind the instance's earlier events.
+    await eventually(() => bus.on("shop.dead-letter").some((d) => d.processInstanceKey === pik), "the dead letter");
+    const dl = bus.on("shop.dead-letter").filter((d) => d.processInstanceKey === pik);
     assert.strictEqual(dl.length, 1);
-    assert.strictEqual(dl[0].processInstanceKey, pik);
-    assert.strictEqual(dl[0].service, "ledger");
-    assert.strictEqual(dl[0].attempts, 3);
-    assert.strictEqual(dl[0].replay[0].url, `${svc("ledger").url}/api/compensate`);
-    assert.deepStrictEqual(dl[0].replay[0].body.request, { orderId: "o-dl", amount: 5 });
-    assert.deepStrictEqual(dl[0].replay[0].body.response, { entry: 7 });
-    assert.strictEqual(dl[0].replay[0].headers["Idempotency-Key"], svc("ledger").callsTo("/api/compensate")[0].headers["idempotency-key"]);
+    assert.strictEqual(dl[0].service, "payment");
+    assert.strictEqual(dl[0].attempts, 5);
+    assert.strictEqual(dl[0].replay[0].url, `${svc("payment").url}/api/compensate`);
+    assert.deepStrictEqual(dl[0].replay[0].body.request, { ...vars, inventory: { done: "inventory", orderId: "o-dl" } });
+    assert.deepStrictEqual(dl[0].replay[0].body.response, { done: "payment", orderId: "o-dl" });
+    assert.strictEqual(dl[0].replay[0].headers["Idempotency-Key"], undoCalls[0].headers["idempotency-key"]);
 
-    const row = await worker!.saga.get({ processInstanceKey: pik, elementId: "UndoBook", kind: "compensate" });
+    const row = await worker!.saga.get({ processInstanceKey: pik, elementId: "Task_CompensatePayment", kind: "compensate" });
     assert.strictEqual(row?.status, "dead_lettered");
     const m = await getJson(`http://127.0.0.1:${worker!.port}/metrics`);
-    assert.match(m.text, /worker_dead_letters_total\{service="ledger"\} 1/);
+    assert.match(m.text, /worker_dead_letters_total\{service="payment"\} 1/);
+    peer.engine!.cancel(pik);
   });
 
   it("PostgreSQL stopped mid-run: not ready, jobs held with their retries, no call without a log, recovery when it is back", async () => {

@@ -1,10 +1,17 @@
 // A Zeebe gateway test peer: a real gRPC server implementing the Gateway service from the
-// zeebe.proto shipped in @camunda8/sdk. It hands out scripted jobs and records every call,
-// so a worker can run its real SDK client against it over loopback.
+// zeebe.proto shipped in @camunda8/sdk, so a worker runs its real SDK client against it over loopback.
+// Two ways to use it (both record every call):
+// - scripted: tests queue jobs with addJob() and read what the worker did with them;
+// - executing ({ execute: true }): deployed BPMN models run on a BPMN engine with Zeebe's
+//   semantics (executing-engine.ts; differences from Zeebe in README.md beside this file).
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { EventEmitter } from "events";
 import * as path from "path";
+import { EngineJob, ExecutingEngine, JobOwner, ProcessInstance } from "./executing-engine";
+import { GatewayError, newKey, Variables } from "./gateway-error";
+import { MessageBuffer } from "./message-buffer";
+import { PeerRestApi } from "./peer-rest-api";
 
 export const ZEEBE_PROTO_PATH = path.join(path.dirname(require.resolve("@camunda8/sdk/package.json")), "dist", "proto", "zeebe.proto");
 
@@ -33,6 +40,11 @@ export interface PeerJob {
   customHeaders: Record<string, string>;
   retries: number;
   rawVariables?: string;
+  processDefinitionKey?: string;
+  processDefinitionVersion?: number;
+  /** Executing mode: the instance's variables at activation, and who handles the job's outcome. */
+  currentVariables?: () => Variables;
+  owner?: JobOwner;
 }
 
 export interface Completion { jobKey: string; job: PeerJob; variables: Record<string, unknown>; at: number; activatedAt: number }
@@ -51,16 +63,16 @@ export interface DeployedResource { name: string; content: string }
 export interface GatewayPeerOptions {
   /** Re-hand a failed job with retries > 0 after its retryBackOff, like Zeebe does. Default true. */
   redeliverFailedJobs?: boolean;
+  /** Execute deployed models (DeployResource, CreateProcessInstance, PublishMessage, ... act on a BPMN engine). */
+  execute?: boolean;
+  /** Executing mode: start compensation handlers in random order (Zeebe promises none). Default true. */
+  shuffleCompensation?: boolean;
+  /** Executing mode: also serve the REST search and migration endpoints (peer-rest-api.ts) at restAddress. */
+  rest?: boolean;
 }
 
 interface Waiter { maxJobs: number; call: grpc.ServerWritableStream<any, any>; timer?: NodeJS.Timeout }
-
-let nextKey = 2251799813685248n; // Zeebe-like key range
-
-function newKey(): string {
-  nextKey += 1n;
-  return nextKey.toString();
-}
+interface Stream { call: grpc.ServerWritableStream<any, any> }
 
 /** Names of the messages referenced by message start events of a model (enough for the shipped templates). */
 function messageStartNames(xml: string): string[] {
@@ -78,6 +90,8 @@ export class GatewayPeer extends EventEmitter {
   readonly failures: Failure[] = [];
   readonly errors: ThrownError[] = [];
   readonly messages: PublishedMessage[] = [];
+  /** Messages refused with ALREADY_EXISTS: the same name, correlation key and messageId as a buffered one. */
+  readonly duplicateMessages: PublishedMessage[] = [];
   readonly processStarts: ProcessStart[] = [];
   readonly deployments: DeployedResource[] = [];
   /** Number of ActivateJobs/StreamActivatedJobs jobs handed out (including redeliveries). */
@@ -86,19 +100,37 @@ export class GatewayPeer extends EventEmitter {
   timedOut = 0;
   /** When false, Topology answers UNAVAILABLE (for readiness tests). */
   healthy = true;
+  /** Executing mode only: the engine that runs the deployed models. */
+  readonly engine?: ExecutingEngine;
+  private restApi?: PeerRestApi;
 
   private readonly queues = new Map<string, PeerJob[]>();
   private readonly waiters = new Map<string, Waiter[]>();
+  private readonly streams = new Map<string, Stream[]>();
   private readonly active = new Map<string, { job: PeerJob; activatedAt: number; timer: NodeJS.Timeout }>();
   private readonly dropCompletion = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** Message name of each deployed message start event → its process id. */
+  /** Executing mode: jobs waiting for their retry back-off, by key (cancelled with their instance). */
+  private readonly backingOff = new Map<string, NodeJS.Timeout>();
+  /** Scripted mode: message name of each deployed message start event → its process id. */
   private readonly messageStarts = new Map<string, string>();
-  /** Buffered messages with an id (name, correlation key, id) → end of their time to live. */
-  private readonly bufferedIds = new Map<string, number>();
+  /** Scripted mode: Zeebe's message buffer, for its messageId uniqueness (the executing engine has its own). */
+  private readonly scriptedMessages = new MessageBuffer();
 
   private constructor(private readonly server: grpc.Server, readonly port: number, private readonly options: GatewayPeerOptions) {
     super();
+    if (options.execute) {
+      this.engine = new ExecutingEngine(
+        { createJob: (j) => this.createEngineJob(j), cancelJob: (k) => this.cancelJob(k) },
+        { shuffleCompensation: options.shuffleCompensation },
+      );
+      this.engine.on("changed", () => this.emit("recorded"));
+      this.engine.on("started", (i: ProcessInstance, variables: Variables) => {
+        const s: ProcessStart = { bpmnProcessId: i.definition.bpmnProcessId, variables, processInstanceKey: i.key, startMessage: i.startedBy?.messageName };
+        this.processStarts.push(s);
+        this.recorded("processStart", s);
+      });
+    }
   }
 
   get address(): string {
@@ -114,7 +146,14 @@ export class GatewayPeer extends EventEmitter {
     );
     const peer = new GatewayPeer(server, bound, { redeliverFailedJobs: true, ...options });
     server.addService(proto.gateway_protocol.Gateway.service, peer.handlers());
+    if (options.rest) peer.restApi = await PeerRestApi.start(peer.executing());
     return peer;
+  }
+
+  /** The REST API base address (ZEEBE_REST_ADDRESS), with { execute: true, rest: true }. */
+  get restAddress(): string {
+    if (!this.restApi) throw new Error("gateway peer: start it with { execute: true, rest: true } for the REST API");
+    return this.restApi.address;
   }
 
   /** Queue a job; returns its key. */
@@ -151,9 +190,12 @@ export class GatewayPeer extends EventEmitter {
     return job;
   }
 
-  /** Hand out an already-known job again (as Zeebe does after a job timeout). */
+  /**
+   * Hand out an already-known job again (as Zeebe does after a job timeout). A copy of an executing
+   * job is scripted: its outcome is recorded but no longer moves the process instance.
+   */
   redeliver(job: PeerJob): void {
-    this.enqueue({ ...job });
+    this.enqueue({ ...job, owner: undefined });
   }
 
   /**
@@ -162,6 +204,69 @@ export class GatewayPeer extends EventEmitter {
    */
   loseCompletionOf(jobKey: string): void {
     this.dropCompletion.add(jobKey);
+  }
+
+  /** Executing mode: a process instance by key (throws when unknown). */
+  instance(processInstanceKey: string): ProcessInstance {
+    const i = this.executing().instances.get(processInstanceKey);
+    if (!i) throw new Error(`gateway peer: no process instance ${processInstanceKey}`);
+    return i;
+  }
+
+  /** Executing mode: every instance of a process id, in creation order. */
+  instancesOf(bpmnProcessId: string): ProcessInstance[] {
+    return [...this.executing().instances.values()].filter((i) => i.definition.bpmnProcessId === bpmnProcessId);
+  }
+
+  /** Executing mode: resolves when the instance is no longer active (or rejects after timeoutMs). */
+  async waitForEnd(processInstanceKey: string, timeoutMs = 20000): Promise<ProcessInstance> {
+    await this.waitFor(() => this.instance(processInstanceKey).state !== "ACTIVE", timeoutMs, `end of process instance ${processInstanceKey} (active: ${this.instance(processInstanceKey).activeElements().join(", ")})`);
+    return this.instance(processInstanceKey);
+  }
+
+  /** Scripted mode: a message named like a deployed message start event records a start of that process. */
+  private startScriptedByMessage(m: PublishedMessage): void {
+    const bpmnProcessId = this.messageStarts.get(m.name);
+    if (!bpmnProcessId) return;
+    const s: ProcessStart = { bpmnProcessId, variables: m.variables, processInstanceKey: newKey(), startMessage: m.name };
+    this.processStarts.push(s);
+    this.recorded("processStart", s);
+  }
+
+  private executing(): ExecutingEngine {
+    if (!this.engine) throw new Error("gateway peer: start it with { execute: true } to run process instances");
+    return this.engine;
+  }
+
+  private createEngineJob(j: EngineJob): string {
+    const key = newKey();
+    this.enqueue({
+      key,
+      type: j.type,
+      processInstanceKey: j.processInstanceKey,
+      elementId: j.elementId,
+      bpmnProcessId: j.bpmnProcessId,
+      variables: {},
+      customHeaders: j.customHeaders,
+      retries: j.retries,
+      processDefinitionKey: j.processDefinitionKey,
+      processDefinitionVersion: j.processDefinitionVersion,
+      elementInstanceKey: j.elementInstanceKey,
+      currentVariables: j.variables,
+      owner: j.owner,
+    });
+    return key;
+  }
+
+  /** The job's element was left (boundary event, cancel): it is gone, a late CompleteJob gets NOT_FOUND. */
+  private cancelJob(jobKey: string): void {
+    for (const q of this.queues.values()) {
+      const i = q.findIndex((j) => j.key === jobKey);
+      if (i >= 0) q.splice(i, 1);
+    }
+    this.release(jobKey);
+    clearTimeout(this.backingOff.get(jobKey));
+    this.backingOff.delete(jobKey);
   }
 
   pending(type?: string): number {
@@ -194,7 +299,12 @@ export class GatewayPeer extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    await this.restApi?.stop();
+    for (const i of this.engine?.instances.values() ?? []) if (i.state === "ACTIVE") i.engine?.stop();
     for (const t of this.timers) clearTimeout(t);
+    for (const t of this.backingOff.values()) clearTimeout(t);
+    for (const ss of this.streams.values()) for (const st of ss) st.call.end();
+    this.streams.clear();
     for (const a of this.active.values()) clearTimeout(a.timer);
     for (const ws of this.waiters.values()) for (const w of ws) this.endWaiter(w);
     this.waiters.clear();
@@ -203,6 +313,14 @@ export class GatewayPeer extends EventEmitter {
   }
 
   private enqueue(job: PeerJob): void {
+    // Like Zeebe, a job that becomes activatable is pushed to an open job stream of its type first.
+    const streams = (this.streams.get(job.type) ?? []).filter((st) => !st.call.cancelled);
+    if (streams.length > 0) {
+      const st = streams[this.activations % streams.length];
+      const [activated] = this.activate([job], st.call.request.worker, Number(st.call.request.timeout), st.call.request.fetchVariable);
+      st.call.write(activated);
+      return;
+    }
     const q = this.queues.get(job.type) ?? [];
     q.push(job);
     this.queues.set(job.type, q);
@@ -214,29 +332,34 @@ export class GatewayPeer extends EventEmitter {
     this.emit("recorded");
   }
 
-  private toActivated(job: PeerJob, worker: string): Record<string, unknown> {
+  private toActivated(job: PeerJob, worker: string, timeoutMs: number, fetchVariable: string[] = []): Record<string, unknown> {
+    const all = job.currentVariables ? { ...job.currentVariables(), ...job.variables } : job.variables;
+    const variables = fetchVariable.length ? Object.fromEntries(fetchVariable.filter((n) => n in all).map((n) => [n, all[n]])) : all;
     return {
       key: job.key,
       type: job.type,
       processInstanceKey: job.processInstanceKey,
       bpmnProcessId: job.bpmnProcessId,
-      processDefinitionVersion: 1,
-      processDefinitionKey: "2251799813685000",
+      processDefinitionVersion: job.processDefinitionVersion ?? 1,
+      processDefinitionKey: job.processDefinitionKey ?? "2251799813685000",
       elementId: job.elementId,
       elementInstanceKey: job.elementInstanceKey,
       customHeaders: JSON.stringify(job.customHeaders),
       worker,
       retries: job.retries,
-      deadline: String(Date.now() + 60000),
-      variables: job.rawVariables ?? JSON.stringify(job.variables),
+      deadline: String(Date.now() + (timeoutMs > 0 ? timeoutMs : 300000)),
+      variables: job.rawVariables ?? JSON.stringify(variables),
       tenantId: "<default>",
     };
   }
 
   /** Hands out up to max jobs; like Zeebe, a job not completed/failed within `timeoutMs` is handed out again. */
-  private take(type: string, max: number, worker: string, timeoutMs: number): Record<string, unknown>[] {
+  private take(type: string, max: number, worker: string, timeoutMs: number, fetchVariable: string[] = []): Record<string, unknown>[] {
     const q = this.queues.get(type) ?? [];
-    const batch = q.splice(0, max);
+    return this.activate(q.splice(0, max), worker, timeoutMs, fetchVariable);
+  }
+
+  private activate(batch: PeerJob[], worker: string, timeoutMs: number, fetchVariable: string[] = []): Record<string, unknown>[] {
     const now = Date.now();
     for (const job of batch) {
       const timer = setTimeout(() => {
@@ -249,7 +372,7 @@ export class GatewayPeer extends EventEmitter {
       this.active.set(job.key, { job, activatedAt: now, timer });
     }
     this.activations += batch.length;
-    return batch.map((j) => this.toActivated(j, worker));
+    return batch.map((j) => this.toActivated(j, worker, timeoutMs, fetchVariable));
   }
 
   private release(jobKey: string): void {
@@ -271,23 +394,29 @@ export class GatewayPeer extends EventEmitter {
     while (ws && ws.length > 0 && this.pending(type) > 0) {
       const w = ws.shift()!;
       if (w.call.cancelled) continue;
-      const jobs = this.take(type, w.maxJobs, w.call.request.worker, Number(w.call.request.timeout));
+      const jobs = this.take(type, w.maxJobs, w.call.request.worker, Number(w.call.request.timeout), w.call.request.fetchVariable);
       w.call.write({ jobs });
       this.endWaiter(w);
     }
   }
 
   private handlers(): grpc.UntypedServiceImplementation {
-    const unary = <Req, Res>(fn: (req: Req) => Res) =>
+    const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>) =>
       (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
-        try {
-          cb(null, fn(call.request));
-        } catch (e) {
+        const fail = (e: unknown) => {
           const err = e as grpc.ServiceError;
           cb({ code: err.code ?? grpc.status.INTERNAL, details: err.message } as grpc.ServiceError, null);
+        };
+        try {
+          Promise.resolve(fn(call.request, call)).then((res) => cb(null, res), fail);
+        } catch (e) {
+          fail(e);
         }
       };
     const notFound = (jobKey: string) => Object.assign(new Error(`job ${jobKey} not activated`), { code: grpc.status.NOT_FOUND });
+    const instanceResponse = (i: ProcessInstance) => ({
+      processDefinitionKey: i.definition.key, bpmnProcessId: i.definition.bpmnProcessId, version: i.definition.version, processInstanceKey: i.key, tenantId: "<default>",
+    });
 
     return {
       Topology: unary(() => {
@@ -303,7 +432,7 @@ export class GatewayPeer extends EventEmitter {
       ActivateJobs: (call: grpc.ServerWritableStream<any, any>) => {
         const { type, maxJobsToActivate, requestTimeout } = call.request;
         if (this.pending(type) > 0) {
-          call.write({ jobs: this.take(type, maxJobsToActivate, call.request.worker, Number(call.request.timeout)) });
+          call.write({ jobs: this.take(type, maxJobsToActivate, call.request.worker, Number(call.request.timeout), call.request.fetchVariable) });
           call.end();
           return;
         }
@@ -326,6 +455,14 @@ export class GatewayPeer extends EventEmitter {
         this.waiters.set(type, ws);
       },
 
+      // Job push: jobs that become activatable while the stream is open are written to it.
+      StreamActivatedJobs: (call: grpc.ServerWritableStream<any, any>) => {
+        const type: string = call.request.type;
+        const st: Stream = { call };
+        this.streams.set(type, [...(this.streams.get(type) ?? []), st]);
+        call.on("cancelled", () => this.streams.set(type, (this.streams.get(type) ?? []).filter((x) => x !== st)));
+      },
+
       CompleteJob: unary((req: { jobKey: string; variables: string }) => {
         const a = this.active.get(req.jobKey);
         if (!a) throw notFound(req.jobKey);
@@ -336,6 +473,7 @@ export class GatewayPeer extends EventEmitter {
         this.release(req.jobKey);
         const c: Completion = { jobKey: req.jobKey, job: a.job, variables: parseJson(req.variables), at: Date.now(), activatedAt: a.activatedAt };
         this.completions.push(c);
+        a.job.owner?.complete(c.variables);
         this.recorded("complete", c);
         return {};
       }),
@@ -346,11 +484,22 @@ export class GatewayPeer extends EventEmitter {
         this.release(req.jobKey);
         const f: Failure = { jobKey: req.jobKey, job: a.job, retries: req.retries, errorMessage: req.errorMessage, retryBackOff: Number(req.retryBackOff), at: Date.now() };
         this.failures.push(f);
-        if (this.options.redeliverFailedJobs && req.retries > 0) {
+        // Zeebe sets FailJob variables on the task's local scope; it never replaces the job's variables.
+        const again = { ...a.job, retries: req.retries, variables: { ...a.job.variables, ...parseJson(req.variables) } };
+        if (a.job.owner) {
+          if (req.retries > 0) {
+            const t = setTimeout(() => {
+              this.backingOff.delete(req.jobKey);
+              this.enqueue(again);
+            }, f.retryBackOff);
+            this.backingOff.set(req.jobKey, t);
+          } else {
+            a.job.owner.incident(req.errorMessage || "job failed with no retries left");
+          }
+        } else if (this.options.redeliverFailedJobs && req.retries > 0) {
           const t = setTimeout(() => {
             this.timers.delete(t);
-            // Zeebe merges FailJob variables into the scope; it never replaces the job's variables.
-            this.enqueue({ ...a.job, retries: req.retries, variables: { ...a.job.variables, ...parseJson(req.variables) } });
+            this.enqueue(again);
           }, f.retryBackOff);
           this.timers.add(t);
         }
@@ -364,45 +513,76 @@ export class GatewayPeer extends EventEmitter {
         this.release(req.jobKey);
         const e: ThrownError = { jobKey: req.jobKey, job: a.job, errorCode: req.errorCode, errorMessage: req.errorMessage, variables: parseJson(req.variables) };
         this.errors.push(e);
+        a.job.owner?.error(e.errorCode, e.errorMessage, e.variables);
         this.recorded("thrownError", e);
         return {};
       }),
 
-      // Like Zeebe (docs 8.8 "Message uniqueness"): a message whose name, correlation key and id equal a message
-      // still buffered (TTL > 0 and not expired) is rejected with ALREADY_EXISTS and correlates nothing.
+      // Like Zeebe (message-buffer.ts): a message whose name, correlation key and id equal a message still
+      // buffered is rejected with ALREADY_EXISTS and correlates nothing (recorded in duplicateMessages).
       PublishMessage: unary((req: { name: string; correlationKey: string; timeToLive: string; messageId: string; variables: string }) => {
         const m: PublishedMessage = { name: req.name, correlationKey: req.correlationKey, timeToLive: Number(req.timeToLive), messageId: req.messageId, variables: parseJson(req.variables) };
-        const id = `${m.name}\u0000${m.correlationKey}\u0000${m.messageId}`;
-        if (m.messageId && (this.bufferedIds.get(id) ?? 0) > Date.now()) {
-          throw Object.assign(new Error(`message with id '${m.messageId}' is already published and buffered`), { code: grpc.status.ALREADY_EXISTS });
+        let key: string;
+        try {
+          key = this.engine ? this.engine.publishMessage(m) : this.scriptedMessages.publish(m, () => this.startScriptedByMessage(m)).key;
+        } catch (err) {
+          if (err instanceof GatewayError && err.code === grpc.status.ALREADY_EXISTS) {
+            this.duplicateMessages.push(m);
+            this.recorded("duplicateMessage", m);
+          }
+          throw err;
         }
-        if (m.messageId && m.timeToLive > 0) this.bufferedIds.set(id, Date.now() + m.timeToLive);
         this.messages.push(m);
         this.recorded("message", m);
-        const startsProcess = this.messageStarts.get(m.name);
-        if (startsProcess) {
-          const s: ProcessStart = { bpmnProcessId: startsProcess, variables: m.variables, processInstanceKey: newKey(), startMessage: m.name };
-          this.processStarts.push(s);
-          this.recorded("processStart", s);
-        }
-        return { key: newKey(), tenantId: "<default>" };
+        return { key, tenantId: "<default>" };
       }),
 
-      CreateProcessInstance: unary((req: { bpmnProcessId: string; variables: string }) => {
-        const s: ProcessStart = { bpmnProcessId: req.bpmnProcessId, variables: parseJson(req.variables), processInstanceKey: newKey() };
+      CreateProcessInstance: unary((req: { bpmnProcessId: string; version: number; processDefinitionKey: string; variables: string }) => {
+        const variables = parseJson(req.variables);
+        if (this.engine) return instanceResponse(this.engine.createInstance({ ...req, variables }));
+        const s: ProcessStart = { bpmnProcessId: req.bpmnProcessId, variables, processInstanceKey: newKey() };
         this.processStarts.push(s);
         this.recorded("processStart", s);
         return { processDefinitionKey: "2251799813685000", bpmnProcessId: req.bpmnProcessId, version: 1, processInstanceKey: s.processInstanceKey, tenantId: "<default>" };
       }),
 
-      DeployResource: unary((req: { resources: { name: string; content: Buffer }[] }) => {
-        const deployments = req.resources.map((r) => {
-          const content = Buffer.from(r.content).toString("utf8");
-          this.deployments.push({ name: r.name, content });
-          const id = /<bpmn:process[^>]*\sid="([^"]+)"/.exec(content)?.[1] ?? r.name;
-          for (const name of messageStartNames(content)) this.messageStarts.set(name, id);
-          return { process: { bpmnProcessId: id, version: 1, processDefinitionKey: newKey(), resourceName: r.name, tenantId: "<default>" } };
+      CreateProcessInstanceWithResult: unary(async (req: { request: { bpmnProcessId: string; version: number; processDefinitionKey: string; variables: string }; requestTimeout: string; fetchVariables: string[] }) => {
+        const i = this.executing().createInstance({ ...req.request, variables: parseJson(req.request.variables) });
+        const ms = Number(req.requestTimeout) || 20000;
+        await this.waitFor(() => i.state !== "ACTIVE", ms, "process completion").catch(() => {
+          throw new GatewayError(grpc.status.DEADLINE_EXCEEDED, `Expected to complete process instance ${i.key} within ${ms} ms`);
         });
+        const all = i.variables;
+        const out = req.fetchVariables.length ? Object.fromEntries(req.fetchVariables.filter((n) => n in all).map((n) => [n, all[n]])) : all;
+        return { ...instanceResponse(i), variables: JSON.stringify(out) };
+      }),
+
+      CancelProcessInstance: unary((req: { processInstanceKey: string }) => {
+        this.executing().cancel(req.processInstanceKey);
+        return {};
+      }),
+
+      MigrateProcessInstance: unary(async (req: { processInstanceKey: string; migrationPlan: { targetProcessDefinitionKey: string; mappingInstructions: { sourceElementId: string; targetElementId: string }[] } }) => {
+        await this.executing().migrate(req.processInstanceKey, req.migrationPlan.targetProcessDefinitionKey, req.migrationPlan.mappingInstructions);
+        this.recorded("migrate", req);
+        return {};
+      }),
+
+      DeployResource: unary(async (req: { resources: { name: string; content: Buffer }[] }) => {
+        const deployments: unknown[] = [];
+        for (const r of req.resources) {
+          const content = Buffer.from(r.content).toString("utf8");
+          if (this.engine) {
+            for (const d of await this.engine.deploy(r.name, content)) {
+              deployments.push({ process: { bpmnProcessId: d.bpmnProcessId, version: d.version, processDefinitionKey: d.key, resourceName: r.name, tenantId: "<default>" } });
+            }
+          } else {
+            const id = /<bpmn:process[^>]*\sid="([^"]+)"/.exec(content)?.[1] ?? r.name;
+            for (const name of messageStartNames(content)) this.messageStarts.set(name, id);
+            deployments.push({ process: { bpmnProcessId: id, version: 1, processDefinitionKey: newKey(), resourceName: r.name, tenantId: "<default>" } });
+          }
+          this.deployments.push({ name: r.name, content });
+        }
         this.recorded("deploy", deployments);
         return { key: newKey(), deployments, tenantId: "<default>" };
       }),

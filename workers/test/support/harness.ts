@@ -6,6 +6,7 @@ import pino from "pino";
 import { RunningWorker, startWorker } from "../../src/app";
 import { Config, loadConfig } from "../../src/config";
 import type { EventBus } from "../../src/events/bus";
+import { streamingOverrides } from "../../src/streaming";
 import type { GatewayPeer } from "./gateway-peer";
 import type { TestService } from "./http-services";
 
@@ -17,6 +18,13 @@ export function removeWorkflowsDirs(): void {
 }
 // Under mocha, a root-level hook: configs hold these folders until their workers stop, so remove them at the end.
 if (typeof after === "function") after(removeWorkflowsDirs);
+
+/** A fresh temporary folder, removed with the others at the end of the run. */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
+}
 
 /** A minimal model whose task types the worker subscribes to at start-up. */
 export function workflowsDir(types: string[]): string {
@@ -77,3 +85,20 @@ export async function freshDatabase(serverUrl: string, name: string): Promise<st
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/** The worker with event streaming wired as main.ts wires it (bus from config, publish-and-wait, bridge). */
+export async function runStreamingWorker(config: Config): Promise<{ worker: RunningWorker; stop(drainMs?: number): Promise<void> }> {
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const streaming = streamingOverrides(config, log);
+  const worker = await startWorker(config, log, { ...streaming.overrides, defaultMetrics: false });
+  return {
+    worker,
+    stop: async (drainMs = 1000) => {
+      await worker.stop(drainMs);
+      await streaming.close();
+    },
+  };
+}
+
+/** The shipped templates (workers/workflows), as the worker deploys them. */
+export const TEMPLATES_DIR = path.join(__dirname, "..", "..", "workflows");
