@@ -34,8 +34,11 @@ for (const key of SECRET_SETTING_KEYS) {
   if (value !== undefined) secretSettings[key] = pulumi.secret(value);
 }
 
+// namespaceLabels: e.g. istio-injection or pod-security.kubernetes.io/enforce; ours win on a clash.
 const namespace = settings.createNamespace
-  ? new k8s.core.v1.Namespace("namespace", { metadata: { name: settings.namespace, labels: { "app.kubernetes.io/part-of": "camunda-orchestrator" } } }).metadata.name
+  ? new k8s.core.v1.Namespace("namespace", {
+      metadata: { name: settings.namespace, labels: { ...settings.namespaceLabels, "app.kubernetes.io/part-of": "camunda-orchestrator" } },
+    }).metadata.name
   : pulumi.output(settings.namespace);
 
 // A realtime platform's Kafka connection may come from that platform's own stack; stack config wins.
@@ -51,10 +54,16 @@ function platformBootstrapServers(platform: string): pulumi.Output<string> | und
     const servers = reference.getOutput(BOOTSTRAP_OUTPUT).apply((value: unknown) => {
       const fix = `export it from that stack as "host:port[,host:port...]", or set ${CONFIG_NAMESPACE}:kafkaBootstrapServers in this one`;
       if (value === undefined || value === null) {
-        throw new pulumi.ResourceError(`stack "${stackName}" (realtimePlatform "${platform}", from ${CONFIG_NAMESPACE}:platformStackTemplate) has no output "${BOOTSTRAP_OUTPUT}": ${fix}`, reference);
+        throw new pulumi.ResourceError(
+          `stack "${stackName}" (realtimePlatform "${platform}", from ${CONFIG_NAMESPACE}:platformStackTemplate) has no output "${BOOTSTRAP_OUTPUT}": ${fix}`,
+          reference,
+        );
       }
       if (typeof value !== "string" || !BOOTSTRAP_SERVERS.test(value)) {
-        throw new pulumi.ResourceError(`stack "${stackName}": output "${BOOTSTRAP_OUTPUT}" must be "host:port[,host:port...]", it is ${typeof value === "string" ? "malformed" : `a ${typeof value}`}: ${fix}`, reference);
+        throw new pulumi.ResourceError(
+          `stack "${stackName}": output "${BOOTSTRAP_OUTPUT}" must be "host:port[,host:port...]", it is ${typeof value === "string" ? "malformed" : `a ${typeof value}`}: ${fix}`,
+          reference,
+        );
       }
       return value;
     });
@@ -63,13 +72,28 @@ function platformBootstrapServers(platform: string): pulumi.Output<string> | und
   return platformServers.get(platform);
 }
 
-const programOnly = new Set<string>(["application", "components", "allowNoOrchestrators", "namespace", "createNamespace", ...GITOPS_AND_REPOSITORY_KEYS]);
+const programOnly = new Set<string>([
+  "application",
+  "components",
+  "allowNoOrchestrators",
+  "namespace",
+  "createNamespace",
+  "namespaceLabels",
+  ...GITOPS_AND_REPOSITORY_KEYS,
+]);
 const orchestratorSettings = Object.fromEntries(Object.entries(settings).filter(([key]) => !programOnly.has(key))) as OrchestratorSettings;
-const created = specs.map((spec) => new CamundaOrchestrator(spec.name, {
-  properties: spec.properties,
-  namespace,
-  settings: { ...orchestratorSettings, ...secretSettings, kafkaBootstrapServers: settings.kafkaBootstrapServers ?? platformBootstrapServers(spec.properties.realtimePlatform) },
-}));
+const created = specs.map(
+  (spec) =>
+    new CamundaOrchestrator(spec.name, {
+      properties: spec.properties,
+      namespace,
+      settings: {
+        ...orchestratorSettings,
+        ...secretSettings,
+        kafkaBootstrapServers: settings.kafkaBootstrapServers ?? platformBootstrapServers(spec.properties.realtimePlatform),
+      },
+    }),
+);
 
 const repositories = recorder ? githubRepositories({ settings, specs, snapshot: recorder.snapshot() }) : {};
 
@@ -81,15 +105,19 @@ export const orchestratorNamespace = namespace;
 
 /** Per orchestrator, what applications consume: addresses, topic names and names of Secrets (never their values). */
 export const orchestrators = pulumi
-  .all(created.map((o) => pulumi.output({
-    zeebeGatewayAddress: o.zeebeGatewayAddress,
-    zeebeRestAddress: o.zeebeRestAddress,
-    workerUrl: o.workerUrl,
-    workerServiceName: o.workerServiceName,
-    namespace: o.namespace,
-    topics: o.topics,
-    secretNames: o.secretNames,
-    workflowsConfigMap: o.workflowsConfigMapName,
-    operateUrl: o.operateUrl,
-  })))
+  .all(
+    created.map((o) =>
+      pulumi.output({
+        zeebeGatewayAddress: o.zeebeGatewayAddress,
+        zeebeRestAddress: o.zeebeRestAddress,
+        workerUrl: o.workerUrl,
+        workerServiceName: o.workerServiceName,
+        namespace: o.namespace,
+        topics: o.topics,
+        secretNames: o.secretNames,
+        workflowsConfigMap: o.workflowsConfigMapName,
+        operateUrl: o.operateUrl,
+      }),
+    ),
+  )
   .apply((entries) => Object.fromEntries(entries.map((entry, i) => [specs[i].name, entry])));

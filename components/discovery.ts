@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { labels, objectNames } from "./naming";
+import { clusterScopedName, labels, objectNames } from "./naming";
 
 /** The only rules discovery needs: read Services and EndpointSlices, nothing else. */
 export const DISCOVERY_RULES = [
@@ -9,9 +9,11 @@ export const DISCOVERY_RULES = [
 ];
 
 export interface DiscoveryRbacArgs {
+  /** Name of the orchestrator; prefixes every object name. */
   component: string;
+  /** Namespace of the worker's ServiceAccount. */
   namespace: pulumi.Input<string>;
-  /** Namespaces to watch: empty means the worker's own; `["*"]` means all (then a ClusterRole). */
+  /** Namespaces to watch: empty means the worker's own; `["*"]` means all (then a ClusterRole named after namespace and component). */
   watchNamespaces: readonly string[];
 }
 
@@ -20,35 +22,54 @@ export interface DiscoveryRbacArgs {
  * watched namespace, or a ClusterRole only when every namespace is watched.
  */
 export class DiscoveryRbac extends pulumi.ComponentResource {
+  /** The worker's ServiceAccount. */
   public readonly serviceAccountName: pulumi.Output<string>;
 
   constructor(name: string, args: DiscoveryRbacArgs, opts?: pulumi.ComponentResourceOptions) {
     super("camunda-orchestrator:discovery:DiscoveryRbac", name, { watchNamespaces: [...args.watchNamespaces] }, opts);
     const names = objectNames(args.component);
     const meta = { labels: labels(args.component, "discovery") };
-    const account = new k8s.core.v1.ServiceAccount(`${name}-account`, {
-      metadata: { ...meta, name: names.serviceAccount, namespace: args.namespace },
-      automountServiceAccountToken: true,
-    }, { parent: this });
+    const account = new k8s.core.v1.ServiceAccount(
+      `${name}-account`,
+      {
+        metadata: { ...meta, name: names.serviceAccount, namespace: args.namespace },
+        automountServiceAccountToken: true,
+      },
+      { parent: this },
+    );
     const subject = { kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace };
 
     if (args.watchNamespaces.includes("*")) {
-      const role = new k8s.rbac.v1.ClusterRole(`${name}-clusterrole`, { metadata: { ...meta, name: names.discoveryRole }, rules: DISCOVERY_RULES }, { parent: this });
-      new k8s.rbac.v1.ClusterRoleBinding(`${name}-clusterrolebinding`, {
-        metadata: { ...meta, name: names.discoveryRole },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
-        subjects: [subject],
-      }, { parent: this });
+      // Cluster-scoped: two stacks (or namespaces) with a component of the same name must not share it.
+      const clusterName = pulumi.output(args.namespace).apply((namespace) => clusterScopedName(namespace, args.component, "discovery"));
+      const role = new k8s.rbac.v1.ClusterRole(`${name}-clusterrole`, { metadata: { ...meta, name: clusterName }, rules: DISCOVERY_RULES }, { parent: this });
+      new k8s.rbac.v1.ClusterRoleBinding(
+        `${name}-clusterrolebinding`,
+        {
+          metadata: { ...meta, name: clusterName },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+          subjects: [subject],
+        },
+        { parent: this },
+      );
     } else {
       const namespaces: pulumi.Input<string>[] = args.watchNamespaces.length > 0 ? [...args.watchNamespaces] : [args.namespace];
       namespaces.forEach((namespace, index) => {
         const suffix = args.watchNamespaces.length > 0 ? `-${args.watchNamespaces[index]}` : "";
-        const role = new k8s.rbac.v1.Role(`${name}-role${suffix}`, { metadata: { ...meta, name: names.discoveryRole, namespace }, rules: DISCOVERY_RULES }, { parent: this });
-        new k8s.rbac.v1.RoleBinding(`${name}-rolebinding${suffix}`, {
-          metadata: { ...meta, name: names.discoveryRole, namespace },
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-          subjects: [subject],
-        }, { parent: this });
+        const role = new k8s.rbac.v1.Role(
+          `${name}-role${suffix}`,
+          { metadata: { ...meta, name: names.discoveryRole, namespace }, rules: DISCOVERY_RULES },
+          { parent: this },
+        );
+        new k8s.rbac.v1.RoleBinding(
+          `${name}-rolebinding${suffix}`,
+          {
+            metadata: { ...meta, name: names.discoveryRole, namespace },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects: [subject],
+          },
+          { parent: this },
+        );
       });
     }
     this.serviceAccountName = account.metadata.name;

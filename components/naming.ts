@@ -22,6 +22,7 @@ export const TOPIC_SUFFIXES: Readonly<Record<keyof TopicNames, string>> = {
   errors: "errors",
 };
 
+/** The seven topic names under `<prefix>.`; the worker computes the same (workers/src/events/bus.ts, tested alike). */
 export function topicNames(prefix: string): TopicNames {
   const entries = Object.entries(TOPIC_SUFFIXES).map(([role, suffix]) => [role, `${prefix}.${suffix}`]);
   return Object.fromEntries(entries) as unknown as TopicNames;
@@ -29,10 +30,22 @@ export function topicNames(prefix: string): TopicNames {
 
 /** A Kubernetes object name for a topic (topic names may hold '.' and '_', object names may not). */
 export function topicObjectName(topic: string): string {
-  return topic.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 253);
+  return topic
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 253);
 }
 
-/** Names of the Kubernetes objects of one orchestrator; everything starts with the component name. */
+/**
+ * A cluster-scoped object's name: it is shared by every namespace and stack of a cluster, so it carries the
+ * namespace beside the component's name (`<namespace>-<component>-<part>`).
+ */
+export function clusterScopedName(namespace: string, component: string, part: string): string {
+  return `${namespace}-${component}-${part}`;
+}
+
+/** Names of the Kubernetes objects of one orchestrator; everything namespaced starts with the component name. */
 export function objectNames(component: string) {
   return {
     helmRelease: `${component}-camunda`,
@@ -49,6 +62,7 @@ export function objectNames(component: string) {
     serviceAccount: `${component}-worker`,
     discoveryRole: `${component}-discovery`,
     worker: `${component}-worker`,
+    rolloutRole: `${component}-worker-rollout`,
     gateway: `${component}-gateway`,
     virtualService: `${component}-worker`,
     serviceMonitor: `${component}-worker`,
@@ -61,6 +75,8 @@ export function objectNames(component: string) {
 export const SECRET_KEYS = {
   zeebeClientId: "ZEEBE_CLIENT_ID",
   zeebeClientSecret: "ZEEBE_CLIENT_SECRET",
+  basicAuthUsername: "CAMUNDA_BASIC_AUTH_USERNAME",
+  basicAuthPassword: "CAMUNDA_BASIC_AUTH_PASSWORD",
   databaseUrl: "DATABASE_URL",
   redisUrl: "REDIS_URL",
   redisPassword: "REDIS_PASSWORD",
@@ -70,10 +86,40 @@ export const SECRET_KEYS = {
   otlpHeaders: "OTEL_EXPORTER_OTLP_HEADERS",
 } as const;
 
-/** Zeebe addresses inside the cluster for an embedded release (chart camunda-platform). */
-export function embeddedZeebeAddresses(release: string, namespace: string) {
-  const host = `${release}-zeebe-gateway.${namespace}.svc.cluster.local`;
-  return { grpcAddress: `grpc://${host}:26500`, restAddress: `http://${host}:8080` };
+/** The part of the chart's `orchestration` values that decides the gateway Service's name and ports. */
+export interface OrchestrationNamingValues {
+  fullnameOverride?: string;
+  nameOverride?: string;
+  service?: { grpcPort?: number; httpPort?: number };
+}
+
+/** Helm's `trunc 63 | trimSuffix "-"`. */
+const helmName = (name: string) => name.slice(0, 63).replace(/-$/, "");
+
+/**
+ * A component's object name prefix as the camunda-platform chart computes it (`camundaPlatform.componentFullname`
+ * in charts/camunda-platform-8.8/templates/common/_helpers.tpl, chart 13.12.7): `fullnameOverride`, else the
+ * release name alone when it contains the component's name (`nameOverride` or the default), else both.
+ */
+export function chartComponentFullname(release: string, componentName: string, values: OrchestrationNamingValues): string {
+  if (values.fullnameOverride) return helmName(values.fullnameOverride);
+  const name = values.nameOverride || componentName;
+  return helmName(release.includes(name) ? release : `${release}-${name}`);
+}
+
+/** Gateway ports of chart 13.12.7 (`orchestration.service.grpcPort`, `httpPort` in values.yaml). */
+export const CHART_GATEWAY_PORTS = { grpc: 26500, http: 8080 } as const;
+
+/**
+ * Zeebe addresses inside the cluster for an embedded release: the gateway Service is
+ * `<orchestration fullname>-gateway` (`orchestration.serviceName`, templates/orchestration/_helpers.tpl), where
+ * the orchestration component is still named "zeebe" for compatibility with 8.7 (`orchestration.fullname`).
+ */
+export function embeddedZeebeAddresses(release: string, namespace: string, orchestration: OrchestrationNamingValues) {
+  const host = `${chartComponentFullname(release, "zeebe", orchestration)}-gateway.${namespace}.svc.cluster.local`;
+  const grpcPort = orchestration.service?.grpcPort ?? CHART_GATEWAY_PORTS.grpc;
+  const httpPort = orchestration.service?.httpPort ?? CHART_GATEWAY_PORTS.http;
+  return { grpcAddress: `grpc://${host}:${grpcPort}`, restAddress: `http://${host}:${httpPort}` };
 }
 
 /** Camunda 8 SaaS addresses of a cluster. */

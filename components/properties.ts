@@ -1,24 +1,11 @@
 import { z } from "zod";
+import { DEFAULT_SAGA_PATTERNS, SAGA_PATTERNS, SagaPattern } from "../workers/src/contract";
 import { CPU_QUANTITY, DNS_LABEL, ENV_NAME, HOSTNAME, isZeroQuantity, MEMORY_QUANTITY } from "./quantities";
 import { parseOrThrow, strictObject, ValidationError } from "./validation";
+import { environmentEntryProblem } from "./worker-environment-check";
 
-export const SAGA_PATTERNS = ["compensation", "timeout", "retry"] as const;
-export type SagaPattern = (typeof SAGA_PATTERNS)[number];
-
-/**
- * Environment variables the orchestrator sets on the worker itself, or that Knative reserves.
- * The `environment` property may not override them: a typo there would silently rewire the worker.
- */
-export const RESERVED_ENV_NAMES = [
-  "PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION",
-  "ZEEBE_GRPC_ADDRESS", "ZEEBE_REST_ADDRESS", "CAMUNDA_AUTH_STRATEGY", "ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET",
-  "CAMUNDA_OAUTH_URL", "ZEEBE_TOKEN_AUDIENCE", "DATABASE_URL", "REDIS_URL", "ENABLE_EVENT_STREAMING", "EVENT_BUS",
-  "KAFKA_BROKERS", "KAFKA_SSL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD",
-  "TOPICS_PREFIX", "SAGA_PATTERNS", "DISCOVERY_LABEL_SELECTOR", "DISCOVERY_NAMESPACES", "WORKFLOWS_DIR",
-  // Tracing: the stack settings otlpEndpoint, otlpHeaders (a secret), otlpProtocol and traceSampleRatio own them.
-  "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_SERVICE_NAME",
-  "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
-] as const;
+// The worker's contract is the one source of the saga patterns and their default.
+export { SAGA_PATTERNS, SagaPattern };
 
 const TOPIC_PREFIX = /^[a-zA-Z0-9._-]+$/;
 /** Longest component name: it prefixes Kubernetes names such as `<name>-camunda-zeebe-gateway` (63 max). */
@@ -47,7 +34,7 @@ export const componentPropertiesSchema = strictObject({
   sagaPatterns: z
     .array(z.enum(SAGA_PATTERNS))
     .refine((patterns) => new Set(patterns).size === patterns.length, "must not list a pattern twice")
-    .default(["compensation", "retry"]),
+    .default([...DEFAULT_SAGA_PATTERNS]),
   topicsPrefix: z.string().regex(TOPIC_PREFIX, "may contain only letters, digits, '.', '_' and '-'").max(200).optional(),
   language: z.enum(["typescript", "javascript", "java", "go", "python"]).optional(),
   framework: z.string().min(1).optional(),
@@ -59,12 +46,13 @@ export const componentPropertiesSchema = strictObject({
     memory: quantity(MEMORY_QUANTITY, "memory", "512Mi, 2Gi or 1e9 (bytes; Ki/Mi/Gi binary, k/M/G decimal)"),
   }).default({ cpu: "500m", memory: "512Mi" }),
   environment: z
-    .record(
-      z.string()
-        .regex(ENV_NAME, "must be an environment variable name (letters, digits, '_', not starting with a digit)")
-        .refine((name) => !(RESERVED_ENV_NAMES as readonly string[]).includes(name), "is set by the orchestrator itself or reserved by Knative"),
-      z.string(),
-    )
+    .record(z.string().regex(ENV_NAME, "must be an environment variable name (letters, digits, '_', not starting with a digit)"), z.string())
+    .superRefine((environment, ctx) => {
+      for (const [name, value] of Object.entries(environment)) {
+        const problem = environmentEntryProblem(name, value);
+        if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+      }
+    })
     .default({}),
 }).superRefine((props, ctx) => {
   if (props.enableIstioGateway && !props.gatewayHost) {

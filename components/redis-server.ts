@@ -14,9 +14,7 @@ export const REDIS_DATA_DIR = "/data";
  * (process starts and messages carry Zeebe message ids), so it keeps nothing.
  */
 export function redisPersistenceFlags(persistent: boolean): string[] {
-  return persistent
-    ? ["--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--dir", REDIS_DATA_DIR]
-    : ["--appendonly", "no", "--save", ""];
+  return persistent ? ["--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--dir", REDIS_DATA_DIR] : ["--appendonly", "no", "--save", ""];
 }
 
 /** Container args; Kubernetes expands $(REDIS_PASSWORD) from the container's environment (from the Secret). */

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 /**
@@ -31,7 +32,9 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, sub
       const keys = issue.path.map(String);
       // A prefix ending in ':' is a config namespace: `camunda-orchestrator:key`, not `camunda-orchestrator:.key`.
       const path = pathPrefix.endsWith(":")
-        ? (keys.length > 0 ? pathPrefix + keys.join(".") : pathPrefix.slice(0, -1))
+        ? keys.length > 0
+          ? pathPrefix + keys.join(".")
+          : pathPrefix.slice(0, -1)
         : [pathPrefix, ...keys].filter((part) => part !== "").join(".");
       // A bad record key reports its own problems nested; name them, not "Invalid key in record".
       if (issue.code === "invalid_key") return `${subject}: ${path}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
@@ -90,4 +93,18 @@ function describeReceived(issue: z.core.$ZodIssue, root: unknown): string {
     value = (value as Record<PropertyKey, unknown>)[key as PropertyKey];
   }
   return value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+}
+
+/**
+ * Invalid input found by a component: a `pulumi.ResourceError` on the component, so the engine names the
+ * resource, with the problems as a ValidationError lists them.
+ */
+export class InvalidResourceError extends pulumi.ResourceError {
+  constructor(
+    readonly problems: string[],
+    resource: pulumi.Resource,
+  ) {
+    super(problems.join("\n"), resource);
+    this.name = "InvalidResourceError";
+  }
 }

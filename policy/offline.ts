@@ -59,11 +59,7 @@ function parentsOf(resources: RenderedResource[]): Map<RenderedResource, Rendere
 }
 
 /** CrossGuard `validateResource` args for one rendered resource. */
-export function resourceArgs(
-  r: RenderedResource,
-  getConfig: <T extends object>() => T,
-  parentUrn?: string,
-): ResourceValidationArgs {
+export function resourceArgs(r: RenderedResource, getConfig: <T extends object>() => T, parentUrn?: string): ResourceValidationArgs {
   return {
     type: r.type,
     props: r.inputs,
@@ -125,11 +121,7 @@ async function unlessNotApplicable(check: () => unknown): Promise<void> {
 }
 
 /** Runs every enabled policy over the rendered resources (resource policies) and the whole set (stack policies). */
-export async function runPolicies(
-  policies: Policies,
-  resources: RenderedResource[],
-  packConfig: PolicyPackConfig = {},
-): Promise<Violation[]> {
+export async function runPolicies(policies: Policies, resources: RenderedResource[], packConfig: PolicyPackConfig = {}): Promise<Violation[]> {
   const violations: Violation[] = [];
   const parents = parentsOf(resources);
   for (const policy of policies) {
@@ -138,8 +130,7 @@ export async function runPolicies(
     // The server reports a violation of a "remediate" policy (no remediation here) as mandatory.
     const level: EnforcementLevel = configured === "remediate" ? "mandatory" : configured;
     const getConfig = <T extends object>() => options as T;
-    const report = (resource: string, message: string) =>
-      violations.push({ policy: policy.name, resource, message, level });
+    const report = (resource: string, message: string) => violations.push({ policy: policy.name, resource, message, level });
 
     if ("validateStack" in policy) {
       const args: StackValidationArgs = { resources: stackResources(resources), stackTags: new Map(), getConfig, notApplicable };

@@ -7,8 +7,21 @@ import { RenderedResource, REDACTED } from "./types";
 // the RPC queue, to know when the program has finished registering.
 const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): MockMonitor; waitForRPCs(): Promise<void> };
 
+interface AliasMessage {
+  getUrn(): string;
+  getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getAliasesList(): AliasMessage[];
+}
+
 interface MockMonitor {
-  registerResource(request: { getType(): string; getName(): string; getParent(): string }, callback: unknown): unknown;
+  registerResource(request: RegisterRequest, callback: unknown): unknown;
   /** The URN the mock monitor gives a resource; parents are named by it. */
   newUrn(parent: string, type: string, name: string): string;
 }
@@ -181,23 +194,44 @@ function toRenderedResources(options: MockRunOptions, monitor: MockMonitor, regi
     const parent = parentOf(r);
     return parent ? `${qualifiedType(parent)}$${r.type}` : r.type;
   };
+  const urnOf = (r: Registration) => `urn:pulumi:${options.stack}::${options.project}::${qualifiedType(r)}::${r.name}`;
   return registrations
     .filter((r) => r.type !== STACK_TYPE)
-    .map((r) => ({
+    .map((r) => withRawInputs(r.inputs, {
       type: r.type,
       name: r.name,
-      urn: `urn:pulumi:${options.stack}::${options.project}::${qualifiedType(r)}::${r.name}`,
+      urn: urnOf(r),
       parent: parentOf(r)?.name ?? null,
       custom: r.custom,
       inputs: redactSecrets(redactSecretPayload(r.type, r.inputs)) as Record<string, unknown>,
+      dependsOn: r.dependencies.flatMap((urn) => {
+        const dependency = byMonitorUrn.get(urn);
+        return dependency && dependency.type !== STACK_TYPE ? [urnOf(dependency)] : [];
+      }),
+      aliases: r.aliases.map((alias) => ({ ...alias, parentUrn: alias.parentUrn && byMonitorUrn.get(alias.parentUrn) ? urnOf(byMonitorUrn.get(alias.parentUrn)!) : alias.parentUrn })),
+      ...(r.provider ? { provider: r.provider } : {}),
     }));
 }
 
-/** The mock monitor does not hand the parent to the mocks; read it off each registration request. */
+/** Attaches the unredacted inputs without making them enumerable: JSON and file writers never see them. */
+function withRawInputs(raw: Record<string, unknown>, resource: RenderedResource): RenderedResource {
+  return Object.defineProperty(resource, "rawInputs", { value: raw, enumerable: false });
+}
+
+/** The mock monitor does not hand parent, dependencies or aliases to the mocks; read them off each registration request. */
 function captureParents(monitor: MockMonitor, mocks: PreviewMocks): void {
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
-    mocks.parents.set(`${request.getType()}::${request.getName()}`, request.getParent());
+    mocks.options.set(`${request.getType()}::${request.getName()}`, {
+      parentUrn: request.getParent() || null,
+      dependencies: request.getDependenciesList(),
+      aliases: request.getAliasesList().map((alias) => {
+        const spec = alias.getSpec();
+        if (!spec) return { urn: alias.getUrn() };
+        const fields = { name: spec.getName(), type: spec.getType(), parentUrn: spec.getParenturn(), noParent: spec.getNoparent() };
+        return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== "" && value !== false));
+      }),
+    });
     return register(request, callback);
   };
 }

@@ -2,14 +2,24 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { isKubernetesObjectType } from "./types";
 
-/** One registration as the mock monitor saw it, secrets still marked. */
-export interface Registration {
-  type: string;
-  name: string;
+/** Options of a registration the mocks do not receive, read off the monitor's request. */
+export interface RegistrationOptions {
   /** URN of the parent as the mock monitor knows it. */
   parentUrn: string | null;
+  /** URNs (as the mock monitor knows them) of the resources it depends on (`dependsOn`, expanded to children). */
+  dependencies: string[];
+  /** Aliases: earlier names or parents this resource had, as `{ name?, type?, parentUrn?, noParent?, urn? }`. */
+  aliases: Array<{ name?: string; type?: string; parentUrn?: string; noParent?: boolean; urn?: string }>;
+}
+
+/** One registration as the mock monitor saw it, secrets still marked. */
+export interface Registration extends RegistrationOptions {
+  type: string;
+  name: string;
   custom: boolean;
   inputs: Record<string, unknown>;
+  /** Reference of the provider managing it (`<provider urn>::<id>`), for custom resources. */
+  provider?: string;
 }
 
 /** Deterministic stand-in for a provider-generated suffix, so renders are stable. */
@@ -26,8 +36,8 @@ export class PreviewMocks implements pulumi.runtime.Mocks {
   readonly registrations: Registration[] = [];
   /** Placeholder values handed out for generated secrets; they must never appear in plain text. */
   readonly generatedSecrets: string[] = [];
-  /** Parent URN of each registration, by type and name, captured from the monitor's requests. */
-  readonly parents = new Map<string, string>();
+  /** Parent, dependencies and aliases of each registration, by type and name, captured from the monitor's requests. */
+  readonly options = new Map<string, RegistrationOptions>();
   /** Stacks the program referenced whose outputs were not given. */
   readonly unansweredStacks: string[] = [];
 
@@ -55,13 +65,14 @@ export class PreviewMocks implements pulumi.runtime.Mocks {
       recorded.metadata = metadata;
       id = metadata.namespace ? `${metadata.namespace}/${metadata.name}` : String(metadata.name);
     }
-    const parentUrn = this.parents.get(`${args.type}::${args.name}`) || null;
+    const options = this.options.get(`${args.type}::${args.name}`) ?? { parentUrn: null, dependencies: [], aliases: [] };
     this.registrations.push({
       type: args.type,
       name: args.name,
-      parentUrn,
+      ...options,
       custom: args.custom ?? false,
       inputs: recorded,
+      ...(args.provider ? { provider: args.provider } : {}),
     });
     return { id: args.custom ? id : undefined, state };
   }

@@ -15,6 +15,17 @@ export interface RenderedResource {
   custom: boolean;
   /** Inputs with every secret value replaced by {@link REDACTED}. */
   inputs: Record<string, unknown>;
+  /** URNs of the resources it waits for (`dependsOn`; a component stands for its children). */
+  dependsOn?: string[];
+  /** Earlier identities (`aliases` option): what keeps a renamed resource from being replaced. */
+  aliases?: Array<{ name?: string; type?: string; parentUrn?: string; noParent?: boolean; urn?: string }>;
+  /** The provider reference of a custom resource (`<provider urn>::<id>`). */
+  provider?: string;
+  /**
+   * Inputs as registered, secret values still wrapped in Pulumi's secret marker: for tests that must see what
+   * the component marked secret (the redacted `inputs` hide the difference). Never written to a file.
+   */
+  rawInputs?: Record<string, unknown>;
 }
 
 /** A Helm release registers as a Kubernetes-package resource but is not a Kubernetes API object. */

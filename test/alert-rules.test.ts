@@ -19,7 +19,12 @@ function rule(alert: string, service = SVC): AlertRule {
 /** One input series in promtool's notation; `labels` add to (or override) the target labels. */
 function series(name: string, labels: Record<string, string>, values: string, service = SVC): { series: string; values: string } {
   const all = { ...target(service), ...labels };
-  return { series: `${name}{${Object.entries(all).map(([k, v]) => `${k}="${v}"`).join(",")}}`, values };
+  return {
+    series: `${name}{${Object.entries(all)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(",")}}`,
+    values,
+  };
 }
 
 const firing = (alert: string, at: string, labels: Record<string, string> = {}, service = SVC) => {
@@ -28,18 +33,33 @@ const firing = (alert: string, at: string, labels: Record<string, string> = {}, 
 };
 const quiet = (alert: string, at: string) => ({ eval_time: at, alertname: alert, exp_alerts: [] });
 
-interface Scenario { what: string; input_series: { series: string; values: string }[]; alert_rule_test: { eval_time: string; alertname: string; exp_alerts: unknown[] }[] }
+interface Scenario {
+  what: string;
+  input_series: { series: string; values: string }[];
+  alert_rule_test: { eval_time: string; alertname: string; exp_alerts: unknown[] }[];
+}
 
 const scenarios: Scenario[] = [
   {
     what: "compensation failing: fires while a failed attempt is in the last 10 minutes, quiet before and after",
     input_series: [series("worker_compensations_total", { service: "payment", outcome: "failed_retry" }, "0 0 1x30")],
-    alert_rule_test: [quiet("OrchestratorCompensationFailing", "1m"), firing("OrchestratorCompensationFailing", "5m"), quiet("OrchestratorCompensationFailing", "25m")],
+    alert_rule_test: [
+      quiet("OrchestratorCompensationFailing", "1m"),
+      firing("OrchestratorCompensationFailing", "5m"),
+      quiet("OrchestratorCompensationFailing", "25m"),
+    ],
   },
   {
     what: "compensations that succeed raise nothing",
-    input_series: [series("worker_compensations_total", { service: "payment", outcome: "succeeded" }, "0+3x60"), series("worker_compensations_total", { service: "stock", outcome: "nothing_to_undo" }, "0+1x60")],
-    alert_rule_test: [quiet("OrchestratorCompensationFailing", "30m"), quiet("OrchestratorCompensationSuccessLow", "30m"), quiet("OrchestratorDeadLetterGrowing", "30m")],
+    input_series: [
+      series("worker_compensations_total", { service: "payment", outcome: "succeeded" }, "0+3x60"),
+      series("worker_compensations_total", { service: "stock", outcome: "nothing_to_undo" }, "0+1x60"),
+    ],
+    alert_rule_test: [
+      quiet("OrchestratorCompensationFailing", "30m"),
+      quiet("OrchestratorCompensationSuccessLow", "30m"),
+      quiet("OrchestratorDeadLetterGrowing", "30m"),
+    ],
   },
   {
     what: "compensation success of 90% is below the default 95% (fires) and above a stack's 85% (quiet)",
@@ -65,7 +85,11 @@ const scenarios: Scenario[] = [
   {
     what: "a dead letter raises a warning for 15 minutes",
     input_series: [series("worker_dead_letters_total", { service: "payment" }, "0 0 1x30")],
-    alert_rule_test: [quiet("OrchestratorDeadLetterGrowing", "1m"), firing("OrchestratorDeadLetterGrowing", "5m"), quiet("OrchestratorDeadLetterGrowing", "30m")],
+    alert_rule_test: [
+      quiet("OrchestratorDeadLetterGrowing", "1m"),
+      firing("OrchestratorDeadLetterGrowing", "5m"),
+      quiet("OrchestratorDeadLetterGrowing", "30m"),
+    ],
   },
   {
     what: "20% of jobs failing for more than 10 minutes fires; pending before",
@@ -103,10 +127,7 @@ const scenarios: Scenario[] = [
   },
   {
     what: "the event bus unreachable for more than 2 minutes fires; a one-minute blip does not",
-    input_series: [
-      series("worker_event_bus_up", { bus: "kafka" }, "1 0x10"),
-      series("worker_event_bus_up", { bus: "kafka" }, "1 0 1x10", LENIENT),
-    ],
+    input_series: [series("worker_event_bus_up", { bus: "kafka" }, "1 0x10"), series("worker_event_bus_up", { bus: "kafka" }, "1 0 1x10", LENIENT)],
     alert_rule_test: [
       quiet("OrchestratorEventStreamingDisconnected", "2m"),
       firing("OrchestratorEventStreamingDisconnected", "5m", { ...target(SVC), bus: "kafka" }),
@@ -133,7 +154,10 @@ const scenarios: Scenario[] = [
   },
   {
     what: "an outbox event unpublished for more than 5 minutes, for 5 minutes, fires; events published within seconds are quiet",
-    input_series: [series("worker_outbox_oldest_unpublished_age_seconds", {}, "0+60x20"), series("worker_outbox_oldest_unpublished_age_seconds", {}, "0 2 0 1 0x20", LENIENT)],
+    input_series: [
+      series("worker_outbox_oldest_unpublished_age_seconds", {}, "0+60x20"),
+      series("worker_outbox_oldest_unpublished_age_seconds", {}, "0 2 0 1 0x20", LENIENT),
+    ],
     alert_rule_test: [quiet("OrchestratorOutboxStalled", "8m"), firing("OrchestratorOutboxStalled", "15m")],
   },
 ];
@@ -164,13 +188,25 @@ describe("alert rules under promtool", function () {
   it("every alert has a scenario where it fires and one where it stays quiet", () => {
     const checks = scenarios.flatMap((s) => s.alert_rule_test);
     for (const r of workerAlertRules(SVC)[0].rules) {
-      assert.ok(checks.some((c) => c.alertname === r.alert && c.exp_alerts.length > 0), `${r.alert} is never shown firing`);
-      assert.ok(checks.some((c) => c.alertname === r.alert && c.exp_alerts.length === 0), `${r.alert} is never shown quiet`);
+      assert.ok(
+        checks.some((c) => c.alertname === r.alert && c.exp_alerts.length > 0),
+        `${r.alert} is never shown firing`,
+      );
+      assert.ok(
+        checks.some((c) => c.alertname === r.alert && c.exp_alerts.length === 0),
+        `${r.alert} is never shown quiet`,
+      );
     }
   });
 
   it("a wrong expectation fails (the harness can fail)", () => {
-    const r = testRules(promtool, rules, [{ interval: "1m", input_series: [series("worker_event_bus_up", { bus: "kafka" }, "1x10")], alert_rule_test: [firing("OrchestratorEventStreamingDisconnected", "5m", { ...target(SVC), bus: "kafka" })] }]);
+    const r = testRules(promtool, rules, [
+      {
+        interval: "1m",
+        input_series: [series("worker_event_bus_up", { bus: "kafka" }, "1x10")],
+        alert_rule_test: [firing("OrchestratorEventStreamingDisconnected", "5m", { ...target(SVC), bus: "kafka" })],
+      },
+    ]);
     assert.strictEqual(r.ok, false);
     assert.match(r.output, /OrchestratorEventStreamingDisconnected/);
   });

@@ -51,7 +51,9 @@ describe("npm run render and npm run policy, run by a user in their own folder",
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.output, /written to rendered \(\d+ files of the earlier render removed\)\nnext steps:\n(- .*\n)+$/);
     const second = JSON.parse(fs.readFileSync(path.join(out, MARKER), "utf8")) as { stack: string; files: string[] };
-    const onDisk = Object.keys(snapshot(out)).filter((f) => f !== MARKER).sort();
+    const onDisk = Object.keys(snapshot(out))
+      .filter((f) => f !== MARKER)
+      .sort();
     assert.deepEqual(onDisk, [...second.files, "NOTES.md", "manifests/zz-my-extra.yaml"].sort());
     assert.deepEqual(fs.readdirSync(path.join(out, "helm")), ["checkout-camunda.values.yaml"]);
     assert.ok(!second.files.some((f) => f.includes("orders") || f.includes("shipping")));
@@ -65,13 +67,27 @@ describe("npm run render and npm run policy, run by a user in their own folder",
       "camunda-orchestrator:kafkaSaslUsername": { value: "payments-orchestrator", secret: false },
       "kubernetes:context": { value: "prod-cluster", secret: false },
     };
-    const run = npmRun("render", [
-      "--stack", "prod", "--out", "prod", "--pulumi-config", "-",
-      "--secret-env", "kafkaSaslPassword=SASL_PASSWORD",
-      "--secret", "postgresAdminPassword=argument-pg-secret-4",
-    ], { cwd: home, input: JSON.stringify(piped), env: { SASL_PASSWORD: "env-sasl-secret-3" } });
+    const run = npmRun(
+      "render",
+      [
+        "--stack",
+        "prod",
+        "--out",
+        "prod",
+        "--pulumi-config",
+        "-",
+        "--secret-env",
+        "kafkaSaslPassword=SASL_PASSWORD",
+        "--secret",
+        "postgresAdminPassword=argument-pg-secret-4",
+      ],
+      { cwd: home, input: JSON.stringify(piped), env: { SASL_PASSWORD: "env-sasl-secret-3" } },
+    );
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stderr, /^warning: --secret postgresAdminPassword=… puts a secret on the command line, where npm echoes it .* use --secret-env postgresAdminPassword=<VARIABLE>, --secret-file postgresAdminPassword=<file> or --pulumi-config - instead$/m);
+    assert.match(
+      run.stderr,
+      /^warning: --secret postgresAdminPassword=… puts a secret on the command line, where npm echoes it .* use --secret-env postgresAdminPassword=<VARIABLE>, --secret-file postgresAdminPassword=<file> or --pulumi-config - instead$/m,
+    );
     assert.ok(run.stdout.includes("argument-pg-secret-4"), "npm echoes an argument: why it is warned about");
     const files = snapshot(path.join(home, "prod"));
     for (const secret of ["stdin-saas-secret-1", "stdin-redis-secret-2", "env-sasl-secret-3", "argument-pg-secret-4"]) {
@@ -85,7 +101,10 @@ describe("npm run render and npm run policy, run by a user in their own folder",
     fs.writeFileSync(path.join(home, "typo.yaml"), application("camunda-orchestrater"));
     const render = npmRun("render", ["--stack", "dev", "--app", "typo.yaml", "--out", "typo-out"], { cwd: home });
     assert.equal(render.status, 2, render.stderr);
-    assert.match(render.stderr, /component "checkout" in .*typo\.yaml: type: "camunda-orchestrater" is not a known type, but close to "camunda-orchestrator": did you mean "camunda-orchestrator"\?/);
+    assert.match(
+      render.stderr,
+      /component "checkout" in .*typo\.yaml: type: "camunda-orchestrater" is not a known type, but close to "camunda-orchestrator": did you mean "camunda-orchestrator"\?/,
+    );
     assert.ok(!fs.existsSync(path.join(home, "typo-out")));
     const policy = npmRun("policy", ["--stack", "dev", "--app=typo.yaml"], { cwd: home });
     assert.equal(policy.status, 2, policy.stderr);
@@ -97,7 +116,10 @@ describe("npm run render and npm run policy, run by a user in their own folder",
     const config = ["--config", "kafkaMode=external", "--config", "platformStackTemplate=acme/realtime-{platform}/{stack}"];
     const render = npmRun("render", ["--stack", "dev", ...config, "--out", "out"], { cwd: home });
     assert.equal(render.status, 2, render.stderr);
-    assert.match(render.stderr, /stack "acme\/realtime-shop-events\/dev" \(realtimePlatform "shop-events", from camunda-orchestrator:platformStackTemplate\) has no output "kafkaBootstrapServers"/);
+    assert.match(
+      render.stderr,
+      /stack "acme\/realtime-shop-events\/dev" \(realtimePlatform "shop-events", from camunda-orchestrator:platformStackTemplate\) has no output "kafkaBootstrapServers"/,
+    );
     assert.match(render.stderr, /the offline render answers StackReferences from --stack-outputs <file.json>/);
     assert.doesNotMatch(render.stderr, STACK_TRACE);
 

@@ -22,7 +22,12 @@ const CASES: RenderCase[] = [
   { label: "dev + platform-multi (argocd)", options: { stack: "dev", appFile: "examples/platform-multi.yaml", config: { gitopsTool: "argocd" } } },
   {
     label: "dev + payments-remote (manual secrets)",
-    options: { stack: "dev", appFile: "examples/payments-remote.yaml", config: { ...SAAS, gitopsSecrets: "manual" }, secrets: { saasClientSecret: FAKE_SECRETS.saasClientSecret } },
+    options: {
+      stack: "dev",
+      appFile: "examples/payments-remote.yaml",
+      config: { ...SAAS, gitopsSecrets: "manual" },
+      secrets: { saasClientSecret: FAKE_SECRETS.saasClientSecret },
+    },
   },
 ];
 
@@ -103,7 +108,10 @@ describe("GitOps tree of the render (manifests/)", function () {
           }
         }
         const refs = secretKeyRefs(objects);
-        assert.ok(refs.some((r) => r.key === "DATABASE_URL"), "no workload reads DATABASE_URL: the scan is vacuous");
+        assert.ok(
+          refs.some((r) => r.key === "DATABASE_URL"),
+          "no workload reads DATABASE_URL: the scan is vacuous",
+        );
         for (const ref of refs) assert.ok(provided.get(ref.name)?.has(ref.key), `${ref.owner} reads ${ref.name}/${ref.key}, which no ExternalSecret provides`);
       });
 
@@ -121,14 +129,23 @@ describe("GitOps tree of the render (manifests/)", function () {
             const app = applications.find((a) => a.spec.source.helm.releaseName === inputs.name);
             assert.ok(app, `no Application for ${inputs.name}`);
             assert.equal(app.metadata.namespace, "argocd");
-            assert.deepEqual(app.spec.source, { repoURL: inputs.repositoryOpts.repo, chart: "camunda-platform", targetRevision: inputs.version, helm: { releaseName: inputs.name, valuesObject: inputs.values } });
+            assert.deepEqual(app.spec.source, {
+              repoURL: inputs.repositoryOpts.repo,
+              chart: "camunda-platform",
+              targetRevision: inputs.version,
+              helm: { releaseName: inputs.name, valuesObject: inputs.values },
+            });
             assert.equal(app.spec.destination.namespace, inputs.namespace);
           } else {
             const hr = helmReleases.find((o) => o.metadata.name === inputs.name);
             assert.ok(hr, `no HelmRelease for ${inputs.name}`);
             assert.equal(hr.apiVersion, "helm.toolkit.fluxcd.io/v2");
             assert.deepEqual(hr.spec.values, inputs.values);
-            assert.deepEqual(hr.spec.chart.spec, { chart: "camunda-platform", version: inputs.version, sourceRef: { kind: "HelmRepository", name: inputs.name } });
+            assert.deepEqual(hr.spec.chart.spec, {
+              chart: "camunda-platform",
+              version: inputs.version,
+              sourceRef: { kind: "HelmRepository", name: inputs.name },
+            });
             const repo = objects.find((o) => o.kind === "HelmRepository" && o.metadata.name === inputs.name && o.metadata.namespace === inputs.namespace);
             assert.equal(repo?.spec.url, inputs.repositoryOpts.repo);
           }
@@ -175,8 +192,14 @@ describe("GitOps tree of the render (manifests/)", function () {
 
 describe("upstream CRD validation (test/support/gitops-crds.ts)", () => {
   const helmRelease = () => ({
-    apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: { name: "x", namespace: "y" },
-    spec: { interval: "10m", chart: { spec: { chart: "camunda-platform", version: "13.0.0", sourceRef: { kind: "HelmRepository", name: "x" } } }, values: { any: { thing: 1 } } },
+    apiVersion: "helm.toolkit.fluxcd.io/v2",
+    kind: "HelmRelease",
+    metadata: { name: "x", namespace: "y" },
+    spec: {
+      interval: "10m",
+      chart: { spec: { chart: "camunda-platform", version: "13.0.0", sourceRef: { kind: "HelmRepository", name: "x" } } },
+      values: { any: { thing: 1 } },
+    },
   });
 
   it("accepts a valid object and free-form Helm values", () => {

@@ -17,7 +17,10 @@ const SCRAPE_LABELS = ["namespace", "service", "pod", "container", "job", "endpo
 /** The series names the worker exposes, with their labels (a histogram as _bucket, _sum and _count). */
 async function exportedSeries(): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>();
-  for (const metric of new Metrics(false).registry.getMetricsAsArray() as unknown as { get(): Promise<{ name: string; type: string }>; labelNames?: string[] }[]) {
+  for (const metric of new Metrics(false).registry.getMetricsAsArray() as unknown as {
+    get(): Promise<{ name: string; type: string }>;
+    labelNames?: string[];
+  }[]) {
     const { name, type } = await metric.get();
     const labels = metric.labelNames ?? [];
     if (type === "histogram") {
@@ -49,7 +52,10 @@ function problems(expr: string, series: Map<string, Set<string>>): string[] {
 
 const alertExprs = workerAlertRules("shop-worker", { namespace: "shop" })[0].rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }));
 const dashboard = workerDashboard("checkout", "checkout-worker", { namespace: "shop" });
-const panelExprs = dashboardQueries(dashboard).map((q, i, all) => ({ where: `panel "${q.panel}"${all.filter((o) => o.panel === q.panel).length > 1 ? ` query ${all.slice(0, i).filter((o) => o.panel === q.panel).length + 1}` : ""}`, expr: q.expr }));
+const panelExprs = dashboardQueries(dashboard).map((q, i, all) => ({
+  where: `panel "${q.panel}"${all.filter((o) => o.panel === q.panel).length > 1 ? ` query ${all.slice(0, i).filter((o) => o.panel === q.panel).length + 1}` : ""}`,
+  expr: q.expr,
+}));
 /** Grafana replaces its variables before Prometheus sees a query: do the same for the checks. */
 const asPrometheusSees = (expr: string) => expr.split(RATE_WINDOW).join("5m");
 
@@ -67,8 +73,12 @@ describe("monitoring queries against the worker's metric registry", () => {
 
   it("a renamed metric, a renamed label or a broken expression is caught (the check can fail)", () => {
     assert.deepStrictEqual(problems('sum(rate(worker_job_total{outcome="completed"}[5m]))', series), ["metric worker_job_total is not exported by the worker"]);
-    assert.deepStrictEqual(problems("sum by (process) (rate(worker_job_duration_seconds_count[5m]))", series), ["grouping by process, which none of the selected series carries"]);
-    assert.deepStrictEqual(problems('worker_discovery_watch_connected{namespace_watched="shop"} == 0', series), ["worker_discovery_watch_connected has no label namespace_watched"]);
+    assert.deepStrictEqual(problems("sum by (process) (rate(worker_job_duration_seconds_count[5m]))", series), [
+      "grouping by process, which none of the selected series carries",
+    ]);
+    assert.deepStrictEqual(problems('worker_discovery_watch_connected{namespace_watched="shop"} == 0', series), [
+      "worker_discovery_watch_connected has no label namespace_watched",
+    ]);
     assert.ok(problems("sum(rate(worker_jobs_total[5m])", series).some((p) => p.startsWith("syntax error")));
   });
 
@@ -76,7 +86,18 @@ describe("monitoring queries against the worker's metric registry", () => {
     const rowTitles = dashboard.panels.filter((p) => p.type === "row").map((p) => p.title);
     assert.deepStrictEqual(rowTitles, ["Workflow execution", "Compensation", "Service discovery", "Event streaming"]);
     const used = new Set(panelExprs.flatMap(({ expr }) => inspectQuery(asPrometheusSees(expr)).selectors.map((s) => s.metric)));
-    for (const metric of ["worker_job_duration_seconds_count", "worker_job_duration_seconds_bucket", "worker_compensations_total", "worker_discovery_watch_connected", "worker_discovery_services", "worker_event_bus_up", "worker_event_consumer_lag", "worker_event_publish_failures_total", "worker_outbox_backlog", "worker_outbox_oldest_unpublished_age_seconds"]) {
+    for (const metric of [
+      "worker_job_duration_seconds_count",
+      "worker_job_duration_seconds_bucket",
+      "worker_compensations_total",
+      "worker_discovery_watch_connected",
+      "worker_discovery_services",
+      "worker_event_bus_up",
+      "worker_event_consumer_lag",
+      "worker_event_publish_failures_total",
+      "worker_outbox_backlog",
+      "worker_outbox_oldest_unpublished_age_seconds",
+    ]) {
       assert.ok(used.has(metric), `no panel shows ${metric}`);
     }
   });
@@ -105,7 +126,14 @@ describe("monitoring queries against the worker's metric registry", () => {
       console.log(`    (skipped: ${PROMTOOL_MISSING})`);
       return this.skip();
     }
-    const rules = { groups: [{ name: "dashboard-queries", rules: [...alertExprs, ...panelExprs].map(({ expr }, i) => ({ record: `check:query_${i}`, expr: asPrometheusSees(expr) })) }] };
+    const rules = {
+      groups: [
+        {
+          name: "dashboard-queries",
+          rules: [...alertExprs, ...panelExprs].map(({ expr }, i) => ({ record: `check:query_${i}`, expr: asPrometheusSees(expr) })),
+        },
+      ],
+    };
     const r = checkRules(promtool, rules);
     assert.ok(r.ok, r.output);
   });

@@ -12,7 +12,7 @@ const K = {
 };
 
 describe("Monitoring", () => {
-  it("a dashboard ConfigMap labelled for Grafana's sidecar (grafana_dashboard: \"1\" by default) holding the generated dashboard", async () => {
+  it('a dashboard ConfigMap labelled for Grafana\'s sidecar (grafana_dashboard: "1" by default) holding the generated dashboard', async () => {
     const run = await runProgram(() => {
       const m = new Monitoring("shop-monitoring", { component: "shop", namespace: "ns", workerServiceName: "shop-worker" });
       return { rules: m.alertRulesName, dashboard: m.dashboardConfigMapName };
@@ -28,7 +28,12 @@ describe("Monitoring", () => {
 
   it("the sidecar label and the ConfigMap's namespace are configurable; the dashboard can be left out", async () => {
     const run = await runProgram(() => {
-      new Monitoring("a-monitoring", { component: "a", namespace: "ns", workerServiceName: "a-worker", dashboard: { label: { key: "team.example.com/dashboard", value: "orchestration" }, namespace: "grafana" } });
+      new Monitoring("a-monitoring", {
+        component: "a",
+        namespace: "ns",
+        workerServiceName: "a-worker",
+        dashboard: { label: { key: "team.example.com/dashboard", value: "orchestration" }, namespace: "grafana" },
+      });
       new Monitoring("b-monitoring", { component: "b", namespace: "ns", workerServiceName: "b-worker", dashboard: false });
       return {};
     });
@@ -40,14 +45,23 @@ describe("Monitoring", () => {
   });
 
   it("alert rules select the worker of this namespace, with the stack's thresholds", async () => {
-    const run = await runProgram(() => ({ rules: new Monitoring("shop-monitoring", { component: "shop", namespace: "ns", workerServiceName: "shop-worker", alertThresholds: { compensationSuccessRatio: 0.9 } }).alertRulesName }));
+    const run = await runProgram(() => ({
+      rules: new Monitoring("shop-monitoring", {
+        component: "shop",
+        namespace: "ns",
+        workerServiceName: "shop-worker",
+        alertThresholds: { compensationSuccessRatio: 0.9 },
+      }).alertRulesName,
+    }));
     const groups = at(single(run.resources, K.prometheusRule), "spec.groups");
     assert.deepEqual(groups, workerAlertRules("shop-worker", { namespace: "ns", compensationSuccessRatio: 0.9 }));
     for (const rule of groups[0].rules) assert.match(rule.expr, /serving_knative_dev_service="shop-worker",namespace="ns"/);
   });
 
   it("the ServiceMonitor keeps the worker's own `service` label (the called microservice) over the target's", async () => {
-    const run = await runProgram(() => ({ m: new Monitoring("shop-monitoring", { component: "shop", namespace: "ns", workerServiceName: "shop-worker" }).alertRulesName }));
+    const run = await runProgram(() => ({
+      m: new Monitoring("shop-monitoring", { component: "shop", namespace: "ns", workerServiceName: "shop-worker" }).alertRulesName,
+    }));
     assert.equal(at(single(run.resources, K.serviceMonitor), "spec.endpoints.0.honorLabels"), true);
   });
 });

@@ -15,6 +15,13 @@ const K = {
   gateway: "kubernetes:networking.istio.io/v1:Gateway",
 };
 
+/** What every orchestrator of these tests needs besides the observability settings. */
+const BASE = { kafkaStrimziNamespace: "kafka" };
+const GATEWAY = {
+  gatewayJwtIssuer: "https://idp.example.com/realms/apps",
+  gatewayJwksUri: "https://idp.example.com/realms/apps/protocol/openid-connect/certs",
+};
+
 type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[];
 const workerEnv = (resources: Parameters<typeof single>[0]): Env => at(single(resources, K.knative), "spec.template.spec.containers.0.env");
 const byName = (env: Env) => Object.fromEntries(env.map((e) => [e.name, e.value ?? e.valueFrom]));
@@ -25,7 +32,7 @@ describe("observability settings", () => {
       new CamundaOrchestrator("checkout", {
         namespace: "shop",
         properties: { realtimePlatform: "shop-events" },
-        settings: { otlpEndpoint: "http://otel-collector.observability:4318", otlpHeaders: "authorization=Bearer%20s3cret", traceSampleRatio: 0.25 },
+        settings: { ...BASE, otlpEndpoint: "http://otel-collector.observability:4318", otlpHeaders: "authorization=Bearer%20s3cret", traceSampleRatio: 0.25 },
       });
       return {};
     });
@@ -43,10 +50,13 @@ describe("observability settings", () => {
 
   it("without otlpEndpoint the worker gets no OTEL_* variable and no Secret for them", async () => {
     const run = await runProgram(() => {
-      new CamundaOrchestrator("checkout", { namespace: "shop", properties: { realtimePlatform: "shop-events" } });
+      new CamundaOrchestrator("checkout", { namespace: "shop", properties: { realtimePlatform: "shop-events" }, settings: BASE });
       return {};
     });
-    assert.deepEqual(workerEnv(run.resources).filter((e) => e.name.startsWith("OTEL_")), []);
+    assert.deepEqual(
+      workerEnv(run.resources).filter((e) => e.name.startsWith("OTEL_")),
+      [],
+    );
     assert.ok(!ofType(run.resources, K.secret).some((s) => at(s, "metadata.name") === "checkout-otlp"));
   });
 
@@ -57,22 +67,38 @@ describe("observability settings", () => {
     };
     assert.deepEqual(problems({ otlpHeaders: "a=b" }), ["otlpHeaders: needs otlpEndpoint (the collector the headers are for)"]);
     assert.deepEqual(problems({ otlpEndpoint: "http://c:4318", traceSampleRatio: "2" }), ["traceSampleRatio: Too big: expected number to be <=1"]);
-    assert.deepEqual(problems({ otlpEndpoint: "otel-collector:4318" }), ["otlpEndpoint: must be an http:// or https:// URL of an OTLP/HTTP collector, e.g. http://otel-collector.observability:4318"]);
-    assert.deepEqual(problems({ otlpEndpoint: "https://otlp.example.com", otlpHeaders: "Bearer token" }), ["otlpHeaders: must be key=value pairs separated by commas (values URL-encoded), e.g. authorization=Bearer%20<token>"]);
+    assert.deepEqual(problems({ otlpEndpoint: "otel-collector:4318" }), [
+      "otlpEndpoint: must be an http:// or https:// URL of an OTLP/HTTP collector, e.g. http://otel-collector.observability:4318",
+    ]);
+    assert.deepEqual(problems({ otlpEndpoint: "https://otlp.example.com", otlpHeaders: "Bearer token" }), [
+      "otlpHeaders: must be key=value pairs separated by commas (values URL-encoded), e.g. authorization=Bearer%20<token>",
+    ]);
     assert.throws(
-      () => new CamundaOrchestrator("x", { namespace: "n", properties: { realtimePlatform: "p", environment: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" } } }),
+      () =>
+        new CamundaOrchestrator("x", {
+          namespace: "n",
+          properties: { realtimePlatform: "p", environment: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" } },
+          settings: BASE,
+        }),
       /environment\.OTEL_EXPORTER_OTLP_ENDPOINT/,
     );
   });
 
   it("the dashboard label and thresholds come from the settings; grafanaDashboard false leaves the dashboard out", async () => {
     const run = await runProgram(() => {
-      new CamundaOrchestrator("a", { namespace: "shop", properties: { realtimePlatform: "p" }, settings: { grafanaDashboardLabel: "dashboards=orchestration", alertThresholds: { compensationSuccessRatio: 0.8 } } });
-      new CamundaOrchestrator("b", { namespace: "shop", properties: { realtimePlatform: "p" }, settings: { grafanaDashboard: false } });
+      new CamundaOrchestrator("a", {
+        namespace: "shop",
+        properties: { realtimePlatform: "p" },
+        settings: { ...BASE, grafanaDashboardLabel: "dashboards=orchestration", alertThresholds: { compensationSuccessRatio: 0.8 } },
+      });
+      new CamundaOrchestrator("b", { namespace: "shop", properties: { realtimePlatform: "p" }, settings: { ...BASE, grafanaDashboard: false } });
       return {};
     });
     const dashboards = ofType(run.resources, K.configMap).filter((c) => String(at(c, "metadata.name")).endsWith("-dashboard"));
-    assert.deepEqual(dashboards.map((c) => [at(c, "metadata.name"), at(c, "metadata.labels").dashboards]), [["a-dashboard", "orchestration"]]);
+    assert.deepEqual(
+      dashboards.map((c) => [at(c, "metadata.name"), at(c, "metadata.labels").dashboards]),
+      [["a-dashboard", "orchestration"]],
+    );
     const ruleOfA = ofType(run.resources, K.prometheusRule).find((r) => at(r, "metadata.name") === "a-alerts")!;
     const success = at(ruleOfA, "spec.groups.0.rules").find((r: { alert: string }) => r.alert === "OrchestratorCompensationSuccessLow");
     assert.match(success.expr, /< 0\.8$/);
@@ -80,11 +106,11 @@ describe("observability settings", () => {
 
   it("operateUrl: the embedded cluster's Operate, or the SaaS cluster's", async () => {
     const run = await runProgram(() => {
-      const embedded = new CamundaOrchestrator("checkout", { namespace: "shop", properties: { realtimePlatform: "p" } });
+      const embedded = new CamundaOrchestrator("checkout", { namespace: "shop", properties: { realtimePlatform: "p" }, settings: BASE });
       const remote = new CamundaOrchestrator("payments", {
         namespace: "pay",
         properties: { realtimePlatform: "p", camundaMode: "remote" },
-        settings: { saasClusterId: "5c34c0a7-7f29-4424-8414-125615f7a9b9", saasRegion: "syd-1", saasClientId: "id", saasClientSecret: "secret" },
+        settings: { ...BASE, saasClusterId: "5c34c0a7-7f29-4424-8414-125615f7a9b9", saasRegion: "syd-1", saasClientId: "id", saasClientSecret: "secret" },
       });
       return { embedded: embedded.operateUrl, remote: remote.operateUrl, rest: embedded.zeebeRestAddress };
     });
@@ -98,20 +124,30 @@ describe("observability settings", () => {
       const o = new CamundaOrchestrator("checkout", {
         namespace: "shop",
         properties: { realtimePlatform: "p", enableIstioGateway: true, gatewayHost: "checkout.example.com" },
-        settings: { operateHost: "operate.checkout.example.com" },
+        settings: { ...BASE, ...GATEWAY, operateHost: "operate.checkout.example.com" },
       });
       return { operate: o.operateUrl };
     });
     assert.equal(run.outputs.operate, "https://operate.checkout.example.com/operate");
-    const servers = (at(single(run.resources, K.gateway), "spec.servers") as { port: { protocol: string }; hosts: string[]; tls: Record<string, unknown> }[])
-      .filter((s) => s.hosts.includes("operate.checkout.example.com"));
-    assert.deepEqual(servers.map((s) => [s.port.protocol, s.tls]), [["HTTPS", { mode: "SIMPLE", credentialName: "checkout-operate-tls" }], ["HTTP", { httpsRedirect: true }]]);
+    const servers = (
+      at(single(run.resources, K.gateway), "spec.servers") as { port: { protocol: string }; hosts: string[]; tls: Record<string, unknown> }[]
+    ).filter((s) => s.hosts.includes("operate.checkout.example.com"));
+    assert.deepEqual(
+      servers.map((s) => [s.port.protocol, s.tls]),
+      [
+        ["HTTPS", { mode: "SIMPLE", credentialName: "checkout-operate-tls" }],
+        ["HTTP", { httpsRedirect: true }],
+      ],
+    );
     const operate = ofType(run.resources, K.virtualService).find((v) => (at(v, "spec.hosts") as string[]).includes("operate.checkout.example.com"));
     assert.ok(operate, "a VirtualService for the Operate host");
     assert.deepEqual(at(operate, "spec.http.0.route.0.destination"), { host: "checkout-camunda-zeebe-gateway.shop.svc.cluster.local", port: { number: 8080 } });
   });
 
   it("refuses operateHost without the Istio gateway or in remote mode", () => {
-    assert.throws(() => new CamundaOrchestrator("c", { namespace: "n", properties: { realtimePlatform: "p" }, settings: { operateHost: "operate.example.com" } }), /operateHost.*enableIstioGateway/);
+    assert.throws(
+      () => new CamundaOrchestrator("c", { namespace: "n", properties: { realtimePlatform: "p" }, settings: { ...BASE, operateHost: "operate.example.com" } }),
+      /operateHost.*enableIstioGateway/,
+    );
   });
 });

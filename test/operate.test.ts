@@ -17,6 +17,9 @@ describe("Operate URL", () => {
   });
 
   it("SaaS: https://<region>.operate.camunda.io/<clusterId>", () => {
-    assert.strictEqual(saasOperateUrl("5c34c0a7-7f29-4424-8414-125615f7a9b9", "syd-1"), "https://syd-1.operate.camunda.io/5c34c0a7-7f29-4424-8414-125615f7a9b9");
+    assert.strictEqual(
+      saasOperateUrl("5c34c0a7-7f29-4424-8414-125615f7a9b9", "syd-1"),
+      "https://syd-1.operate.camunda.io/5c34c0a7-7f29-4424-8414-125615f7a9b9",
+    );
   });
 });

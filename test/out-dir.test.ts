@@ -43,9 +43,18 @@ describe("the render's output folder", () => {
     fs.writeFileSync(path.join(root, ".git", "HEAD"), "ref: refs/heads/main\n");
     fs.writeFileSync(path.join(root, "notes.md"), "mine");
     const before = snapshot(root);
-    assert.match(refusal(() => checkOutDir(root)), /the folder is not empty \(.git, notes.md\) and holds no render \(no \.camunda-orchestrator-render\.json\)/);
-    assert.match(refusal(() => writeIntoOutDir(root, "dev", writing({ "notes.md": "render" }))), /holds no render/);
-    assert.match(refusal(() => checkOutDir(path.join(root, "notes.md"))), /is a file, not a folder/);
+    assert.match(
+      refusal(() => checkOutDir(root)),
+      /the folder is not empty \(.git, notes.md\) and holds no render \(no \.camunda-orchestrator-render\.json\)/,
+    );
+    assert.match(
+      refusal(() => writeIntoOutDir(root, "dev", writing({ "notes.md": "render" }))),
+      /holds no render/,
+    );
+    assert.match(
+      refusal(() => checkOutDir(path.join(root, "notes.md"))),
+      /is a file, not a folder/,
+    );
     assert.deepEqual(snapshot(root), before);
   });
 
@@ -82,10 +91,16 @@ describe("the render's output folder", () => {
     fs.writeFileSync(path.join(root, "precious.txt"), "keep");
     for (const files of [["../precious.txt"], ["/etc/hostname"], ["manifests/../../precious.txt"]]) {
       fs.writeFileSync(path.join(out, MARKER), JSON.stringify({ writtenBy: "camunda-orchestrator render", stack: "dev", files }));
-      assert.match(refusal(() => writeIntoOutDir(out, "dev", writing({ "a.yaml": "a" }))), /which is not a file inside the folder; the render will not delete anything on its word/);
+      assert.match(
+        refusal(() => writeIntoOutDir(out, "dev", writing({ "a.yaml": "a" }))),
+        /which is not a file inside the folder; the render will not delete anything on its word/,
+      );
     }
     fs.writeFileSync(path.join(out, MARKER), "{ not json");
-    assert.match(refusal(() => checkOutDir(out)), /not valid JSON/);
+    assert.match(
+      refusal(() => checkOutDir(out)),
+      /not valid JSON/,
+    );
     assert.equal(fs.readFileSync(path.join(root, "precious.txt"), "utf8"), "keep");
     assert.deepEqual(fs.readdirSync(out), [MARKER]);
   });

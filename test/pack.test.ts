@@ -11,6 +11,8 @@ const run = promisify(execFile);
 const REPO = path.resolve(__dirname, "..");
 const TSC = path.join(REPO, "node_modules", ".bin", "tsc");
 const WORKFLOWS = path.join(REPO, "workers", "workflows");
+/** The worker modules the components import (workers/src/contract.ts and what it imports), packed with them. */
+const WORKER_CONTRACT = ["contract", "config", "headers", "redact"];
 
 /**
  * The environment for child npm and node processes, without what a parent `npm test` exports about
@@ -42,12 +44,20 @@ async function execFailing(file: string, args: string[], cwd: string, timeout: n
   return assert.fail(`${path.basename(file)} ${args.join(" ")} succeeded but must fail`);
 }
 
-interface PackResult { filename: string; files: Array<{ path: string }> }
+interface PackResult {
+  filename: string;
+  files: Array<{ path: string }>;
+}
 
 describe("the packed library in a scratch Pulumi project", function () {
   this.timeout(150_000);
   const rootPackage = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as {
-    name: string; version: string; main: string; types: string; dependencies: Record<string, string>; devDependencies: Record<string, string>;
+    name: string;
+    version: string;
+    main: string;
+    types: string;
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
   };
   let tmp: string;
   let tarball: string;
@@ -76,7 +86,10 @@ describe("the packed library in a scratch Pulumi project", function () {
   it("packs the built components with declarations and the BPMN models, and nothing else", () => {
     assert.ok(fs.existsSync(tarball), `no tarball at ${tarball}`);
     const files = packed.files.map((f) => f.path);
-    const sources = fs.readdirSync(path.join(REPO, "components")).filter((f) => f.endsWith(".ts")).map((f) => f.replace(/\.ts$/, ""));
+    const sources = fs
+      .readdirSync(path.join(REPO, "components"))
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => f.replace(/\.ts$/, ""));
     for (const source of sources) {
       assert.ok(files.includes(`dist/components/${source}.js`), `dist/components/${source}.js not packed`);
       assert.ok(files.includes(`dist/components/${source}.d.ts`), `dist/components/${source}.d.ts not packed`);
@@ -85,8 +98,15 @@ describe("the packed library in a scratch Pulumi project", function () {
     assert.ok(models.length > 0);
     for (const model of models) assert.ok(files.includes(`workers/workflows/${model}`), `workers/workflows/${model} not packed`);
     assert.ok(files.includes(rootPackage.main) && files.includes(rootPackage.types), "main and types point into the package");
-    const stray = files.filter((f) => !/^(dist\/components\/[^/]+\.(js|d\.ts)|workers\/workflows\/[^/]+\.bpmn|package\.json|README\.md|LICENSE)$/.test(f));
-    assert.deepEqual(stray, [], "only the library, its declarations and the models are packed");
+    // The worker's contract (its config schema, task types): the components derive from it.
+    for (const module of WORKER_CONTRACT) {
+      assert.ok(files.includes(`dist/workers/src/${module}.js`) && files.includes(`dist/workers/src/${module}.d.ts`), `dist/workers/src/${module} not packed`);
+    }
+    const contract = new RegExp(`^dist/workers/src/(${WORKER_CONTRACT.join("|")})\\.(js|d\\.ts)$`);
+    const stray = files.filter(
+      (f) => !contract.test(f) && !/^(dist\/components\/[^/]+\.(js|d\.ts)|workers\/workflows\/[^/]+\.bpmn|package\.json|README\.md|LICENSE)$/.test(f),
+    );
+    assert.deepEqual(stray, [], "only the library, the worker's contract, their declarations and the top-level models are packed");
     // A build output without a source is left over from an earlier build: prepack starts from an empty dist/.
     const stale = files.filter((f) => f.startsWith("dist/components/") && !sources.includes(path.basename(f).replace(/\.(js|d\.ts)$/, "")));
     assert.deepEqual(stale, [], "packed build outputs without a source in components/");
@@ -101,7 +121,12 @@ describe("the packed library in a scratch Pulumi project", function () {
     const lock = scratchLockfile({
       rootLock,
       registry,
-      root: { name: scratchPackage.name, version: scratchPackage.version, dependencies: scratchPackage.dependencies, devDependencies: scratchPackage.devDependencies } as Lockfile["packages"][string],
+      root: {
+        name: scratchPackage.name,
+        version: scratchPackage.version,
+        dependencies: scratchPackage.dependencies,
+        devDependencies: scratchPackage.devDependencies,
+      } as Lockfile["packages"][string],
       packages: [...Object.keys(rootPackage.dependencies), "typescript", "@types/node"],
       library: {
         location: `node_modules/${rootPackage.name}`,
@@ -134,22 +159,33 @@ describe("the packed library in a scratch Pulumi project", function () {
     const types = result.resources.map((r) => r.type);
     assert.ok(types.includes("camunda-orchestrator:index:CamundaOrchestrator"), `registered: ${types.join(", ")}`);
     const count = (type: string) => types.filter((t) => t === type).length;
-    assert.equal(count("kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic"), 7);
+    assert.equal(count("kubernetes:kafka.strimzi.io/v1:KafkaTopic"), 7);
     assert.equal(count("kubernetes:serving.knative.dev/v1:Service"), 1);
     assert.equal(count("kubernetes:helm.sh/v3:Release"), 1);
 
     const configMaps = result.resources.filter((r) => r.type === "kubernetes:core/v1:ConfigMap");
     const workflows = configMaps.find((r) => Object.keys((r.inputs.data ?? {}) as object).some((k) => k.endsWith(".bpmn")));
     assert.ok(workflows, "no ConfigMap with the BPMN models");
-    const expected = Object.fromEntries(fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".bpmn")).sort().map((f) => [f, fs.readFileSync(path.join(WORKFLOWS, f), "utf8")]));
+    const expected = Object.fromEntries(
+      fs
+        .readdirSync(WORKFLOWS)
+        .filter((f) => f.endsWith(".bpmn"))
+        .sort()
+        .map((f) => [f, fs.readFileSync(path.join(WORKFLOWS, f), "utf8")]),
+    );
     assert.deepEqual(workflows.inputs.data, expected, "the ConfigMap holds the packed models, byte for byte");
 
     assert.deepEqual(result.outputs, {
       zeebeGatewayAddress: "grpc://checkout-camunda-zeebe-gateway.shop.svc.cluster.local:26500",
       workerUrl: "http://checkout-worker.shop.svc.cluster.local",
       topics: {
-        workflowEvents: "checkout.workflow-events", serviceResults: "checkout.service-results", compensationTriggers: "checkout.compensation-triggers",
-        deadLetter: "checkout.dead-letter", triggers: "checkout.triggers", responses: "checkout.responses", errors: "checkout.errors",
+        workflowEvents: "checkout.workflow-events",
+        serviceResults: "checkout.service-results",
+        compensationTriggers: "checkout.compensation-triggers",
+        deadLetter: "checkout.dead-letter",
+        triggers: "checkout.triggers",
+        responses: "checkout.responses",
+        errors: "checkout.errors",
       },
       databaseSecret: "checkout-database",
       workflowsConfigMap: String((workflows.inputs.metadata as { name: string }).name),

@@ -10,7 +10,12 @@ import { at, ofType, single } from "./support/mock-program";
 import { problemsOf } from "./support/validation";
 
 const repo = path.resolve(__dirname, "..");
-const prodSecrets = { saasClientSecret: "saas-secret-1", postgresAdminPassword: "pg-admin-secret-2", kafkaSaslPassword: "sasl-secret-3", redisUrl: "rediss://:redis-secret-4@redis:6380" };
+const prodSecrets = {
+  saasClientSecret: "saas-secret-1",
+  postgresAdminPassword: "pg-admin-secret-2",
+  kafkaSaslPassword: "sasl-secret-3",
+  redisUrl: "rediss://:redis-secret-4@redis:6380",
+};
 const KNATIVE = "kubernetes:serving.knative.dev/v1:Service";
 const ORCHESTRATOR = "camunda-orchestrator:index:CamundaOrchestrator";
 
@@ -23,7 +28,9 @@ async function rejection(promise: Promise<unknown>): Promise<string[]> {
   try {
     await promise;
   } catch (error) {
-    return problemsOf(() => { throw error; });
+    return problemsOf(() => {
+      throw error;
+    });
   }
   assert.fail("expected the render to reject");
 }
@@ -31,15 +38,21 @@ async function rejection(promise: Promise<unknown>): Promise<string[]> {
 describe("the stack program, rendered offline", () => {
   it("dev: one embedded orchestrator with everything in the cluster", async () => {
     const result = await renderStack({ stack: "dev" });
-    assert.deepEqual(ofType(result.resources, ORCHESTRATOR).map((r) => r.name), ["checkout"]);
+    assert.deepEqual(
+      ofType(result.resources, ORCHESTRATOR).map((r) => r.name),
+      ["checkout"],
+    );
     assert.equal(single(result.resources, "kubernetes:helm.sh/v3:Release").parent, "checkout-zeebe");
-    assert.equal(ofType(result.resources, "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic").length, 7);
-    assert.equal(single(result.resources, "kubernetes:core/v1:Namespace").inputs.metadata && at(single(result.resources, "kubernetes:core/v1:Namespace"), "metadata.name"), "shop-dev");
+    assert.equal(ofType(result.resources, "kubernetes:kafka.strimzi.io/v1:KafkaTopic").length, 7);
+    assert.equal(
+      single(result.resources, "kubernetes:core/v1:Namespace").inputs.metadata && at(single(result.resources, "kubernetes:core/v1:Namespace"), "metadata.name"),
+      "shop-dev",
+    );
     const outputs = result.outputs.orchestrators as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(outputs), ["checkout"]);
     assert.equal(outputs.checkout.zeebeGatewayAddress, "grpc://checkout-camunda-zeebe-gateway.shop-dev.svc.cluster.local:26500");
     assert.equal(outputs.checkout.workerUrl, "http://checkout-worker.shop-dev.svc.cluster.local");
-    assert.deepEqual(outputs.checkout.secretNames, { database: "checkout-database", redis: "checkout-redis" });
+    assert.deepEqual(outputs.checkout.secretNames, { database: "checkout-database", redis: "checkout-redis", zeebeCredentials: "checkout-zeebe-credentials" });
     assert.equal(workerEnv(result.resources, "checkout").get("KAFKA_BROKERS")?.value, "shop-events-kafka-bootstrap.kafka.svc:9092");
   });
 
@@ -49,7 +62,12 @@ describe("the stack program, rendered offline", () => {
     assert.equal(payments.zeebeGatewayAddress, "grpcs://4f1d2c3b-0000-4000-8000-000000000001.bru-2.zeebe.camunda.io:443");
     assert.equal(payments.workerUrl, "https://payments.example.com");
     assert.equal((payments.topics as Record<string, string>).deadLetter, "payments.prod.dead-letter");
-    assert.deepEqual(payments.secretNames, { database: "payments-database", redis: "payments-redis", zeebeCredentials: "payments-zeebe-credentials", kafkaCredentials: "payments-kafka-credentials" });
+    assert.deepEqual(payments.secretNames, {
+      database: "payments-database",
+      redis: "payments-redis",
+      zeebeCredentials: "payments-zeebe-credentials",
+      kafkaCredentials: "payments-kafka-credentials",
+    });
     assert.equal(ofType(result.resources, "kubernetes:helm.sh/v3:Release").length, 0);
     assert.equal(ofType(result.resources, "kafka:index/topic:Topic").length, 7);
     assert.equal(at(single(result.resources, "kubernetes:networking.istio.io/v1:Gateway"), "spec.servers.0.tls.credentialName"), "payments-example-com-tls");
@@ -58,7 +76,10 @@ describe("the stack program, rendered offline", () => {
 
   it("several orchestrators, and components of other types left out", async () => {
     const result = await renderStack({ stack: "dev", appFile: path.join(repo, "examples/platform-multi.yaml") });
-    assert.deepEqual(ofType(result.resources, ORCHESTRATOR).map((r) => r.name), ["orders", "shipping"]);
+    assert.deepEqual(
+      ofType(result.resources, ORCHESTRATOR).map((r) => r.name),
+      ["orders", "shipping"],
+    );
     assert.ok(!result.resources.some((r) => r.name.startsWith("tracking-api")));
     assert.equal(workerEnv(result.resources, "shipping").get("ENABLE_EVENT_STREAMING")?.value, "false");
     assert.equal(workerEnv(result.resources, "shipping").get("TOPICS_PREFIX")?.value, "logistics.shipping");
@@ -70,18 +91,25 @@ describe("the stack program, rendered offline", () => {
     fs.copyFileSync(path.join(repo, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.copyFileSync(path.join(repo, "index.ts"), path.join(dir, "index.ts"));
     for (const link of ["components", "render", "scaffold", "node_modules", "workers"]) fs.symlinkSync(path.join(repo, link), path.join(dir, link));
-    fs.writeFileSync(path.join(dir, "Pulumi.inline.yaml"), [
-      "config:",
-      "  camunda-orchestrator:components:",
-      "    - name: inline",
-      "      properties: { realtimePlatform: p, camundaMode: embedded }",
-      "    - name: db",
-      "      type: postgres",
-      "",
-    ].join("\n"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.inline.yaml"),
+      [
+        "config:",
+        "  camunda-orchestrator:kafkaStrimziNamespace: kafka",
+        "  camunda-orchestrator:components:",
+        "    - name: inline",
+        "      properties: { realtimePlatform: p, camundaMode: embedded }",
+        "    - name: db",
+        "      type: postgres",
+        "",
+      ].join("\n"),
+    );
     try {
       const inline = await renderStack({ stack: "inline", projectDir: dir });
-      assert.deepEqual(ofType(inline.resources, ORCHESTRATOR).map((r) => r.name), ["inline"]);
+      assert.deepEqual(
+        ofType(inline.resources, ORCHESTRATOR).map((r) => r.name),
+        ["inline"],
+      );
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
@@ -111,17 +139,27 @@ describe("the stack program, rendered offline", () => {
       return assert.fail("expected the render to fail");
     };
     const fix = 'export it from that stack as "host:port[,host:port...]", or set camunda-orchestrator:kafkaBootstrapServers in this one';
-    assert.equal(await failure(), [
-      `stack "acme/realtime-shop-events/dev" (realtimePlatform "shop-events", from camunda-orchestrator:platformStackTemplate) has no output "kafkaBootstrapServers": ${fix}`,
-      'the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for "acme/realtime-shop-events/dev"',
-    ].join("\n"));
-    assert.equal(await failure({ "acme/realtime-shop-events/dev": { kafkaBootstrapServers: ["k:9092"] } }), `stack "acme/realtime-shop-events/dev": output "kafkaBootstrapServers" must be "host:port[,host:port...]", it is a object: ${fix}`);
+    assert.equal(
+      await failure(),
+      [
+        `stack "acme/realtime-shop-events/dev" (realtimePlatform "shop-events", from camunda-orchestrator:platformStackTemplate) has no output "kafkaBootstrapServers": ${fix}`,
+        'the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for "acme/realtime-shop-events/dev"',
+      ].join("\n"),
+    );
+    assert.equal(
+      await failure({ "acme/realtime-shop-events/dev": { kafkaBootstrapServers: ["k:9092"] } }),
+      `stack "acme/realtime-shop-events/dev": output "kafkaBootstrapServers" must be "host:port[,host:port...]", it is a object: ${fix}`,
+    );
   });
 
   it("returns what the program warns about instead of printing it", async () => {
     const printed: unknown[][] = [];
     const original = { log: console.log, warn: console.warn, error: console.error };
-    Object.assign(console, { log: (...a: unknown[]) => printed.push(a), warn: (...a: unknown[]) => printed.push(a), error: (...a: unknown[]) => printed.push(a) });
+    Object.assign(console, {
+      log: (...a: unknown[]) => printed.push(a),
+      warn: (...a: unknown[]) => printed.push(a),
+      error: (...a: unknown[]) => printed.push(a),
+    });
     let result;
     try {
       result = await renderStack({ stack: "dev", appFile: path.join(repo, "examples/platform-multi.yaml") });
@@ -129,24 +167,47 @@ describe("the stack program, rendered offline", () => {
       Object.assign(console, original);
     }
     assert.deepEqual(printed, []);
-    assert.deepEqual(result.warnings, [`component "tracking-api" in ${path.join(repo, "examples/platform-multi.yaml")} has type "webservice", not "camunda-orchestrator": skipped`]);
+    assert.deepEqual(result.warnings, [
+      `component "tracking-api" in ${path.join(repo, "examples/platform-multi.yaml")} has type "webservice", not "camunda-orchestrator": skipped`,
+      "compensation-saga.bpmn is not shipped to shipping: task type compensate-inventory: the compensation saga pattern is off; " +
+        "task type compensate-payment: the compensation saga pattern is off; task type compensate-shipping: the compensation saga pattern is off; " +
+        "task type publish-and-wait: event streaming is off (ENABLE_EVENT_STREAMING=false)",
+    ]);
   });
 
   it("deploys no orchestrator only when told to, and then creates just the namespace", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "none-"));
     try {
-      fs.writeFileSync(path.join(dir, "web.yaml"), "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: { name: web }\nspec:\n  components:\n  - name: web\n    type: webservice\n");
+      fs.writeFileSync(
+        path.join(dir, "web.yaml"),
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: { name: web }\nspec:\n  components:\n  - name: web\n    type: webservice\n",
+      );
       const problems = await rejection(renderStack({ stack: "dev", appFile: path.join(dir, "web.yaml") }));
       assert.match(problems[0], /has no component of type "camunda-orchestrator", only "web" \(webservice\)/);
       const none = await renderStack({ stack: "dev", appFile: path.join(dir, "web.yaml"), config: { allowNoOrchestrators: "true" } });
-      assert.deepEqual(none.resources.map((r) => r.type), ["kubernetes:core/v1:Namespace"]);
+      assert.deepEqual(
+        none.resources.map((r) => r.type),
+        ["kubernetes:core/v1:Namespace"],
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it("a remote component without its SaaS secret says which key to set and how", async () => {
-    const problems = await rejection(renderStack({ stack: "dev", appFile: path.join(repo, "examples/payments-remote.yaml"), config: { saasClusterId: "c", saasRegion: "bru-2", saasClientId: "id" } }));
+    const problems = await rejection(
+      renderStack({
+        stack: "dev",
+        appFile: path.join(repo, "examples/payments-remote.yaml"),
+        config: {
+          saasClusterId: "c",
+          saasRegion: "bru-2",
+          saasClientId: "id",
+          gatewayJwtIssuer: "https://idp.example.com/r",
+          gatewayJwksUri: "https://idp.example.com/r/certs",
+        },
+      }),
+    );
     assert.deepEqual(problems, [
       'component "payments": camundaMode remote needs stack config camunda-orchestrator:saasClientSecret; set it with `pulumi config set --secret camunda-orchestrator:saasClientSecret <value>` (offline render: `--secret-env saasClientSecret=<VARIABLE>` or `--secret-file saasClientSecret=<file>`)',
     ]);
@@ -165,7 +226,11 @@ describe("the stack program, rendered offline", () => {
 });
 
 describe("npm run render", () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(repo, "render/cli.ts"), ...args], { cwd: repo, encoding: "utf8" });
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(repo, "render/cli.ts"), ...args], {
+      cwd: repo,
+      encoding: "utf8",
+    });
 
   it("writes resources, manifests, Helm values and outputs, and prints a summary", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
@@ -191,7 +256,10 @@ describe("npm run render", () => {
   it("exits non-zero on invalid input and writes nothing", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-bad-"));
     const app = path.join(dir, "bad.yaml");
-    fs.writeFileSync(app, "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: { name: bad }\nspec:\n  components:\n  - name: orders\n    type: camunda-orchestrator\n    properties: { realtimePlatform: shop, sagaPatterns: [undo], colour: blue }\n");
+    fs.writeFileSync(
+      app,
+      "apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: { name: bad }\nspec:\n  components:\n  - name: orders\n    type: camunda-orchestrator\n    properties: { realtimePlatform: shop, sagaPatterns: [undo], colour: blue }\n",
+    );
     const out = path.join(dir, "out");
     const run = cli(["--stack", "dev", "--app", app, "--out", out]);
     assert.equal(run.status, 2);

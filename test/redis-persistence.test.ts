@@ -12,7 +12,11 @@ const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
 
 async function renderRedis(eventBus: "kafka" | "redis-streams"): Promise<{ deployment: RenderedResource; resources: RenderedResource[] }> {
   const run = await runProgram(() => {
-    new CamundaOrchestrator("shop", { namespace: "ns", properties: { realtimePlatform: "events", enableEventStreaming: true }, settings: { eventBus } });
+    new CamundaOrchestrator("shop", {
+      namespace: "ns",
+      properties: { realtimePlatform: "events", enableEventStreaming: true },
+      settings: { eventBus, kafkaStrimziNamespace: "kafka" },
+    });
     return {};
   });
   const deployment = ofType(run.resources, DEPLOYMENT).find((d) => at(d, "spec.template.spec.containers.0.name") === "redis");

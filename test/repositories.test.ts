@@ -29,9 +29,12 @@ async function problemsOf(promise: Promise<unknown>): Promise<string[]> {
 describe("repositories on GitHub (repositoryProvider github), under mocks", function () {
   this.timeout(120_000);
   let result: RenderResult;
-  const filesOf = (repository: string) => Object.fromEntries(result.resources
-    .filter((r) => r.type === "github:index/repositoryFile:RepositoryFile" && r.inputs.repository === repository)
-    .map((r) => [r.inputs.file as string, r.inputs]));
+  const filesOf = (repository: string) =>
+    Object.fromEntries(
+      result.resources
+        .filter((r) => r.type === "github:index/repositoryFile:RepositoryFile" && r.inputs.repository === repository)
+        .map((r) => [r.inputs.file as string, r.inputs]),
+    );
   before(async () => {
     result = await renderStack({ stack: "dev", appFile: SEED_APP, config: GITHUB, secrets: { githubToken: TOKEN } });
   });
@@ -58,7 +61,14 @@ describe("repositories on GitHub (repositoryProvider github), under mocks", func
     const spec = result.orchestrators[0];
     const configMap = result.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name.startsWith(`${spec.name}-workflows`))!;
     const { scaffoldModel } = require("../scaffold") as typeof import("../scaffold");
-    const expected = sourceRepository(scaffoldModel({ orchestrator: spec.name, properties: spec.properties, namespace: result.settings.namespace, workflows: configMap.inputs.data as Record<string, string> }));
+    const expected = sourceRepository(
+      scaffoldModel({
+        orchestrator: spec.name,
+        properties: spec.properties,
+        namespace: result.settings.namespace,
+        workflows: configMap.inputs.data as Record<string, string>,
+      }),
+    );
     const pushed = filesOf("enterprise-workflows");
     assert.deepEqual(Object.keys(pushed).sort(), Object.keys(expected).sort());
     for (const [file, inputs] of Object.entries(pushed)) {
@@ -79,13 +89,22 @@ describe("repositories on GitHub (repositoryProvider github), under mocks", func
 
   it("creates nothing on GitHub unless the stack selects it", async () => {
     const plain = await renderStack({ stack: "dev", appFile: SEED_APP });
-    assert.deepEqual(plain.resources.filter((r) => r.type.includes("github")).map((r) => r.type), []);
+    assert.deepEqual(
+      plain.resources.filter((r) => r.type.includes("github")).map((r) => r.type),
+      [],
+    );
   });
 
   it("refuses GitHub without an owner or a token, and a token in plain config", async () => {
     const missing = await problemsOf(renderStack({ stack: "dev", appFile: SEED_APP, config: { repositoryProvider: "github" } }));
-    assert.ok(missing.some((p) => /repositoryOwner: is required with repositoryProvider github/.test(p)), missing.join("\n"));
-    assert.ok(missing.some((p) => /githubToken: is required .*pulumi config set --secret camunda-orchestrator:githubToken/.test(p)), missing.join("\n"));
+    assert.ok(
+      missing.some((p) => /repositoryOwner: is required with repositoryProvider github/.test(p)),
+      missing.join("\n"),
+    );
+    assert.ok(
+      missing.some((p) => /githubToken: is required .*pulumi config set --secret camunda-orchestrator:githubToken/.test(p)),
+      missing.join("\n"),
+    );
     const plain = await problemsOf(renderStack({ stack: "dev", appFile: SEED_APP, config: { ...GITHUB, githubToken: TOKEN } }));
     assert.match(plain.join("\n"), /githubToken: holds a credential but is stored in plain text/);
   });

@@ -31,7 +31,10 @@ type Obj = Record<string, any>;
 /** Without what a parent `npm test` exports about itself (it would point a child npm at this repository). */
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const keep = new Set(["npm_config_cache", "npm_config_registry", "npm_config_userconfig"]);
-  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith("npm_") || keep.has(key.toLowerCase()))), ...extra };
+  return {
+    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith("npm_") || keep.has(key.toLowerCase()))),
+    ...extra,
+  };
 }
 
 async function exec(file: string, args: string[], cwd: string, timeout: number, env: NodeJS.ProcessEnv = {}): Promise<string> {
@@ -64,7 +67,10 @@ const gitLog = (dir: string) => spawnSync("git", ["log", "--format=%an|%s"], { c
 describe("scaffold model: the orchestrator's BPMN models read into workers", () => {
   it("reads the shipped models' processes, task types and correlation variables", () => {
     const saga = readProcesses("compensation-saga.bpmn", fs.readFileSync(path.join(WORKFLOWS, "compensation-saga.bpmn"), "utf8"));
-    assert.deepEqual(saga.processes.map((p) => p.id), ["compensation-saga"]);
+    assert.deepEqual(
+      saga.processes.map((p) => p.id),
+      ["compensation-saga"],
+    );
     assert.ok(saga.processes[0].taskTypes.includes("compensate-payment"));
     assert.ok(!saga.processes[0].forwardTaskTypes.includes("compensate-payment"), "compensation handlers are not on the way forward");
     assert.ok(saga.processes[0].forwardCalls.every((c) => /^Task_/.test(c.elementId)));
@@ -79,8 +85,20 @@ describe("scaffold model: the orchestrator's BPMN models read into workers", () 
 
   it("refuses malformed BPMN and a component without repository settings", () => {
     assert.throws(() => readProcesses("x.bpmn", "<definitions"), ScaffoldError);
-    const properties = { realtimePlatform: "p", camundaMode: "embedded", enableEventStreaming: true, sagaPatterns: ["retry"], topicsPrefix: "x", enableIstioGateway: false, resources: { cpu: "1", memory: "1Gi" }, environment: {} } as const;
-    assert.throws(() => scaffoldModel({ orchestrator: "x", properties: properties as never, namespace: "n", workflows: {} }), /language, framework and repository/);
+    const properties = {
+      realtimePlatform: "p",
+      camundaMode: "embedded",
+      enableEventStreaming: true,
+      sagaPatterns: ["retry"],
+      topicsPrefix: "x",
+      enableIstioGateway: false,
+      resources: { cpu: "1", memory: "1Gi" },
+      environment: {},
+    } as const;
+    assert.throws(
+      () => scaffoldModel({ orchestrator: "x", properties: properties as never, namespace: "n", workflows: {} }),
+      /language, framework and repository/,
+    );
   });
 
   it("pins the Node versions this repository installs (the generated repository installs offline from them)", () => {
@@ -143,13 +161,22 @@ describe("the seed's advanced example (language java, repository enterprise-work
     const javac = spawnSync("javac", ["-version"], { encoding: "utf8" });
     if (javac.status === 0) {
       // Parse-only: the dependencies (Spring, Camunda) are not here, so nothing past parsing is checked.
-      const check = spawnSync("javac", ["-XDshould-stop.ifNoError=PARSE", "-XDshould-stop.ifError=PARSE", "-d", path.join(out, "javac"), ...javaFiles], { cwd: source, encoding: "utf8" });
+      const check = spawnSync("javac", ["-XDshould-stop.ifNoError=PARSE", "-XDshould-stop.ifError=PARSE", "-d", path.join(out, "javac"), ...javaFiles], {
+        cwd: source,
+        encoding: "utf8",
+      });
       assert.equal(check.status, 0, check.stderr);
     }
     const sources = javaFiles.map((f) => fs.readFileSync(path.join(source, f), "utf8")).join("\n");
     const types = [...sources.matchAll(/@JobWorker\(type = "([^"]+)"/g)].map((m) => m[1]).sort();
-    const modelTypes = [...new Set(fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".bpmn"))
-      .flatMap((f) => readProcesses(f, fs.readFileSync(path.join(WORKFLOWS, f), "utf8")).processes.flatMap((p) => p.taskTypes)))].sort();
+    const modelTypes = [
+      ...new Set(
+        fs
+          .readdirSync(WORKFLOWS)
+          .filter((f) => f.endsWith(".bpmn"))
+          .flatMap((f) => readProcesses(f, fs.readFileSync(path.join(WORKFLOWS, f), "utf8")).processes.flatMap((p) => p.taskTypes)),
+      ),
+    ].sort();
     assert.deepEqual(types, modelTypes);
     assert.match(sources, /@CamundaSpringProcessTest/);
   });
@@ -161,10 +188,23 @@ describe("the seed's advanced example (language java, repository enterprise-work
   });
 
   it("GitOps repository: base with workflow ConfigMap, discovery RBAC and configuration; an overlay; a Flux sync; all valid", () => {
-    const objects = listFiles(gitops).filter((f) => f.endsWith(".yaml") && !f.startsWith(".git") && path.basename(f) !== "kustomization.yaml")
+    const objects = listFiles(gitops)
+      .filter((f) => f.endsWith(".yaml") && !f.startsWith(".git") && path.basename(f) !== "kustomization.yaml")
       .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(gitops, f), "utf8")).map((d) => ({ file: f, object: d.toJS() as Obj })));
     const kinds = new Set(objects.map((o) => o.object.kind));
-    for (const kind of ["ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Service", "HelmRelease", "ExternalSecret", "GitRepository", "Kustomization", "Namespace"]) assert.ok(kinds.has(kind), `no ${kind}`);
+    for (const kind of [
+      "ConfigMap",
+      "ServiceAccount",
+      "Role",
+      "RoleBinding",
+      "Service",
+      "HelmRelease",
+      "ExternalSecret",
+      "GitRepository",
+      "Kustomization",
+      "Namespace",
+    ])
+      assert.ok(kinds.has(kind), `no ${kind}`);
     const failures = objects.flatMap(({ file, object }) => {
       try {
         validateGitopsObject(object);
@@ -177,7 +217,10 @@ describe("the seed's advanced example (language java, repository enterprise-work
     const discovery = objects.find((o) => o.file === "base/discovery-config.yaml")!.object;
     const config = parseYaml(discovery.data["services.yaml"]) as Obj;
     assert.deepEqual(config.label, { "orchestration.platform/managed": "true" });
-    assert.deepEqual(config.services.map((s: Obj) => s.name), ["inventory", "payment", "shipping"]);
+    assert.deepEqual(
+      config.services.map((s: Obj) => s.name),
+      ["inventory", "payment", "shipping"],
+    );
     const sync: Obj[] = objects.filter((o) => o.file === "clusters/dev/sync.yaml").map((o) => o.object);
     assert.equal(sync.find((o) => o.kind === "GitRepository")?.spec.url, "https://github.com/acme/enterprise-workflows-gitops.git");
     assert.equal(sync.find((o) => o.kind === "Kustomization")?.spec.path, "./overlays/dev");
@@ -200,11 +243,18 @@ describe("the seed's advanced example (language java, repository enterprise-work
     fs.writeFileSync(path.join(source, "src/main/resources/bpmn/compensation-saga.bpmn"), "<edited/>");
     const overlay = path.join(gitops, "overlays", "dev", "kustomization.yaml");
     fs.appendFileSync(overlay, "# our patch\n");
-    const sourceBefore = listFiles(source).filter((f) => !f.startsWith(".git")).map((f) => [f, fs.readFileSync(path.join(source, f), "utf8")]);
+    const sourceBefore = listFiles(source)
+      .filter((f) => !f.startsWith(".git"))
+      .map((f) => [f, fs.readFileSync(path.join(source, f), "utf8")]);
 
     const again = await renderInto(out, { stack: "dev", appFile: SEED_APP, config: { repositoryOwner: "acme", workerMaxScale: "5" } });
     assert.match(again.report.join("\n"), /source repository .* exists: left as it is/);
-    assert.deepEqual(listFiles(source).filter((f) => !f.startsWith(".git")).map((f) => [f, fs.readFileSync(path.join(source, f), "utf8")]), sourceBefore);
+    assert.deepEqual(
+      listFiles(source)
+        .filter((f) => !f.startsWith(".git"))
+        .map((f) => [f, fs.readFileSync(path.join(source, f), "utf8")]),
+      sourceBefore,
+    );
     assert.match(fs.readFileSync(overlay, "utf8"), /# our patch/);
     assert.equal(gitLog(gitops).length, 2, "the changed render is a second commit");
     assert.match(gitLog(gitops)[0], /Render of stack dev/);
@@ -231,7 +281,12 @@ describe("the other languages' source repositories", function () {
   const modelFor = (language: "python" | "go" | "javascript") => {
     const spec = result.orchestrators[0];
     const configMap = result.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name.includes("workflows"))!;
-    return scaffoldModel({ orchestrator: spec.name, properties: { ...spec.properties, language }, namespace: "shop-dev", workflows: configMap.inputs.data as Record<string, string> });
+    return scaffoldModel({
+      orchestrator: spec.name,
+      properties: { ...spec.properties, language },
+      namespace: "shop-dev",
+      workflows: configMap.inputs.data as Record<string, string>,
+    });
   };
 
   it("python (pyzeebe): every module compiles, one handler per task type", function () {
@@ -251,7 +306,10 @@ describe("the other languages' source repositories", function () {
         fs.writeFileSync(path.join(dir, file), content);
       }
       const pyFiles = Object.keys(files).filter((f) => f.endsWith(".py"));
-      const check = spawnSync("python3", ["-c", "import sys, ast\nfor f in sys.argv[1:]: ast.parse(open(f).read(), f)", ...pyFiles], { cwd: dir, encoding: "utf8" });
+      const check = spawnSync("python3", ["-c", "import sys, ast\nfor f in sys.argv[1:]: ast.parse(open(f).read(), f)", ...pyFiles], {
+        cwd: dir,
+        encoding: "utf8",
+      });
       assert.equal(check.status, 0, check.stderr);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -304,11 +362,19 @@ describe("the TypeScript variant installs, builds and passes its own tests again
     peer = await GatewayPeer.start();
     // The scripted peer hands out, for each started instance, a job of every service call on the process's
     // way forward (what Zeebe would create), so the generated workers complete them for real over gRPC.
-    const models = fs.readdirSync(path.join(repo, "workflows")).flatMap((f) => readProcesses(f, fs.readFileSync(path.join(repo, "workflows", f), "utf8")).processes);
+    const models = fs
+      .readdirSync(path.join(repo, "workflows"))
+      .flatMap((f) => readProcesses(f, fs.readFileSync(path.join(repo, "workflows", f), "utf8")).processes);
     peer.on("processStart", (start: { bpmnProcessId: string; processInstanceKey: string; variables: Record<string, unknown> }) => {
       const model = models.find((p) => p.id === start.bpmnProcessId);
       for (const call of model?.forwardCalls ?? []) {
-        peer.addJob({ type: `call-microservice-${call.service}`, processInstanceKey: start.processInstanceKey, elementId: call.elementId, bpmnProcessId: start.bpmnProcessId, variables: start.variables });
+        peer.addJob({
+          type: `call-microservice-${call.service}`,
+          processInstanceKey: start.processInstanceKey,
+          elementId: call.elementId,
+          bpmnProcessId: start.bpmnProcessId,
+          variables: start.variables,
+        });
       }
     });
     const output = await exec("npm", ["test"], repo, 240_000, { ZEEBE_GRPC_ADDRESS: peer.address, CAMUNDA_AUTH_STRATEGY: "NONE", CAMUNDA_LOG_LEVEL: "none" });
@@ -318,7 +384,8 @@ describe("the TypeScript variant installs, builds and passes its own tests again
     assert.match(output, /runs parallel-orchestration: every service call on its way forward completes/);
     assert.deepEqual(peer.deployments.map((d) => path.basename(d.name)).sort(), ["compensation-saga.bpmn", "parallel-orchestration.bpmn"]);
     const completed = new Set(peer.completions.map((c) => c.job.type));
-    for (const service of ["inventory", "payment", "shipping"]) assert.ok(completed.has(`call-microservice-${service}`), `no completion of call-microservice-${service}`);
+    for (const service of ["inventory", "payment", "shipping"])
+      assert.ok(completed.has(`call-microservice-${service}`), `no completion of call-microservice-${service}`);
   });
 
   it("the JavaScript variant runs the same tests", async () => {
@@ -354,10 +421,14 @@ describe("npm run render with repositories, through the output folder's marker",
   const render = async () => {
     const { runRender } = await import("../render/cli");
     const lines: string[] = [];
-    const code = await runRender(["--stack", "dev", "--app", SEED_APP, "--out", "rendered"], { env: {}, readFile: (f) => fs.readFileSync(f, "utf8"), readStdin: () => "", cwd: home }, {
-      out: (text: string) => lines.push(text),
-      err: (text: string) => lines.push(text),
-    });
+    const code = await runRender(
+      ["--stack", "dev", "--app", SEED_APP, "--out", "rendered"],
+      { env: {}, readFile: (f) => fs.readFileSync(f, "utf8"), readStdin: () => "", cwd: home },
+      {
+        out: (text: string) => lines.push(text),
+        err: (text: string) => lines.push(text),
+      },
+    );
     return { code, output: lines.join("\n") };
   };
 

@@ -6,12 +6,17 @@ import { parse as parseYaml } from "yaml";
 import { RenderedResource, RenderResult } from "../render/types";
 import { isKubernetesObject, writeRender } from "../render/write";
 import {
-  autoscalingProblems, containerAndPortProblems, knativeServiceProblems, reservedEnvProblems, timeoutProblems, trafficProblems,
+  autoscalingProblems,
+  containerAndPortProblems,
+  knativeServiceProblems,
+  reservedEnvProblems,
+  timeoutProblems,
+  trafficProblems,
 } from "./support/knative-rules";
 import { listFiles } from "./support/files";
 import { RENDER_CASES, renderCase } from "./support/render-cases";
 import { metadataProblems, NoSchemaError, validateAgainstSchema } from "./support/schemas";
-import { validateKafkaTopic } from "./support/strimzi";
+import { crdSchemas, toJsonSchema } from "./support/crd-schemas";
 
 type Obj = Record<string, unknown>;
 
@@ -35,15 +40,42 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /** Kinds each case must render: a schema run over the wrong set of objects must not pass quietly. */
 const EXPECTED_KINDS: Record<string, string[]> = {
-  "dev": ["v1 Namespace", "v1 Secret", "v1 ConfigMap", "v1 ServiceAccount", "rbac.authorization.k8s.io/v1 Role", "rbac.authorization.k8s.io/v1 RoleBinding",
-    "apps/v1 StatefulSet", "apps/v1 Deployment", "v1 Service", "serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic",
-    "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule"],
-  "prod": ["v1 Secret", "serving.knative.dev/v1 Service", "networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService",
-    "monitoring.coreos.com/v1 ServiceMonitor"],
-  "dev + platform-multi": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1beta2 KafkaTopic"],
-  "dev + payments-remote": ["networking.istio.io/v1 Gateway", "networking.istio.io/v1 VirtualService", "rbac.authorization.k8s.io/v1 Role"],
+  dev: [
+    "v1 Namespace",
+    "v1 Secret",
+    "v1 ConfigMap",
+    "v1 ServiceAccount",
+    "rbac.authorization.k8s.io/v1 Role",
+    "rbac.authorization.k8s.io/v1 RoleBinding",
+    "apps/v1 StatefulSet",
+    "apps/v1 Deployment",
+    "v1 Service",
+    "serving.knative.dev/v1 Service",
+    "kafka.strimzi.io/v1 KafkaTopic",
+    "monitoring.coreos.com/v1 ServiceMonitor",
+    "monitoring.coreos.com/v1 PrometheusRule",
+  ],
+  prod: [
+    "v1 Secret",
+    "serving.knative.dev/v1 Service",
+    "networking.istio.io/v1 Gateway",
+    "networking.istio.io/v1 VirtualService",
+    "monitoring.coreos.com/v1 ServiceMonitor",
+  ],
+  "dev + platform-multi": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1 KafkaTopic"],
+  "dev + payments-remote": [
+    "networking.istio.io/v1 Gateway",
+    "networking.istio.io/v1 VirtualService",
+    "security.istio.io/v1 RequestAuthentication",
+    "security.istio.io/v1 AuthorizationPolicy",
+    "rbac.authorization.k8s.io/v1 Role",
+  ],
   "dev + payments-remote, discovery in all namespaces": ["rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding"],
-  "dev, blue/green traffic split": ["serving.knative.dev/v1 Service"],
+  "dev, OIDC, Strimzi before 1.0, kube-prometheus-stack labels": [
+    "serving.knative.dev/v1 Service",
+    "kafka.strimzi.io/v1beta2 KafkaTopic",
+    "monitoring.coreos.com/v1 ServiceMonitor",
+  ],
 };
 
 describe("rendered Kubernetes objects: schemas and Knative rules", function () {
@@ -86,7 +118,10 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
         assert.deepEqual(failures, [], `objects failing their schema:\n${failures.join("\n")}`);
         const validated = [...perKind.values()].reduce((a, b) => a + b, 0);
         assert.equal(validated, objects.length);
-        const summary = [...perKind].sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => `${kind.replace(/^v1 /, "")} ${n}`).join(", ");
+        const summary = [...perKind]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([kind, n]) => `${kind.replace(/^v1 /, "")} ${n}`)
+          .join(", ");
         console.log(`      ${c.label}: ${validated} objects validated (${summary})`);
       });
 
@@ -113,7 +148,10 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
         for (const object of objects) {
           if (kindOf(object) === "v1 Secret") {
             const meta = object.metadata as Obj;
-            assert.ok(byKey.has(`external-secrets.io/v1 ExternalSecret ${String(meta.namespace)}/${String(meta.name)}`), `no ExternalSecret for ${key(object)}`);
+            assert.ok(
+              byKey.has(`external-secrets.io/v1 ExternalSecret ${String(meta.namespace)}/${String(meta.name)}`),
+              `no ExternalSecret for ${key(object)}`,
+            );
             assert.ok(!byKey.has(key(object)), `${key(object)} written as a Secret`);
             continue;
           }
@@ -135,22 +173,22 @@ describe("rendered Kubernetes objects: schemas and Knative rules", function () {
       assert.throws(() => validateAgainstSchema(deployment), /spec\/replicas/);
       const topic = clone(objects.find((o) => o.kind === "KafkaTopic")!);
       (topic.spec as Obj).partitions = 0;
-      assert.throws(() => validateAgainstSchema(topic), /spec\.partitions/);
-      const service = clone(objects.find((o) => o.apiVersion === "serving.knative.dev/v1")!) as { spec: { template: { spec: { containers: Array<{ ports: Obj[] }> } } } };
+      assert.throws(() => validateAgainstSchema(topic), /spec\/partitions/);
+      const service = clone(objects.find((o) => o.apiVersion === "serving.knative.dev/v1")!) as {
+        spec: { template: { spec: { containers: Array<{ ports: Obj[] }> } } };
+      };
       service.spec.template.spec.containers[0].ports.push({ name: "metrics", containerPort: 9600 });
       assert.doesNotThrow(() => validateAgainstSchema(service as unknown as Obj), "a second port is schema-valid: only the Knative rules catch it");
       assert.match(knativeServiceProblems(service as unknown as Obj).join(), /exactly one port/);
     });
   });
 
-  describe("blue/green traffic split", () => {
-    it("reaches the Knative Service as configured", async () => {
-      const c = RENDER_CASES.find((r) => r.label === "dev, blue/green traffic split")!;
-      const service = kubernetesObjects(await renderCase(c)).find((o) => o.apiVersion === "serving.knative.dev/v1")!;
-      assert.deepEqual((service.spec as Obj).traffic, [
-        { revisionName: "checkout-worker-00001", percent: 80, tag: "blue" },
-        { latestRevision: true, percent: 20, tag: "green" },
-      ]);
+  describe("labels for kube-prometheus-stack", () => {
+    it("reach the ServiceMonitor and the PrometheusRule", async () => {
+      const c = RENDER_CASES.find((r) => r.label.startsWith("dev, OIDC"))!;
+      const monitoring = kubernetesObjects(await renderCase(c)).filter((o) => o.apiVersion === "monitoring.coreos.com/v1");
+      assert.deepEqual(monitoring.map((o) => o.kind).sort(), ["PrometheusRule", "ServiceMonitor"]);
+      for (const object of monitoring) assert.equal(((object.metadata as Obj).labels as Record<string, string>).release, "kube-prometheus-stack");
     });
   });
 });
@@ -162,7 +200,7 @@ describe("schema validation helpers", () => {
     assert.throws(() => validateAgainstSchema({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }), NoSchemaError);
     assert.throws(() => validateAgainstSchema({ apiVersion: "v1", kind: "NoSuchKind", metadata: { name: "w" } }), NoSchemaError);
     // A known group with a kind of another version: no silent fallback either.
-    assert.throws(() => validateAgainstSchema({ apiVersion: "kafka.strimzi.io/v1", kind: "KafkaTopic", metadata: { name: "t" } }), NoSchemaError);
+    assert.throws(() => validateAgainstSchema({ apiVersion: "kafka.strimzi.io/v1", kind: "KafkaUser", metadata: { name: "t" } }), NoSchemaError);
   });
 
   it("reports the failing path of an invalid core object", () => {
@@ -171,29 +209,108 @@ describe("schema validation helpers", () => {
     assert.throws(() => validateAgainstSchema({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" }, spec: { replicas: "2" } }), /spec/);
   });
 
-  it("validates Istio v1 objects with the v1beta1 schema", () => {
-    const gateway = { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "g" }, spec: { selector: { istio: "ingressgateway" }, servers: [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["a.example.com"], tls: { mode: "SIMPLE" } }] } };
-    assert.match(validateAgainstSchema(gateway), /v1beta1 Gateway/);
+  it("validates Istio v1 objects with Istio's own v1 CRD schema", () => {
+    const gateway = {
+      apiVersion: "networking.istio.io/v1",
+      kind: "Gateway",
+      metadata: { name: "g" },
+      spec: {
+        selector: { istio: "ingressgateway" },
+        servers: [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["a.example.com"], tls: { mode: "SIMPLE" } }],
+      },
+    };
+    assert.match(validateAgainstSchema(gateway), /istio-1\.29\.2\/gateways\.networking\.istio\.io\.yaml \(v1\)/);
     const badMode = clone(gateway);
     (badMode.spec.servers[0].tls as Obj).mode = "SOMETIMES";
     assert.throws(() => validateAgainstSchema(badMode), /tls\/mode/);
     const badVirtualService = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "v" }, spec: { hosts: "a.example.com" } };
     assert.throws(() => validateAgainstSchema(badVirtualService), /hosts/);
+    const misspelt = {
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "v" },
+      spec: { hosts: ["a"], http: [{ rewrite: { authorityy: "x" } }] },
+    };
+    assert.throws(() => validateAgainstSchema(misspelt), /additional properties "authorityy"/, "a field the API server would prune is an error");
   });
 
-  it("validates Knative and prometheus-operator objects", () => {
-    assert.throws(() => validateAgainstSchema({ apiVersion: "serving.knative.dev/v1", kind: "Service", metadata: { name: "s" }, spec: { template: { spec: { containers: [{ ports: [{ containerPort: "8080" }] }] } } } }), /containerPort/);
-    assert.throws(() => validateAgainstSchema({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "m" }, spec: { endpoints: [] } }), /selector/);
+  it("validates Knative and prometheus-operator objects with their upstream CRDs", () => {
+    assert.throws(
+      () =>
+        validateAgainstSchema({
+          apiVersion: "serving.knative.dev/v1",
+          kind: "Service",
+          metadata: { name: "s" },
+          spec: { template: { spec: { containers: [{ ports: [{ containerPort: "8080" }] }] } } },
+        }),
+      /containerPort/,
+    );
+    assert.throws(
+      () =>
+        validateAgainstSchema({
+          apiVersion: "serving.knative.dev/v1",
+          kind: "Service",
+          metadata: { name: "s" },
+          spec: { template: { spec: { containers: [{ image: "i", startupProbe: { httpGet: { path: "/" }, periodSecond: 5 } }] } } },
+        }),
+      /periodSecond/,
+    );
+    assert.throws(
+      () => validateAgainstSchema({ apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "m" }, spec: { endpoints: [] } }),
+      /selector/,
+    );
+    assert.throws(
+      () =>
+        validateAgainstSchema({
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "PrometheusRule",
+          metadata: { name: "r" },
+          spec: { groups: [{ name: "g", rules: [{ alert: "A" }] }] },
+        }),
+      /expr/,
+    );
   });
 
-  it("validates Strimzi KafkaTopics by the CRD's schema", () => {
-    const topic = { apiVersion: "kafka.strimzi.io/v1beta2", kind: "KafkaTopic", metadata: { name: "t", labels: { "strimzi.io/cluster": "c" } }, spec: { partitions: 3, replicas: 1, topicName: "a.b", config: { "retention.ms": "1000" } } };
-    validateKafkaTopic(topic);
-    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, partitions: 0 } }), /spec\.partitions/);
-    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, replicas: 40000 } }), /spec\.replicas/);
-    assert.throws(() => validateKafkaTopic({ ...topic, spec: { ...topic.spec, partition: 3 } }), /partition/);
-    assert.throws(() => validateKafkaTopic({ ...topic, metadata: { name: "t" } }), /metadata\.labels/);
-    assert.throws(() => validateKafkaTopic({ ...topic, metadata: { ...topic.metadata, annotations: { a: 1 } } }), /annotations/);
+  it("validates Strimzi KafkaTopics by the upstream CRD: v1 from 1.2.0, v1beta2 from 0.51.0", () => {
+    const topic = {
+      apiVersion: "kafka.strimzi.io/v1",
+      kind: "KafkaTopic",
+      metadata: { name: "t", labels: { "strimzi.io/cluster": "c" } },
+      spec: { partitions: 3, replicas: 1, topicName: "a.b", config: { "retention.ms": 1000 } },
+    };
+    assert.match(validateAgainstSchema(topic), /strimzi-1\.2\.0\/043-Crd-kafkatopic\.yaml \(v1\)/);
+    assert.match(validateAgainstSchema({ ...topic, apiVersion: "kafka.strimzi.io/v1beta2" }), /strimzi-0\.51\.0\/043-Crd-kafkatopic\.yaml \(v1beta2\)/);
+    assert.throws(() => validateAgainstSchema({ ...topic, spec: { ...topic.spec, partitions: 0 } }), /spec\/partitions/);
+    assert.throws(() => validateAgainstSchema({ ...topic, spec: { ...topic.spec, replicas: 40000 } }), /spec\/replicas/);
+    assert.throws(() => validateAgainstSchema({ ...topic, spec: { ...topic.spec, partition: 3 } }), /"partition"/);
+    assert.throws(() => validateAgainstSchema({ ...topic, metadata: { ...topic.metadata, annotations: { a: 1 } } }), /annotations/);
+    assert.throws(() => validateAgainstSchema({ ...topic, apiVersion: "kafka.strimzi.io/v1beta3" }), NoSchemaError);
+  });
+
+  it("reads every upstream CRD, and makes the API server's pruning an error", () => {
+    const keys = [...crdSchemas().keys()];
+    for (const key of [
+      "kafka.strimzi.io/v1 KafkaTopic",
+      "serving.knative.dev/v1 Service",
+      "networking.istio.io/v1 Gateway",
+      "networking.istio.io/v1 VirtualService",
+      "security.istio.io/v1 RequestAuthentication",
+      "security.istio.io/v1 AuthorizationPolicy",
+      "monitoring.coreos.com/v1 ServiceMonitor",
+      "monitoring.coreos.com/v1 PrometheusRule",
+    ]) {
+      assert.ok(keys.includes(key), `${key} not among ${keys.join(", ")}`);
+    }
+    assert.deepEqual(toJsonSchema({ type: "object", properties: { a: { type: "string" } } }), {
+      type: "object",
+      properties: { a: { type: "string" } },
+      additionalProperties: false,
+    });
+    assert.deepEqual(toJsonSchema({ type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { a: { type: "string" } } }), {
+      type: "object",
+      properties: { a: { type: "string" } },
+    });
+    assert.deepEqual(toJsonSchema({ "x-kubernetes-int-or-string": true, type: "string" }), { anyOf: [{ type: "integer" }, { type: "string" }] });
   });
 
   it("checks names, namespaces and labels", () => {
@@ -215,13 +332,18 @@ describe("Knative rules", () => {
     metadata: { name: "w", annotations: {} as Obj },
     spec: {
       template: {
-        metadata: { annotations: { "autoscaling.knative.dev/min-scale": "1", "autoscaling.knative.dev/max-scale": "3", "autoscaling.knative.dev/target": "50" } as Obj },
+        metadata: {
+          annotations: { "autoscaling.knative.dev/min-scale": "1", "autoscaling.knative.dev/max-scale": "3", "autoscaling.knative.dev/target": "50" } as Obj,
+        },
         spec: {
           timeoutSeconds: 300 as unknown,
           containers: [{ name: "w", image: "i", ports: [{ name: "http1", containerPort: 8080 }] as Obj[], env: [{ name: "A", value: "1" }] as Obj[] }],
         },
       },
-      traffic: [{ revisionName: "w-00001", percent: 80, tag: "blue" }, { latestRevision: true, percent: 20, tag: "green" }] as Obj[],
+      traffic: [
+        { revisionName: "w-00001", percent: 80, tag: "blue" },
+        { latestRevision: true, percent: 20, tag: "green" },
+      ] as Obj[],
     },
   });
 
@@ -288,6 +410,16 @@ describe("Knative rules", () => {
     const notNumber = valid();
     notNumber.spec.template.metadata.annotations["autoscaling.knative.dev/target"] = "fifty";
     assert.match(autoscalingProblems(notNumber).join(), /target: "fifty"/);
+  });
+
+  it("wants a metric the autoscaling class knows: concurrency or rps for the KPA, anything else for the HPA", () => {
+    const cpuOnKpa = valid();
+    cpuOnKpa.spec.template.metadata.annotations["autoscaling.knative.dev/metric"] = "cpu";
+    assert.match(autoscalingProblems(cpuOnKpa).join(), /metric: "cpu" is not a metric of kpa\.autoscaling\.knative\.dev/);
+    cpuOnKpa.spec.template.metadata.annotations["autoscaling.knative.dev/class"] = "hpa.autoscaling.knative.dev";
+    assert.deepEqual(autoscalingProblems(cpuOnKpa), []);
+    cpuOnKpa.spec.template.metadata.annotations["autoscaling.knative.dev/class"] = "hpa2.autoscaling.knative.dev";
+    assert.match(autoscalingProblems(cpuOnKpa).join(), /class: "hpa2\.autoscaling\.knative\.dev" is neither/);
   });
 
   it("wants traffic percents summing to 100", () => {

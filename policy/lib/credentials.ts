@@ -4,10 +4,7 @@ import { REDACTED } from "../../render/types";
 
 /** Names that say "this is a secret": *_SECRET, *_PASSWORD, *_TOKEN, *_KEY and the like
  * (case-insensitive; `.` and `-` count as separators too, for ConfigMap keys). */
-export const DEFAULT_SECRET_NAME_PATTERNS = [
-  "(^|[_.-])(SECRET|PASSWORD|PASSWD|PWD|TOKEN|KEY|APIKEY|CREDENTIALS?)$",
-  "(^|[_.-])PRIVATE[_.-]?KEY",
-];
+export const DEFAULT_SECRET_NAME_PATTERNS = ["(^|[_.-])(SECRET|PASSWORD|PASSWD|PWD|TOKEN|KEY|APIKEY|CREDENTIALS?)$", "(^|[_.-])PRIVATE[_.-]?KEY"];
 
 // A password in a URL, unless it is a Kubernetes `$(VAR)` / shell `${VAR}` reference to another variable.
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:([^\s/@]+)@/i;
@@ -44,13 +41,7 @@ export function credentialShape(value: string): string | undefined {
   if (url && !VARIABLE_REFERENCE.test(url[1])) return "it is a URL with a password (user:password@)";
   if (PEM_PRIVATE_KEY.test(v)) return "it contains a PEM private key";
   if (AWS_ACCESS_KEY_ID.test(v)) return "it contains an AWS access key id";
-  if (
-    v.length >= MIN_TOKEN_LENGTH &&
-    TOKEN.test(v) &&
-    /[0-9]/.test(v) &&
-    /[A-Za-z]/.test(v) &&
-    entropy(v) >= MIN_TOKEN_ENTROPY
-  ) {
+  if (v.length >= MIN_TOKEN_LENGTH && TOKEN.test(v) && /[0-9]/.test(v) && /[A-Za-z]/.test(v) && entropy(v) >= MIN_TOKEN_ENTROPY) {
     return "it looks like a random token";
   }
   return undefined;

@@ -33,15 +33,11 @@ export const kafkaTopicDurability: ResourceValidationPolicy = {
     }
     const rf = numberSetting(topic.replicationFactor);
     if (rf === undefined || rf < cfg.minReplicationFactor) {
-      reportViolation(
-        `Topic "${topic.name}" has replication factor ${rf ?? "unset"}; production needs at least ${cfg.minReplicationFactor}.`,
-      );
+      reportViolation(`Topic "${topic.name}" has replication factor ${rf ?? "unset"}; production needs at least ${cfg.minReplicationFactor}.`);
     }
     const isr = numberSetting(topic.config["min.insync.replicas"]);
     if (isr === undefined || isr < cfg.minInSyncReplicas) {
-      reportViolation(
-        `Topic "${topic.name}" has min.insync.replicas ${isr ?? "unset"}; production needs at least ${cfg.minInSyncReplicas}.`,
-      );
+      reportViolation(`Topic "${topic.name}" has min.insync.replicas ${isr ?? "unset"}; production needs at least ${cfg.minInSyncReplicas}.`);
     }
   },
 };

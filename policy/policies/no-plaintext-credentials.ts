@@ -12,7 +12,9 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
   name: "no-plaintext-credentials",
   description:
     "Container env values, ConfigMap data and the orchestrator's `environment` carry no credentials " +
-    "(names like *_SECRET, *_PASSWORD, *_TOKEN, *_KEY, or values that look like one). Fix: " + FIX + ".",
+    "(names like *_SECRET, *_PASSWORD, *_TOKEN, *_KEY, or values that look like one). Fix: " +
+    FIX +
+    ".",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {

@@ -17,9 +17,9 @@ const isPrometheusRule = (type: string) => {
 export const orchestratorCompleteness: StackValidationPolicy = {
   name: "orchestrator-completeness",
   description:
-    "Every CamundaOrchestrator has its dead-letter topic (unless its event bus is Redis Streams, where the " +
-    "worker creates streams) and, when monitoring is on, its PrometheusRule alerts. Fix: create them as " +
-    "children of the orchestrator component, named <topicsPrefix>.dead-letter.",
+    "Every CamundaOrchestrator that streams events on Kafka has its dead-letter topic (Redis Streams: the worker " +
+    "creates streams; no event streaming: no topics) and, when monitoring is on, its PrometheusRule alerts. Fix: " +
+    "create them as children of the orchestrator component, named <topicsPrefix>.dead-letter.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const orchestrators = args.resources.filter((r) => r.type === ORCHESTRATOR);
@@ -37,7 +37,8 @@ export const orchestratorCompleteness: StackValidationPolicy = {
         continue;
       }
       const parts = args.resources.filter((r) => descendsFrom(r, o));
-      if (eventBus === "kafka") {
+      // Without event streaming the worker publishes nothing, so no topic is created.
+      if (eventBus === "kafka" && o.props.enableEventStreaming !== false) {
         const expected = `${o.props.topicsPrefix ?? o.props.name ?? o.name}${DEAD_LETTER_SUFFIX}`;
         if (!parts.some((r) => topicOf(r.type, r.props)?.name === expected)) {
           reportViolation(`Orchestrator "${o.name}" has no dead-letter topic "${expected}" among its parts.`, o.urn);

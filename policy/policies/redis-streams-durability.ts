@@ -71,7 +71,10 @@ export const redisStreamsDurability: StackValidationPolicy = {
         continue;
       }
       if (redisMode !== "in-cluster") {
-        reportViolation(`Orchestrator "${o.name}" does not state redisMode, so its Redis cannot be checked: the component must register redisMode and redisAppendOnly among its outputs.`, o.urn);
+        reportViolation(
+          `Orchestrator "${o.name}" does not state redisMode, so its Redis cannot be checked: the component must register redisMode and redisAppendOnly among its outputs.`,
+          o.urn,
+        );
         continue;
       }
       const caches = args.resources.filter((r) => r.type === REDIS_CACHE && descendsFrom(r, o));
@@ -82,7 +85,10 @@ export const redisStreamsDurability: StackValidationPolicy = {
       for (const w of workloads) {
         const problems = redisDataProblems(w.type, w.props);
         if (problems.length > 0) {
-          reportViolation(`Orchestrator "${o.name}" carries its event bus on Redis Streams, but its Redis "${w.name}" keeps no data: ${problems.join("; ")}.`, w.urn);
+          reportViolation(
+            `Orchestrator "${o.name}" carries its event bus on Redis Streams, but its Redis "${w.name}" keeps no data: ${problems.join("; ")}.`,
+            w.urn,
+          );
         }
       }
     }

@@ -53,15 +53,11 @@ describe("policies over the example stacks (offline render)", () => {
 
   it("the bad Application fails in prod, naming the right policies", async () => {
     const { violations } = await check(BAD_APP);
-    const named = (policy: string, pattern: RegExp) =>
-      violations.some((v) => v.policy === policy && v.level === "mandatory" && pattern.test(v.message));
+    const named = (policy: string, pattern: RegExp) => violations.some((v) => v.policy === policy && v.level === "mandatory" && pattern.test(v.message));
     assert.ok(named("no-plaintext-credentials", /environment variable PAYMENT_API_TOKEN/), "plain secret in environment");
     assert.ok(named("no-plaintext-credentials", /container "worker" env PAYMENT_API_TOKEN/), "and in the worker's env");
     assert.ok(named("pinned-images", /worker:latest" uses the latest tag/), "latest image");
     assert.ok(named("kafka-topic-durability", /"careless\.dead-letter" has replication factor 1/), "replication factor 1");
-    assert.deepStrictEqual(
-      [...new Set(violations.map((v) => v.policy))].sort(),
-      ["kafka-topic-durability", "no-plaintext-credentials", "pinned-images"],
-    );
+    assert.deepStrictEqual([...new Set(violations.map((v) => v.policy))].sort(), ["kafka-topic-durability", "no-plaintext-credentials", "pinned-images"]);
   });
 });

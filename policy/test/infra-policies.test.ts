@@ -35,8 +35,13 @@ describe("discovery-rbac-least-privilege", () => {
 });
 
 describe("istio-gateway-https", () => {
-  const gateway = (servers: unknown[]) => resource("kubernetes:networking.istio.io/v1:Gateway", "gw", { spec: { selector: { istio: "ingressgateway" }, servers } });
-  const https = { port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["orders.example.com"], tls: { mode: "SIMPLE", credentialName: "orders-tls" } };
+  const gateway = (servers: unknown[]) =>
+    resource("kubernetes:networking.istio.io/v1:Gateway", "gw", { spec: { selector: { istio: "ingressgateway" }, servers } });
+  const https = {
+    port: { number: 443, name: "https", protocol: "HTTPS" },
+    hosts: ["orders.example.com"],
+    tls: { mode: "SIMPLE", credentialName: "orders-tls" },
+  };
 
   it("passes HTTPS with a credentialName plus an HTTP redirect", async () => {
     const redirect = { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["orders.example.com"], tls: { httpsRedirect: true } };
@@ -57,12 +62,22 @@ describe("istio-gateway-https", () => {
 
 describe("kafka-topic-durability", () => {
   const kafka = (stack: string, replicationFactor: number, isr?: string) =>
-    resource("kafka:index/topic:Topic", "t", { name: "shop.workflow-events", partitions: 6, replicationFactor, config: isr ? { "min.insync.replicas": isr } : {} }, { stack });
+    resource(
+      "kafka:index/topic:Topic",
+      "t",
+      { name: "shop.workflow-events", partitions: 6, replicationFactor, config: isr ? { "min.insync.replicas": isr } : {} },
+      { stack },
+    );
   const strimzi = (stack: string, replicas: number, isr: number) =>
-    resource("kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic", "t", {
-      metadata: { name: "shop.triggers", labels: { "strimzi.io/cluster": "events" } },
-      spec: { topicName: "shop.triggers", partitions: 3, replicas, config: { "min.insync.replicas": isr } },
-    }, { stack });
+    resource(
+      "kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic",
+      "t",
+      {
+        metadata: { name: "shop.triggers", labels: { "strimzi.io/cluster": "events" } },
+        spec: { topicName: "shop.triggers", partitions: 3, replicas, config: { "min.insync.replicas": isr } },
+      },
+      { stack },
+    );
 
   it("passes durable topics in prod, in both shapes", async () => {
     assert.deepStrictEqual(await messages(kafkaTopicDurability, [kafka("prod", 3, "2"), strimzi("prod", 3, 2)]), []);
@@ -87,7 +102,12 @@ describe("kafka-topic-durability", () => {
 
 describe("dead-letter-retention", () => {
   const dlq = (retention?: string) =>
-    resource("kafka:index/topic:Topic", "dl", { name: "shop.dead-letter", partitions: 1, replicationFactor: 3, config: retention ? { "retention.ms": retention } : {} });
+    resource("kafka:index/topic:Topic", "dl", {
+      name: "shop.dead-letter",
+      partitions: 1,
+      replicationFactor: 3,
+      config: retention ? { "retention.ms": retention } : {},
+    });
 
   it("passes 7 days, 14 days and infinite retention", async () => {
     for (const r of ["604800000", "1209600000", "-1"]) assert.deepStrictEqual(await messages(deadLetterRetention, [dlq(r)]), [], r);
@@ -102,7 +122,10 @@ describe("dead-letter-retention", () => {
 
   it("ignores other topics and reads Strimzi numbers", async () => {
     const other = resource("kafka:index/topic:Topic", "t", { name: "shop.triggers", config: { "retention.ms": "1000" } });
-    const strimzi = resource("kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic", "dl", { metadata: { name: "shop.dead-letter" }, spec: { config: { "retention.ms": 3600000 } } });
+    const strimzi = resource("kubernetes:kafka.strimzi.io/v1beta2:KafkaTopic", "dl", {
+      metadata: { name: "shop.dead-letter" },
+      spec: { config: { "retention.ms": 3600000 } },
+    });
     assert.deepStrictEqual(await messages(deadLetterRetention, [other]), []);
     assert.strictEqual((await messages(deadLetterRetention, [strimzi])).length, 1);
   });

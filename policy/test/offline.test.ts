@@ -48,9 +48,10 @@ describe("offline adapter", () => {
   });
 
   it("reports with the configured level, skips disabled policies, and counts remediate as mandatory", async () => {
-    assert.deepStrictEqual((await runPolicies([pinnedImages], [latest])).map((v) => [v.policy, v.level, v.resource]), [
-      ["pinned-images", "mandatory", latest.urn],
-    ]);
+    assert.deepStrictEqual(
+      (await runPolicies([pinnedImages], [latest])).map((v) => [v.policy, v.level, v.resource]),
+      [["pinned-images", "mandatory", latest.urn]],
+    );
     assert.strictEqual((await runPolicies([pinnedImages], [latest], { "pinned-images": "advisory" }))[0].level, "advisory");
     assert.strictEqual((await runPolicies([pinnedImages], [latest], { "pinned-images": "remediate" }))[0].level, "mandatory");
     assert.deepStrictEqual(await runPolicies([pinnedImages], [latest], { "pinned-images": "disabled" }), []);
@@ -65,11 +66,14 @@ describe("offline adapter", () => {
     };
     const stackWide: StackValidationPolicy = { name: "stack", description: "d", validateStack: (_a, report) => report("whole") };
     const found = await runPolicies([twice, stackWide], [latest]);
-    assert.deepStrictEqual(found.map((v) => [v.policy, v.message, v.level, v.resource]), [
-      ["twice", "one", "advisory", latest.urn],
-      ["twice", "two", "advisory", latest.urn],
-      ["stack", "whole", "advisory", "dev"],
-    ]);
+    assert.deepStrictEqual(
+      found.map((v) => [v.policy, v.message, v.level, v.resource]),
+      [
+        ["twice", "one", "advisory", latest.urn],
+        ["twice", "two", "advisory", latest.urn],
+        ["stack", "whole", "advisory", "dev"],
+      ],
+    );
   });
 
   it("holds every policy with a unique name, a description and a default level", () => {

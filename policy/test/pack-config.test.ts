@@ -23,6 +23,9 @@ describe("policy config file check", () => {
       () => checkPackConfig({ "kafka-topic-durability": { productionStacks: ["prod", 1] } }, policies),
       /productionStacks must be an array of string/,
     );
-    assert.throws(() => checkPackConfig({ "dead-letter-retention": { minDeadLetterRetentionMs: 1.5 } }, policies), /minDeadLetterRetentionMs must be of type integer/);
+    assert.throws(
+      () => checkPackConfig({ "dead-letter-retention": { minDeadLetterRetentionMs: 1.5 } }, policies),
+      /minDeadLetterRetentionMs must be of type integer/,
+    );
   });
 });

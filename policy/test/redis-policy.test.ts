@@ -10,12 +10,25 @@ const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
 
 const orchestrator = (stack: string, props: Record<string, unknown>) =>
-  resource(ORCH, "shop", { name: "shop", topicsPrefix: "shop", eventBus: "redis-streams", monitoring: false, redisMode: "in-cluster", redisAppendOnly: false, ...props }, { stack });
+  resource(
+    ORCH,
+    "shop",
+    { name: "shop", topicsPrefix: "shop", eventBus: "redis-streams", monitoring: false, redisMode: "in-cluster", redisAppendOnly: false, ...props },
+    { stack },
+  );
 
 /** The in-cluster Redis as the component renders it (args and volume given), below its RedisCache component. */
 function redis(stack: string, opts: { args?: string[]; volume?: Record<string, unknown>; type?: string; spec?: Record<string, unknown> } = {}) {
   const podSpec = {
-    containers: [{ name: "redis", image: "redis:7.4.1-alpine", command: ["redis-server"], args: opts.args ?? ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"], volumeMounts: [{ name: "data", mountPath: "/data" }] }],
+    containers: [
+      {
+        name: "redis",
+        image: "redis:7.4.1-alpine",
+        command: ["redis-server"],
+        args: opts.args ?? ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"],
+        volumeMounts: [{ name: "data", mountPath: "/data" }],
+      },
+    ],
     volumes: opts.volume ? [{ name: "data", ...opts.volume }] : [],
   };
   return [
@@ -45,14 +58,20 @@ describe("redis-streams-durability (stack policy)", () => {
   it("ignores dev stacks and Kafka orchestrators", async () => {
     const weak = redis("dev", { args: ["--appendonly", "no"], volume: { emptyDir: {} } });
     assert.deepStrictEqual(await messages(redisStreamsDurability, [orchestrator("dev", {}), ...weak]), []);
-    assert.deepStrictEqual(await messages(redisStreamsDurability, [orchestrator("prod", { eventBus: "kafka" }), ...redis("prod", { args: [], volume: { emptyDir: {} } })]), []);
+    assert.deepStrictEqual(
+      await messages(redisStreamsDurability, [orchestrator("prod", { eventBus: "kafka" }), ...redis("prod", { args: [], volume: { emptyDir: {} } })]),
+      [],
+    );
   });
 
   it("requires an external Redis to be declared append-only, and honours productionStacks", async () => {
     const external = orchestrator("live", { redisMode: "external" });
     assert.deepStrictEqual(await messages(redisStreamsDurability, [external]), [], "live is not a production stack by default");
     const config = { "redis-streams-durability": { productionStacks: ["live"] } };
-    assert.match((await messages(redisStreamsDurability, [external], config))[0], /external Redis that is not declared to keep its data: .*redisAppendOnly=true/);
+    assert.match(
+      (await messages(redisStreamsDurability, [external], config))[0],
+      /external Redis that is not declared to keep its data: .*redisAppendOnly=true/,
+    );
     assert.deepStrictEqual(await messages(redisStreamsDurability, [orchestrator("live", { redisMode: "external", redisAppendOnly: true })], config), []);
   });
 
@@ -62,13 +81,25 @@ describe("redis-streams-durability (stack policy)", () => {
   });
 
   it("accepts a StatefulSet whose data directory is a volumeClaimTemplate; the image's /data is the default directory", () => {
-    const pod = { containers: [{ name: "cache", image: "docker.io/library/redis:7.4", args: ["--appendonly", "yes"], volumeMounts: [{ name: "state", mountPath: "/data" }] }] };
+    const pod = {
+      containers: [
+        { name: "cache", image: "docker.io/library/redis:7.4", args: ["--appendonly", "yes"], volumeMounts: [{ name: "state", mountPath: "/data" }] },
+      ],
+    };
     const props = { spec: { template: { spec: pod }, volumeClaimTemplates: [{ metadata: { name: "state" } }] } };
     assert.deepStrictEqual(redisDataProblems(STATEFUL_SET, props), []);
-    assert.deepStrictEqual(redisDataProblems(DEPLOYMENT, props), ['its data directory /data is mounted from volume "state", which is not a PersistentVolumeClaim']);
-    const unmounted = { spec: { template: { spec: { containers: [{ name: "redis", image: "redis:7", args: ["--appendonly", "yes", "--dir", "/var/lib/redis"] }] } } } };
-    assert.deepStrictEqual(redisDataProblems(DEPLOYMENT, unmounted), ["its data directory /var/lib/redis is not on a mounted volume (it is the container's own filesystem)"]);
-    assert.deepStrictEqual(redisDataProblems(DEPLOYMENT, { spec: { template: { spec: { containers: [{ name: "x", image: "nginx:1" }] } } } }), ["no redis container found"]);
+    assert.deepStrictEqual(redisDataProblems(DEPLOYMENT, props), [
+      'its data directory /data is mounted from volume "state", which is not a PersistentVolumeClaim',
+    ]);
+    const unmounted = {
+      spec: { template: { spec: { containers: [{ name: "redis", image: "redis:7", args: ["--appendonly", "yes", "--dir", "/var/lib/redis"] }] } } },
+    };
+    assert.deepStrictEqual(redisDataProblems(DEPLOYMENT, unmounted), [
+      "its data directory /var/lib/redis is not on a mounted volume (it is the container's own filesystem)",
+    ]);
+    assert.deepStrictEqual(redisDataProblems(DEPLOYMENT, { spec: { template: { spec: { containers: [{ name: "x", image: "nginx:1" }] } } } }), [
+      "no redis container found",
+    ]);
   });
 });
 
@@ -81,10 +112,17 @@ describe("redis-streams-durability over the rendered prod stack", () => {
       const c = r.inputs as any;
       const container = c?.spec?.template?.spec?.containers?.[0];
       if (r.type !== DEPLOYMENT || container?.name !== "redis") return r;
-      const spec = { ...c.spec.template.spec, containers: [{ ...container, args: ["--appendonly", "no", "--save", ""] }], volumes: [{ name: "data", emptyDir: {} }] };
+      const spec = {
+        ...c.spec.template.spec,
+        containers: [{ ...container, args: ["--appendonly", "no", "--save", ""] }],
+        volumes: [{ name: "data", emptyDir: {} }],
+      };
       return { ...r, inputs: { ...c, spec: { ...c.spec, template: { ...c.spec.template, spec } } } };
     });
     const found = await runPolicies([redisStreamsDurability], weakened);
-    assert.ok(found.length > 0 && found.every((v) => /keeps no data: appendonly is no, not yes; its data directory \/data is an emptyDir/.test(v.message)), JSON.stringify(found));
+    assert.ok(
+      found.length > 0 && found.every((v) => /keeps no data: appendonly is no, not yes; its data directory \/data is an emptyDir/.test(v.message)),
+      JSON.stringify(found),
+    );
   });
 });

@@ -126,7 +126,11 @@ describe("policy pack served to the Pulumi engine (analyzer gRPC)", function () 
     await call<pb.ConfigureAnalyzerRequest, Empty>(client.configure, req);
     const { resources } = await renderStack(BAD_APP);
     const expected = await offline(resources, config);
-    assert.deepStrictEqual(expected.map((row) => row.split("|")[0]), ["pinned-images"], "only the image remains, as advisory");
+    assert.deepStrictEqual(
+      expected.map((row) => row.split("|")[0]),
+      ["pinned-images"],
+      "only the image remains, as advisory",
+    );
     assert.ok(expected[0].endsWith("|advisory"));
     assert.deepStrictEqual(await served(resources), expected);
   });

@@ -37,7 +37,10 @@ describe("orchestrator-completeness (stack policy)", () => {
       found.map((v) => [v.resource, v.message]),
       [
         ["urn:pulumi:dev::camunda-orchestrator::" + ORCH + "::checkout", 'Orchestrator "checkout" has monitoring on but no PrometheusRule among its parts.'],
-        ["urn:pulumi:dev::camunda-orchestrator::" + ORCH + "::billing", 'Orchestrator "billing" has no dead-letter topic "billing.dead-letter" among its parts.'],
+        [
+          "urn:pulumi:dev::camunda-orchestrator::" + ORCH + "::billing",
+          'Orchestrator "billing" has no dead-letter topic "billing.dead-letter" among its parts.',
+        ],
       ],
     );
   });

@@ -21,19 +21,11 @@ export function resource(
 }
 
 /** Runs one policy through the offline adapter and returns its violation messages. */
-export async function messages(
-  policy: Policies[number],
-  resources: RenderedResource[],
-  config: PolicyPackConfig = {},
-): Promise<string[]> {
+export async function messages(policy: Policies[number], resources: RenderedResource[], config: PolicyPackConfig = {}): Promise<string[]> {
   return (await violations(policy, resources, config)).map((v) => v.message);
 }
 
-export function violations(
-  policy: Policies[number],
-  resources: RenderedResource[],
-  config: PolicyPackConfig = {},
-): Promise<Violation[]> {
+export function violations(policy: Policies[number], resources: RenderedResource[], config: PolicyPackConfig = {}): Promise<Violation[]> {
   return runPolicies([policy], resources, config);
 }
 

@@ -32,7 +32,9 @@ describe("no-plaintext-credentials", () => {
   it("reads ConfigMap data: BPMN passes, a connection string with a password fails", async () => {
     const bpmn = '<bpmn:definitions xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"><bpmn:process id="saga"/></bpmn:definitions>';
     const good = resource("kubernetes:core/v1:ConfigMap", "models", { data: { "saga.bpmn": bpmn } });
-    const bad = resource("kubernetes:core/v1:ConfigMap", "cfg", { data: { "application.properties": "db.url=jdbc:postgresql://x\nkafka=kafka://svc:Pa55word@k:9092" } });
+    const bad = resource("kubernetes:core/v1:ConfigMap", "cfg", {
+      data: { "application.properties": "db.url=jdbc:postgresql://x\nkafka=kafka://svc:Pa55word@k:9092" },
+    });
     assert.deepStrictEqual(await messages(noPlaintextCredentials, [good]), []);
     assert.match((await messages(noPlaintextCredentials, [bad]))[0], /application\.properties .*user:password@/);
   });

@@ -24,8 +24,14 @@ function strict(schema: unknown): unknown {
   return result;
 }
 
-interface CrdVersion { name: string; served: boolean; schema?: { openAPIV3Schema: Schema } }
-interface Crd { spec: { group: string; names: { kind: string }; versions: CrdVersion[] } }
+interface CrdVersion {
+  name: string;
+  served: boolean;
+  schema?: { openAPIV3Schema: Schema };
+}
+interface Crd {
+  spec: { group: string; names: { kind: string }; versions: CrdVersion[] };
+}
 
 let validators: Map<string, { validate: ValidateFunction; file: string }> | undefined;
 
@@ -33,8 +39,15 @@ function load(): Map<string, { validate: ValidateFunction; file: string }> {
   if (validators) return validators;
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   validators = new Map();
-  const files = fs.readdirSync(UPSTREAM_DIR, { withFileTypes: true }).filter((d) => d.isDirectory())
-    .flatMap((d) => fs.readdirSync(path.join(UPSTREAM_DIR, d.name)).filter((f) => f.endsWith(".yaml")).map((f) => path.join(d.name, f)));
+  const files = fs
+    .readdirSync(UPSTREAM_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) =>
+      fs
+        .readdirSync(path.join(UPSTREAM_DIR, d.name))
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => path.join(d.name, f)),
+    );
   for (const file of files) {
     const crd = parseYaml(fs.readFileSync(path.join(UPSTREAM_DIR, file), "utf8")) as Crd;
     for (const version of crd.spec.versions.filter((v) => v.served && v.schema)) {
@@ -59,7 +72,9 @@ export function validateAgainstCrd(object: Record<string, unknown>): string {
   if (!entry) throw new Error(`no served upstream CRD version for ${key} in test/upstream`);
   const { status: _status, ...rest } = object;
   if (!entry.validate(rest)) {
-    const problems = (entry.validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`);
+    const problems = (entry.validate.errors ?? []).map(
+      (e) => `${e.instancePath || "/"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
+    );
     throw new Error(`${key} ${String((object.metadata as Schema | undefined)?.name)}: ${problems.join("; ")}`);
   }
   return entry.file;

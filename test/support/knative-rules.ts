@@ -1,13 +1,18 @@
 /**
- * Rules Knative Serving's admission webhook enforces on a `serving.knative.dev/v1` Service that the
- * OpenAPI schema (and so `kubernetes-models`) does not check. Each returns the problems it finds,
- * with the path, and an empty list for a valid Service.
+ * Rules Knative Serving's admission webhook enforces on a `serving.knative.dev/v1` Service that its CRD schema
+ * (test/upstream/knative-serving-1.23.0/service.yaml) cannot say, written after the webhook's code in
+ * knative/serving v1.23.0: `pkg/apis/serving/k8s_validation.go` (one container, one port and its names, reserved
+ * variables), `pkg/apis/serving/v1/revision_validation.go` (timeoutSeconds), `pkg/apis/autoscaling/
+ * annotation_validation.go` (autoscaling annotations) and `pkg/apis/serving/v1/route_validation.go` (traffic).
+ * Each returns the problems it finds, with the path, and an empty list for a valid Service.
  */
 
 export const RESERVED_ENV_NAMES = ["PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"] as const;
 export const ALLOWED_PORT_NAMES = ["", "http1", "h2c"] as const;
 export const MAX_TIMEOUT_SECONDS = 600;
 const AUTOSCALING_PREFIX = "autoscaling.knative.dev/";
+const KPA = "kpa.autoscaling.knative.dev";
+const HPA = "hpa.autoscaling.knative.dev";
 
 type Obj = Record<string, unknown>;
 
@@ -37,10 +42,14 @@ export function containerAndPortProblems(service: Obj): string[] {
 /** Knative sets PORT and K_* itself: a container may not. */
 export function reservedEnvProblems(service: Obj): string[] {
   return containersOf(service).flatMap((container, c) =>
-    asArray(container.env).map(asObject).flatMap((entry, e) =>
-      (RESERVED_ENV_NAMES as readonly unknown[]).includes(entry.name)
-        ? [`spec.template.spec.containers[${c}].env[${e}].name: ${String(entry.name)} is reserved by Knative`]
-        : []));
+    asArray(container.env)
+      .map(asObject)
+      .flatMap((entry, e) =>
+        (RESERVED_ENV_NAMES as readonly unknown[]).includes(entry.name)
+          ? [`spec.template.spec.containers[${c}].env[${e}].name: ${String(entry.name)} is reserved by Knative`]
+          : [],
+      ),
+  );
 }
 
 /** The request timeout may not exceed the cluster's max-revision-timeout-seconds (600 by default). */
@@ -77,7 +86,20 @@ export function autoscalingProblems(service: Obj): string[] {
   };
   const min = number("min-scale");
   const max = number("max-scale");
-  number("target");
+  const target = number("target");
+  if (target !== undefined && target < 0.01) problems.push(`spec.template.metadata.annotations.${AUTOSCALING_PREFIX}target: ${target} should be at least 0.01`);
+  // validateClass and validateMetric: a *.knative.dev class is kpa or hpa; the KPA scales on concurrency or rps
+  // only, the HPA on any other metric (cpu, memory, custom). KPA is the cluster's default class.
+  const klass = annotations[AUTOSCALING_PREFIX + "class"];
+  if (typeof klass === "string" && klass.endsWith(".knative.dev") && klass !== KPA && klass !== HPA) {
+    problems.push(`spec.template.metadata.annotations.${AUTOSCALING_PREFIX}class: "${klass}" is neither ${KPA} nor ${HPA}`);
+  }
+  const metric = annotations[AUTOSCALING_PREFIX + "metric"];
+  if (typeof metric === "string") {
+    const effectiveClass = typeof klass === "string" ? klass : KPA;
+    const allowed = effectiveClass === KPA ? ["concurrency", "rps"].includes(metric) : effectiveClass === HPA ? metric !== "" : true;
+    if (!allowed) problems.push(`spec.template.metadata.annotations.${AUTOSCALING_PREFIX}metric: "${metric}" is not a metric of ${effectiveClass}`);
+  }
   if (min !== undefined && max !== undefined && max !== 0 && min > max) {
     problems.push(`spec.template.metadata.annotations: min-scale ${min} exceeds max-scale ${max}`);
   }

@@ -14,5 +14,7 @@ export const KUBECTL_MISSING = "needs kubectl for `kubectl kustomize` (apt-get i
 export function kustomizeBuild(kubectl: string, dir: string): Array<Record<string, unknown>> {
   const run = spawnSync(kubectl, ["kustomize", dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr || run.stdout}`);
-  return parseAllDocuments(run.stdout).map((d) => d.toJS() as Record<string, unknown>).filter((o) => o !== null);
+  return parseAllDocuments(run.stdout)
+    .map((d) => d.toJS() as Record<string, unknown>)
+    .filter((o) => o !== null);
 }

@@ -37,5 +37,9 @@ export function checkRules(promtool: string, rules: unknown): PromtoolResult {
 
 /** `promtool test rules` over unit tests (the `tests:` list of promtool's test file) against a rules file. */
 export function testRules(promtool: string, rules: unknown, tests: unknown[], evaluationInterval = "1m"): PromtoolResult {
-  return run(promtool, { "rules.yml": rules, "tests.yml": { rule_files: ["rules.yml"], evaluation_interval: evaluationInterval, tests } }, () => ["test", "rules", "tests.yml"]);
+  return run(promtool, { "rules.yml": rules, "tests.yml": { rule_files: ["rules.yml"], evaluation_interval: evaluationInterval, tests } }, () => [
+    "test",
+    "rules",
+    "tests.yml",
+  ]);
 }

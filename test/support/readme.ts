@@ -19,7 +19,10 @@ export function exampleStacks(): Array<{ file: string; stacks: string[] }> {
   const text = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
   const table = text.slice(text.indexOf("| example | stacks |"));
   const lines = table.split("\n").slice(2);
-  const rows = lines.slice(0, lines.findIndex((line) => !line.startsWith("|")));
+  const rows = lines.slice(
+    0,
+    lines.findIndex((line) => !line.startsWith("|")),
+  );
   return rows.map((row) => {
     const [file, stacks] = row.split("|").slice(1, 3);
     return { file: /`([^`]+)`/.exec(file)![1], stacks: [...stacks.matchAll(/`([^`]+)`/g)].map((m) => m[1]) };

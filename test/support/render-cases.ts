@@ -16,7 +16,13 @@ export const FAKE_SECRETS = {
 export const FAKE_REDIS_PASSWORD = "fake-redis-pw-Hn2Vx7Lq4Ga";
 
 /** Plain SaaS connection settings a remote component needs besides its client secret. */
-const SAAS_CONNECTION = { saasClusterId: "5e2c9a1b-0000-4000-8000-00000000beef", saasRegion: "bru-2", saasClientId: "payments-dev-client" };
+const SAAS_CONNECTION = {
+  saasClusterId: "5e2c9a1b-0000-4000-8000-00000000beef",
+  saasRegion: "bru-2",
+  saasClientId: "payments-dev-client",
+  gatewayJwtIssuer: "https://idp.example.com/realms/payments-dev",
+  gatewayJwksUri: "https://idp.example.com/realms/payments-dev/protocol/openid-connect/certs",
+};
 
 export interface RenderCase {
   /** Short label for test titles. */
@@ -31,7 +37,12 @@ export const RENDER_CASES: readonly RenderCase[] = [
   { label: "dev + platform-multi", options: { stack: "dev", appFile: "examples/platform-multi.yaml" } },
   {
     label: "dev + payments-remote",
-    options: { stack: "dev", appFile: "examples/payments-remote.yaml", config: { ...SAAS_CONNECTION }, secrets: { saasClientSecret: FAKE_SECRETS.saasClientSecret } },
+    options: {
+      stack: "dev",
+      appFile: "examples/payments-remote.yaml",
+      config: { ...SAAS_CONNECTION },
+      secrets: { saasClientSecret: FAKE_SECRETS.saasClientSecret },
+    },
   },
   {
     label: "dev + payments-remote, discovery in all namespaces",
@@ -43,15 +54,18 @@ export const RENDER_CASES: readonly RenderCase[] = [
     },
   },
   {
-    label: "dev, blue/green traffic split",
+    label: "dev, OIDC, Strimzi before 1.0, kube-prometheus-stack labels",
     options: {
       stack: "dev",
       config: {
-        workerTraffic: JSON.stringify([
-          { revisionName: "checkout-worker-00001", percent: 80, tag: "blue" },
-          { latestRevision: true, percent: 20, tag: "green" },
-        ]),
+        camundaAuth: "oidc",
+        camundaOidcIssuerUrl: "https://idp.example.com/realms/camunda",
+        camundaOidcTokenUrl: "https://idp.example.com/realms/camunda/protocol/openid-connect/token",
+        camundaOidcClientId: "checkout-worker",
+        kafkaStrimziApiVersion: "v1beta2",
+        monitoringLabels: JSON.stringify({ release: "kube-prometheus-stack" }),
       },
+      secrets: { camundaOidcClientSecret: "fake-oidc-secret-Pb8Yc3Nw6Tq" },
     },
   },
 ];

@@ -5,11 +5,7 @@ import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
 import * as policyV1 from "kubernetes-models/policy/v1";
 import * as batchV1 from "kubernetes-models/batch/v1";
 import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
-import * as knativeServingV1 from "@kubernetes-models/knative/serving.knative.dev/v1";
-import * as istioNetworkingV1beta1 from "@kubernetes-models/istio/networking.istio.io/v1beta1";
-import * as istioSecurityV1beta1 from "@kubernetes-models/istio/security.istio.io/v1beta1";
-import * as prometheusV1 from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
-import { validateKafkaTopic } from "./strimzi";
+import { crdSchemas, describeErrors } from "./crd-schemas";
 
 interface ModelClass {
   new (data: object): { validate(): void };
@@ -17,36 +13,15 @@ interface ModelClass {
   kind: string;
 }
 
-interface ModelSource {
-  /** Package and module, for messages. */
-  from: string;
-  module: Record<string, unknown>;
-  /**
-   * The apiVersion the package's classes carry. The CommonJS Istio models stop at v1beta1; Istio's v1
-   * API (current since 1.22) has the same schema, so v1 objects are validated as v1beta1.
-   */
-  modelApiVersion?: string;
-}
-
-const SOURCES: Record<string, ModelSource> = {
-  "v1": { from: "kubernetes-models/v1", module: coreV1 },
+/** Core Kubernetes kinds: the kubernetes-models package, generated from Kubernetes' own OpenAPI. */
+const CORE_MODELS: Record<string, { from: string; module: Record<string, unknown> }> = {
+  v1: { from: "kubernetes-models/v1", module: coreV1 },
   "apps/v1": { from: "kubernetes-models/apps/v1", module: appsV1 },
   "rbac.authorization.k8s.io/v1": { from: "kubernetes-models/rbac.authorization.k8s.io/v1", module: rbacV1 },
   "networking.k8s.io/v1": { from: "kubernetes-models/networking.k8s.io/v1", module: networkingV1 },
   "policy/v1": { from: "kubernetes-models/policy/v1", module: policyV1 },
   "batch/v1": { from: "kubernetes-models/batch/v1", module: batchV1 },
   "autoscaling/v2": { from: "kubernetes-models/autoscaling/v2", module: autoscalingV2 },
-  "serving.knative.dev/v1": { from: "@kubernetes-models/knative/serving.knative.dev/v1", module: knativeServingV1 },
-  "networking.istio.io/v1": { from: "@kubernetes-models/istio/networking.istio.io/v1beta1", module: istioNetworkingV1beta1, modelApiVersion: "networking.istio.io/v1beta1" },
-  "networking.istio.io/v1beta1": { from: "@kubernetes-models/istio/networking.istio.io/v1beta1", module: istioNetworkingV1beta1 },
-  "security.istio.io/v1": { from: "@kubernetes-models/istio/security.istio.io/v1beta1", module: istioSecurityV1beta1, modelApiVersion: "security.istio.io/v1beta1" },
-  "security.istio.io/v1beta1": { from: "@kubernetes-models/istio/security.istio.io/v1beta1", module: istioSecurityV1beta1 },
-  "monitoring.coreos.com/v1": { from: "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1", module: prometheusV1 },
-};
-
-/** Objects validated by hand-written schemas (no CommonJS models package exists for them). */
-const CUSTOM: Record<string, { from: string; validate(object: Record<string, unknown>): void }> = {
-  "kafka.strimzi.io/v1beta2 KafkaTopic": { from: "test/support/strimzi.ts (Strimzi CRD v1beta2 schema)", validate: validateKafkaTopic },
 };
 
 /** Thrown for an object that no model covers: an unvalidated object is a failure, not a skip. */
@@ -57,26 +32,30 @@ function isModelClass(value: unknown, apiVersion: string, kind: string): value i
 }
 
 /**
- * Validates one Kubernetes object against its schema (`new Model(object).validate()`) and returns
- * which model did it. Throws with the failing path when invalid, and {@link NoSchemaError} when no
- * model covers the object's apiVersion and kind.
+ * Validates one Kubernetes object against its schema and returns which one did it: core kinds with
+ * `kubernetes-models`, custom resources with the `openAPIV3Schema` of the upstream CRD (test/upstream), their
+ * metadata with the ObjectMeta schema of `kubernetes-models`. Throws with the failing path when invalid,
+ * and {@link NoSchemaError} when no schema covers the object's apiVersion and kind.
  */
 export function validateAgainstSchema(object: Record<string, unknown>): string {
   const apiVersion = String(object.apiVersion);
   const kind = String(object.kind);
-  const custom = CUSTOM[`${apiVersion} ${kind}`];
-  if (custom) {
-    custom.validate(object);
-    return custom.from;
+  const crd = crdSchemas().get(`${apiVersion} ${kind}`);
+  if (crd) {
+    if (!crd.validate(object)) throw new Error(`${crd.source}: ${describeErrors(crd.validate)}`);
+    // A CRD says only `metadata: object`; the API server checks ObjectMeta itself: so do we, with a core model that holds nothing else.
+    new coreV1.ConfigMap({ metadata: object.metadata as coreV1.ConfigMap["metadata"] }).validate();
+    return crd.source;
   }
-  const source = SOURCES[apiVersion];
-  const modelApiVersion = source?.modelApiVersion ?? apiVersion;
-  const model = source?.module[kind];
-  if (!source || !isModelClass(model, modelApiVersion, kind)) {
-    throw new NoSchemaError(`no schema model for apiVersion ${apiVersion} kind ${kind}: add one to test/support/schemas.ts`);
+  const core = CORE_MODELS[apiVersion];
+  const model = core?.module[kind];
+  if (!core || !isModelClass(model, apiVersion, kind)) {
+    throw new NoSchemaError(
+      `no schema model or served upstream CRD for apiVersion ${apiVersion} kind ${kind}: add the upstream CRD to test/upstream and test/support/crd-schemas.ts`,
+    );
   }
-  new model({ ...object, apiVersion: modelApiVersion }).validate();
-  return `${source.from} ${kind}`;
+  new model(object).validate();
+  return `${core.from} ${kind}`;
 }
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -111,7 +90,8 @@ export function metadataProblems(object: Record<string, unknown>): string[] {
     if ((prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) || labelName.length > 63 || !LABEL_NAME.test(labelName)) {
       problems.push(`metadata.labels: key "${key}" is not a valid label key`);
     }
-    if (typeof value !== "string" || value.length > 63 || !LABEL_VALUE.test(value)) problems.push(`metadata.labels.${key}: "${String(value)}" is not a valid label value`);
+    if (typeof value !== "string" || value.length > 63 || !LABEL_VALUE.test(value))
+      problems.push(`metadata.labels.${key}: "${String(value)}" is not a valid label value`);
   }
   return problems;
 }

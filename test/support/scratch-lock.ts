@@ -26,7 +26,7 @@ export interface Lockfile {
 /** `node_modules/a/node_modules/b` → itself, `node_modules/a`, then the root `""`: where Node looks up a dependency. */
 function lookupDirs(location: string): string[] {
   const dirs: string[] = [];
-  for (let current = location; ; ) {
+  for (let current = location; ;) {
     dirs.push(current);
     if (current === "") return dirs;
     const cut = current.lastIndexOf("/node_modules/");
@@ -63,7 +63,9 @@ export function scratchLockfile(options: {
   const packages: Record<string, LockEntry> = { "": options.root, ...(options.library ? { [options.library.location]: options.library.entry } : {}) };
   const queue: string[] = [];
   const resolve = (from: string, name: string): string => {
-    const found = lookupDirs(from).map((dir) => `${dir ? dir + "/" : ""}node_modules/${name}`).find((key) => rootLock.packages[key] !== undefined);
+    const found = lookupDirs(from)
+      .map((dir) => `${dir ? dir + "/" : ""}node_modules/${name}`)
+      .find((key) => rootLock.packages[key] !== undefined);
     if (!found) throw new Error(`the repository's lockfile has no ${name} reachable from ${from || "the root"}`);
     return found;
   };
@@ -72,7 +74,8 @@ export function scratchLockfile(options: {
     const entry = rootLock.packages[location];
     if (entry.link) throw new Error(`${location} is a workspace link, not a published package`);
     const { dev: _dev, devOptional: _devOptional, peer: _peer, ...kept } = entry;
-    if (kept.resolved === undefined) kept.resolved = registryTarball(options.registry, typeof entry.name === "string" ? entry.name : packageNameAt(location), String(entry.version));
+    if (kept.resolved === undefined)
+      kept.resolved = registryTarball(options.registry, typeof entry.name === "string" ? entry.name : packageNameAt(location), String(entry.version));
     if (kept.integrity === undefined) throw new Error(`${location}: the repository's lockfile has no integrity hash for it`);
     packages[location] = kept;
     queue.push(location);

@@ -23,6 +23,7 @@ const properties: ComponentPropertiesInput = {
 const settings: OrchestratorSettings = {
   eventBus: "kafka",
   kafkaMode: "strimzi",
+  kafkaStrimziNamespace: "kafka",
   postgresMode: "in-cluster",
   redisMode: "in-cluster",
   monitoring: true,
@@ -109,13 +110,16 @@ export function writeScratchProject(dir: string, tarball: string, versions: Reco
       "@pulumi/pulumi": versions["@pulumi/pulumi"],
     },
     devDependencies: {
-      "typescript": versions["typescript"],
+      typescript: versions["typescript"],
       "@types/node": versions["@types/node"],
     },
   };
   const write = (name: string, content: string) => fs.writeFileSync(path.join(dir, name), content);
   write("package.json", JSON.stringify(packageJson, null, 2) + "\n");
-  write("Pulumi.yaml", "name: scratch-consumer\nruntime:\n  name: nodejs\n  options:\n    typescript: true\ndescription: imports camunda-orchestrator from its packed tarball\n");
+  write(
+    "Pulumi.yaml",
+    "name: scratch-consumer\nruntime:\n  name: nodejs\n  options:\n    typescript: true\ndescription: imports camunda-orchestrator from its packed tarball\n",
+  );
   write("index.ts", INDEX_TS);
   write("runner.ts", RUNNER_TS);
   write("misuse.ts", MISUSE_TS);

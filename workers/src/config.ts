@@ -16,7 +16,11 @@ const url = (schemes: string[]) =>
     }
   }, `must be a URL with scheme ${schemes.join(" or ")}`);
 
-const SAGA_PATTERNS = ["compensation", "timeout", "retry"] as const;
+/** The saga behaviours the worker can enable (SAGA_PATTERNS). */
+export const SAGA_PATTERNS = ["compensation", "timeout", "retry"] as const;
+export type SagaPattern = (typeof SAGA_PATTERNS)[number];
+/** What SAGA_PATTERNS means when unset; the components apply the same default (workers/src/contract.ts). */
+export const DEFAULT_SAGA_PATTERNS: readonly SagaPattern[] = SAGA_PATTERNS;
 // The OpenTelemetry SDK reads the OTEL_* variables itself; they are declared here so that start-up rejects a bad
 // value with a clear message (the SDK would log and fall back) and the components know their names.
 const OTEL_TRACES_EXPORTERS = ["otlp", "console", "none"] as const;
@@ -28,15 +32,25 @@ const otlpHeaders = z
   .optional();
 const RESPONSE_MAX_BYTES_LIMIT = 3 * 1024 * 1024;
 
-const schema = z
+/**
+ * Every environment variable the worker reads. The deploying components derive the names they set from
+ * this schema (workers/src/contract.ts): a new variable is declared here and nowhere else.
+ */
+export const configSchema = z
   .object({
     ZEEBE_GRPC_ADDRESS: url(["grpc", "grpcs"]).default("grpc://localhost:26500"),
     ZEEBE_REST_ADDRESS: url(["http", "https"]).optional(),
-    CAMUNDA_AUTH_STRATEGY: z.enum(["NONE", "OAUTH"]).default("NONE"),
+    // The SDK's own variable names (@camunda8/sdk src/lib/Configuration.ts).
+    CAMUNDA_AUTH_STRATEGY: z.enum(["NONE", "OAUTH", "BASIC"], { message: "must be NONE, OAUTH or BASIC" }).default("NONE"),
     ZEEBE_CLIENT_ID: z.string().min(1).optional(),
     ZEEBE_CLIENT_SECRET: z.string().min(1).optional(),
     CAMUNDA_OAUTH_URL: url(["http", "https"]).optional(),
     ZEEBE_TOKEN_AUDIENCE: z.string().min(1).optional(),
+    CAMUNDA_BASIC_AUTH_USERNAME: z.string().min(1).optional(),
+    CAMUNDA_BASIC_AUTH_PASSWORD: z.string().min(1).optional(),
+    // OAuth tokens are cached in memory; on disk only in this directory (the SDK's default, $HOME/.camunda,
+    // is not writable on a read-only root filesystem and the SDK exits when it cannot write there).
+    CAMUNDA_TOKEN_CACHE_DIR: z.string().min(1).optional(),
     DATABASE_URL: url(["postgres", "postgresql"]),
     REDIS_URL: url(["redis", "rediss"]).optional(),
     ENABLE_EVENT_STREAMING: bool(false),
@@ -54,7 +68,7 @@ const schema = z
     TOPICS_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/, "must contain only letters, digits, '.', '_' and '-'").default("orchestrator"),
     SAGA_PATTERNS: z
       .string()
-      .default("compensation,timeout,retry")
+      .default(DEFAULT_SAGA_PATTERNS.join(","))
       .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
       .pipe(z.array(z.enum(SAGA_PATTERNS, { message: `each entry must be one of ${SAGA_PATTERNS.join(", ")}` }))),
     DISCOVERY_LABEL_SELECTOR: z.string().min(1).default("orchestration.platform/managed=true"),
@@ -101,11 +115,21 @@ const schema = z
     OTEL_TRACES_SAMPLER: z.enum(OTEL_SAMPLERS, { message: `must be one of ${OTEL_SAMPLERS.join(", ")}` }).optional(),
     OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ message: "must be a number" }).min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    // Set by Knative in every revision (not by whoever deploys the worker): with both, a revision retires itself
+    // once a newer one is ready (src/rollout.ts).
+    K_SERVICE: z.string().min(1).optional(),
+    K_REVISION: z.string().min(1).optional(),
+    ROLLOUT_POLL_MS: int(5000),
   })
   .superRefine((c, ctx) => {
     if (c.CAMUNDA_AUTH_STRATEGY === "OAUTH") {
       for (const k of ["ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET", "CAMUNDA_OAUTH_URL"] as const) {
         if (!c[k]) ctx.addIssue({ code: "custom", path: [k], message: "is required when CAMUNDA_AUTH_STRATEGY=OAUTH" });
+      }
+    }
+    if (c.CAMUNDA_AUTH_STRATEGY === "BASIC") {
+      for (const k of ["CAMUNDA_BASIC_AUTH_USERNAME", "CAMUNDA_BASIC_AUTH_PASSWORD"] as const) {
+        if (!c[k]) ctx.addIssue({ code: "custom", path: [k], message: "is required when CAMUNDA_AUTH_STRATEGY=BASIC" });
       }
     }
     if (c.ENABLE_EVENT_STREAMING && c.EVENT_BUS === "kafka" && c.KAFKA_BROKERS.length === 0) {
@@ -125,7 +149,7 @@ const schema = z
     }
   });
 
-export type Config = z.output<typeof schema>;
+export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
@@ -141,7 +165,7 @@ function shownValue(value: string): string {
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings mean "unset" (Kubernetes often renders optional variables as "").
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const result = schema.safeParse(cleaned);
+  const result = configSchema.safeParse(cleaned);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const name = String(issue.path[0] ?? "environment");

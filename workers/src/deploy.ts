@@ -1,6 +1,7 @@
 // BPMN models shipped with the worker (or mounted from the ConfigMap) are deployed at start-up.
 import * as fs from "fs";
 import * as path from "path";
+import { taskTypesOf as taskTypesOfModel } from "./contract";
 import type { ZeebeClient } from "./zeebe";
 
 export interface WorkflowFile {
@@ -20,13 +21,7 @@ export function readWorkflows(dir: string): WorkflowFile[] {
 
 /** Static job types the models use (FEEL expressions, "=...", are resolved by Zeebe at runtime and skipped). */
 export function taskTypesOf(files: WorkflowFile[]): string[] {
-  const types = new Set<string>();
-  for (const f of files) {
-    for (const m of f.content.toString("utf8").matchAll(/<zeebe:taskDefinition\b[^>]*?\btype="([^"]+)"/g)) {
-      if (!m[1].startsWith("=")) types.add(m[1]);
-    }
-  }
-  return [...types].sort();
+  return [...new Set(files.flatMap((f) => taskTypesOfModel(f.content.toString("utf8"))))].sort();
 }
 
 export async function deployWorkflows(zeebe: ZeebeClient, files: WorkflowFile[]): Promise<string[]> {

@@ -32,14 +32,19 @@ export async function readiness(checks: Record<string, ReadinessCheck>, timeoutM
   return { ready: results.every((r) => r.status === "fulfilled"), checks: out };
 }
 
+/** Serves requests outside the ops endpoints (the public API); returns false when the path is not its own. */
+export type ExtraRoutes = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
 export async function startOpsServer(
   port: number,
   registry: Registry,
   checks: () => Record<string, ReadinessCheck>,
   liveness: LivenessCheck = () => [],
   checkTimeoutMs = 2000,
+  extra?: ExtraRoutes,
 ): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
+    if (extra?.(req, res)) return;
     const send = (status: number, body: unknown, type = "application/json") => {
       res.writeHead(status, { "content-type": type });
       res.end(typeof body === "string" ? body : JSON.stringify(body));

@@ -9,7 +9,7 @@ import { parseTaskType } from "./headers";
 import { unsafeNumberPaths } from "./json-values";
 import { errorText, redact } from "./redact";
 import { endJobSpan, runIn, startJobSpan, tracingEnabled, withoutTraceVariables } from "./tracing";
-import type { ZeebeClient } from "./zeebe";
+import { cancelPendingActivation, type ZeebeClient } from "./zeebe";
 
 type ZBWorker = ReturnType<ZeebeClient["createWorker"]>;
 const JOB_ACTION_ACKNOWLEDGEMENT = "JOB_ACTION_ACKNOWLEDGEMENT" as const;
@@ -150,6 +150,7 @@ export class JobWorkers {
     this.stopping = true;
     clearInterval(this.stallTimer);
     const closing = Promise.all([...this.workers.values()].map((w) => w.close()));
+    for (const w of this.workers.values()) cancelPendingActivation(w);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, drainMs)))]);
     clearTimeout(timer);

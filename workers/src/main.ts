@@ -29,7 +29,16 @@ async function main(): Promise<void> {
   // Before anything else runs, so the first job is traced.
   const telemetry = startTelemetry(config, log);
   const streaming = config.ENABLE_EVENT_STREAMING ? streamingOverrides(config, log) : undefined;
-  worker = await startWorker(config, log, streaming?.overrides ?? {});
+  try {
+    // A retired revision stops consuming inbound events too; its pod stays up (idle) until Knative removes it.
+    worker = await startWorker(config, log, { ...streaming?.overrides, afterRetire: streaming ? () => streaming.close() : undefined });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   log.info({ port: worker.port, types: worker.jobWorkers.types() }, "worker started");
 
   let shuttingDown = false;
@@ -38,7 +47,7 @@ async function main(): Promise<void> {
     shuttingDown = true;
     log.info({ signal, drainMs: config.SHUTDOWN_DRAIN_MS }, "shutting down: activation stopped, draining jobs");
     const abandoned = await worker!.stop();
-    await streaming?.close();
+    await streaming?.close().catch(() => undefined);
     await telemetry?.shutdown();
     log.info({ abandoned }, "shutdown complete");
     process.exit(0);

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { WorkerOverrides } from "./app";
 import { backoffMs } from "./backoff";
 import type { Config } from "./config";
+import { PUBLISH_AND_WAIT } from "./contract";
 import { createEventBus, topicNames } from "./events";
 import { startEventBridge } from "./events/bridge";
 import { createRedisDedup } from "./events/dedup";
@@ -13,7 +14,7 @@ import { handlePublishAndWait, PublishAndWaitError } from "./events/publish-and-
 import type { WorkerJob } from "./handlers/context";
 import { errorText, redact } from "./redact";
 
-export const PUBLISH_AND_WAIT = "publish-and-wait";
+export { PUBLISH_AND_WAIT };
 
 export function streamingOverrides(config: Config, log: Logger): { overrides: WorkerOverrides; close(): Promise<void> } {
   const topics = topicNames(config.TOPICS_PREFIX);

@@ -23,6 +23,27 @@ export function createZeebeClient(config: Config): ZeebeClient {
     sdkConfig.ZEEBE_CLIENT_SECRET = config.ZEEBE_CLIENT_SECRET;
     sdkConfig.CAMUNDA_OAUTH_URL = config.CAMUNDA_OAUTH_URL;
     if (config.ZEEBE_TOKEN_AUDIENCE) sdkConfig.ZEEBE_TOKEN_AUDIENCE = config.ZEEBE_TOKEN_AUDIENCE;
+    // The SDK writes a test file to its token cache directory, $HOME/.camunda by default, as soon as it is
+    // constructed, and exits when it cannot (src/oauth/lib/OAuthProvider.ts, 8.8.13): on a read-only root
+    // filesystem, tokens stay in memory unless a writable directory is given.
+    if (config.CAMUNDA_TOKEN_CACHE_DIR) sdkConfig.CAMUNDA_TOKEN_CACHE_DIR = config.CAMUNDA_TOKEN_CACHE_DIR;
+    else sdkConfig.CAMUNDA_TOKEN_DISK_CACHE_DISABLE = true;
+  }
+  if (config.CAMUNDA_AUTH_STRATEGY === "BASIC") {
+    // BasicAuthProvider (src/oauth/lib/BasicAuthProvider.ts): an `authorization: Basic` header on every call.
+    sdkConfig.CAMUNDA_BASIC_AUTH_USERNAME = config.CAMUNDA_BASIC_AUTH_USERNAME;
+    sdkConfig.CAMUNDA_BASIC_AUTH_PASSWORD = config.CAMUNDA_BASIC_AUTH_PASSWORD;
   }
   return new Camunda8(sdkConfig as ConstructorParameters<typeof Camunda8>[0]).getZeebeGrpcApiClient();
+}
+
+/**
+ * Ends a closing job worker's pending ActivateJobs long poll. The SDK's close() cancels it only when no job is
+ * running (src/zeebe/lib/ZBWorkerBase.ts `close`, 8.8.13); otherwise the poll stays open on a channel that
+ * closes without cancelling its calls (grpc-js), and the gateway may still hand it jobs that nobody works on
+ * until their timeout. A worker that stops activating must not take jobs any more.
+ */
+export function cancelPendingActivation(worker: unknown): void {
+  const stream = (worker as { jobStream?: { cancel?: () => void } }).jobStream;
+  stream?.cancel?.();
 }

@@ -8,7 +8,7 @@ import * as path from "path";
 import { RedisStreamsBus } from "../src/events/redis-streams-bus";
 import { FakeKubeApi } from "./support/fake-kube-api";
 import { GatewayPeer } from "./support/gateway-peer";
-import { freshDatabase, getJson } from "./support/harness";
+import { freshDatabase, getJson, workflowsDir } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
 import { MainProcess, runMain, waitForOutput, waitReady } from "./support/main-process";
 import { freePort, PostgresServer, RedisServer, startPostgres, startRedis } from "./support/servers";
@@ -180,6 +180,8 @@ describe("worker process (main.ts)", function () {
         KUBECONFIG: kubeconfig.file,
         DISCOVERY_NAMESPACES: "shop",
         PORT: String(port),
+        // Without event streaming the worker refuses the bundled saga model (publish-and-wait): ship none.
+        WORKFLOWS_DIR: workflowsDir([]),
       });
       await waitReady(run, port);
       assert.match(run.output(), /"msg":"malformed Service skipped"/);

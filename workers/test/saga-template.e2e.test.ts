@@ -3,6 +3,9 @@
 // services, once per combination of saga patterns.
 import * as assert from "assert";
 import Redis from "ioredis";
+import { checkServed } from "../src/app";
+import { ConfigError } from "../src/config";
+import { readWorkflows } from "../src/deploy";
 import { RedisStreamsBus } from "../src/events/redis-streams-bus";
 import { fromStreamEntry } from "../src/events/redis-streams-mapping";
 import type { ProcessInstance } from "./support/executing-engine";
@@ -91,6 +94,24 @@ describe("compensation-saga template end to end (executing peer, real worker)", 
   for (const patterns of combinations()) {
     const compensation = patterns.includes("compensation");
     const retry = patterns.includes("retry");
+    if (!compensation) {
+      // Without compensation no worker serves compensate-* jobs, so a saga would wait forever at its first undo,
+      // with no incident: the worker refuses the template at start-up, before it connects to anything.
+      it(`SAGA_PATTERNS=${patterns.join(",")}: the worker refuses the template, naming the compensate-* tasks it would not serve`, () => {
+        const config = testConfig({ address: "grpc://127.0.0.1:1" } as GatewayPeer, "postgres://nobody@127.0.0.1:1/none", services, {
+          WORKFLOWS_DIR: TEMPLATES_DIR,
+          SAGA_PATTERNS: patterns.join(","),
+          ENABLE_EVENT_STREAMING: "true",
+          EVENT_BUS: "redis-streams",
+          REDIS_URL: redis.url,
+        });
+        assert.throws(
+          () => checkServed(readWorkflows(TEMPLATES_DIR), config),
+          (err: Error) => err instanceof ConfigError && /compensation-saga\.bpmn uses task type compensate-payment, which this worker does not serve: the compensation saga pattern is off/.test(err.message),
+        );
+      });
+      continue;
+    }
     describe(`SAGA_PATTERNS=${patterns.join(",")}`, () => {
       let stop: () => Promise<void>;
       const tag = patterns.map((p) => p[0]).join("");

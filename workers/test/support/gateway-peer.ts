@@ -63,6 +63,11 @@ export interface DeployedResource { name: string; content: string }
 export interface GatewayPeerOptions {
   /** Re-hand a failed job with retries > 0 after its retryBackOff, like Zeebe does. Default true. */
   redeliverFailedJobs?: boolean;
+  /**
+   * When set, every call must carry exactly this `authorization` metadata, else it is answered UNAUTHENTICATED,
+   * as a protected orchestration cluster answers (chart 13.x protects its API by default).
+   */
+  requireAuthorization?: string;
   /** Execute deployed models (DeployResource, CreateProcessInstance, PublishMessage, ... act on a BPMN engine). */
   execute?: boolean;
   /** Executing mode: start compensation handlers in random order (Zeebe promises none). Default true. */
@@ -100,6 +105,8 @@ export class GatewayPeer extends EventEmitter {
   timedOut = 0;
   /** When false, Topology answers UNAVAILABLE (for readiness tests). */
   healthy = true;
+  /** Every distinct `authorization` metadata value calls carried. */
+  readonly authorizations = new Set<string>();
   /** Executing mode only: the engine that runs the deployed models. */
   readonly engine?: ExecutingEngine;
   private restApi?: PeerRestApi;
@@ -145,9 +152,29 @@ export class GatewayPeer extends EventEmitter {
       server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
     const peer = new GatewayPeer(server, bound, { redeliverFailedJobs: true, ...options });
-    server.addService(proto.gateway_protocol.Gateway.service, peer.handlers());
+    server.addService(proto.gateway_protocol.Gateway.service, peer.authenticated(peer.handlers()));
     if (options.rest) peer.restApi = await PeerRestApi.start(peer.executing());
     return peer;
+  }
+
+  /** Records each call's `authorization` metadata and, with `requireAuthorization`, refuses calls without it. */
+  private authenticated(handlers: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+    const wrapped: grpc.UntypedServiceImplementation = {};
+    for (const [name, handler] of Object.entries(handlers)) {
+      wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
+        const sent = call.metadata.get("authorization").map(String)[0];
+        if (sent !== undefined) this.authorizations.add(sent);
+        const required = this.options.requireAuthorization;
+        if (required !== undefined && sent !== required) {
+          const error = { code: grpc.status.UNAUTHENTICATED, details: "Expected a valid authorization header" } as grpc.ServiceError;
+          if (callback) callback(error, null);
+          else call.emit("error", error);
+          return;
+        }
+        return (handler as (...args: unknown[]) => unknown)(call, callback);
+      }) as grpc.UntypedHandleCall;
+    }
+    return wrapped;
   }
 
   /** The REST API base address (ZEEBE_REST_ADDRESS), with { execute: true, rest: true }. */
