@@ -56,6 +56,8 @@ export interface OperateEntry {
   service: pulumi.Input<string>;
   /** Its HTTP port (chart default 8080). */
   port: pulumi.Input<number>;
+  /** Operate's path there: `<contextPath>/operate` (chart default `/operate`). */
+  path: string;
 }
 
 /**
@@ -178,7 +180,7 @@ export class IstioGateway extends pulumi.ComponentResource {
       { parent: this },
     );
     this.url = pulumi.output(`https://${args.host}`);
-    this.operateUrl = pulumi.output(args.operate ? `https://${args.operate.host}/operate` : undefined);
+    this.operateUrl = pulumi.output(args.operate ? `https://${args.operate.host}${args.operate.path}` : undefined);
     this.registerOutputs({ url: this.url, operateUrl: this.operateUrl });
   }
 }

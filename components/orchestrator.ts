@@ -6,7 +6,7 @@ import { DiscoveryRbac } from "./discovery";
 import { IstioGateway } from "./ingress";
 import { WORKFLOWS_MOUNT } from "./knative";
 import { Monitoring } from "./monitoring";
-import { embeddedOperateUrl, OperateChartValues, saasOperateUrl } from "./operate";
+import { embeddedOperateUrl, OperateChartValues, operateOffReason, operatePath, saasOperateUrl } from "./operate";
 import { labels, objectNames, SECRET_KEYS, TopicNames, topicNames } from "./naming";
 import { ComponentProperties, ComponentPropertiesInput, validateComponent } from "./properties";
 import { checkSettingsFor, CONFIG_NAMESPACE, GITOPS_AND_REPOSITORY_KEYS, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
@@ -113,6 +113,12 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
           `component "${name}": stack config ${CONFIG_NAMESPACE}:operateHost exposes an embedded cluster's Operate through the orchestrator's Istio gateway: it needs enableIstioGateway and camundaMode embedded`,
         ]);
       }
+      const operateOff = settings.operateHost ? operateOffReason(chartValues(settings)) : undefined;
+      if (operateOff) {
+        throw new ValidationError([
+          `component "${name}": stack config ${CONFIG_NAMESPACE}:operateHost exposes Operate, but ${operateOff} (${CONFIG_NAMESPACE}:camundaHelmValues); drop operateHost or turn Operate on`,
+        ]);
+      }
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       invalid = error;
@@ -145,6 +151,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
           sizing: { clusterSize: settings.zeebeClusterSize, partitionCount: settings.zeebePartitionCount, replicationFactor: settings.zeebeReplicationFactor },
         },
         auth: embeddedAuth(settings),
+        webAppsHost: settings.operateHost,
         saas:
           props.camundaMode === "remote"
             ? { clusterId: settings.saasClusterId!, region: settings.saasRegion!, clientId: settings.saasClientId!, clientSecret: settings.saasClientSecret! }
@@ -316,6 +323,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
                 // The orchestration cluster's HTTP address (REST API and web apps), as the Zeebe component computed it.
                 service: zeebe.restAddress.apply((rest) => new URL(rest).hostname),
                 port: zeebe.restAddress.apply((rest) => Number(new URL(rest).port || 80)),
+                path: operatePath(chartValues(settings)),
               }
             : undefined,
         },
@@ -378,10 +386,12 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
 /** Operate of the orchestrator's cluster without an Istio exposure: the SaaS URL, or the in-cluster one. */
 function inClusterOperate(mode: "embedded" | "remote", restAddress: pulumi.Output<string>, settings: ResolvedSettings): pulumi.Output<string | undefined> {
   if (mode === "remote") return pulumi.all([settings.saasClusterId!, settings.saasRegion!]).apply(([clusterId, region]) => saasOperateUrl(clusterId, region));
-  // A stack's chart values may move the web apps (orchestration.contextPath) or turn Operate off (profiles.operate).
-  const orchestration = (settings.camundaHelmValues?.orchestration ?? {}) as OperateChartValues;
-  return restAddress.apply((rest) => embeddedOperateUrl(rest, orchestration));
+  // A stack's chart values may move the web apps (orchestration.contextPath) or turn Operate off.
+  return restAddress.apply((rest) => embeddedOperateUrl(rest, chartValues(settings)));
 }
+
+/** The stack's own camunda-platform chart values, as far as they decide where Operate is. */
+const chartValues = (settings: ResolvedSettings): OperateChartValues => (settings.camundaHelmValues ?? {}) as OperateChartValues;
 
 /** How the worker and the topics reach Kafka: bootstrap servers, TLS, SASL, and the Strimzi cluster's name. */
 function kafkaConnection(settings: ResolvedSettings, platform: string) {

@@ -3,6 +3,8 @@
 import { strict as assert } from "assert";
 import { CamundaOrchestrator } from "../components";
 import { stackSettingsSchema } from "../components/settings";
+import { runPolicies } from "../policy/offline";
+import { policies } from "../policy/policies/all";
 import { REDACTED } from "../render/types";
 import { at, ofType, runProgram, single } from "./support/mock-program";
 
@@ -13,6 +15,8 @@ const K = {
   prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
   virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
   gateway: "kubernetes:networking.istio.io/v1:Gateway",
+  authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+  release: "kubernetes:helm.sh/v3:Release",
 };
 
 /** What every orchestrator of these tests needs besides the observability settings. */
@@ -142,6 +146,55 @@ describe("observability settings", () => {
     const operate = ofType(run.resources, K.virtualService).find((v) => (at(v, "spec.hosts") as string[]).includes("operate.checkout.example.com"));
     assert.ok(operate, "a VirtualService for the Operate host");
     assert.deepEqual(at(operate, "spec.http.0.route.0.destination"), { host: "checkout-camunda-zeebe-gateway.shop.svc.cluster.local", port: { number: 8080 } });
+  });
+
+  it("operateHost follows the stack's chart values: Operate under their contextPath, OIDC logins returning to the public host; the policy pack agrees", async () => {
+    const oidc = {
+      camundaAuth: "oidc" as const,
+      camundaOidcIssuerUrl: "https://idp.example.com/realms/camunda",
+      camundaOidcTokenUrl: "https://idp.example.com/realms/camunda/protocol/openid-connect/token",
+      camundaOidcClientId: "checkout-worker",
+      camundaOidcClientSecret: "oidc-secret-value",
+    };
+    const run = await runProgram(() => {
+      const o = new CamundaOrchestrator("checkout", {
+        namespace: "shop",
+        properties: { realtimePlatform: "p", enableIstioGateway: true, gatewayHost: "checkout.example.com" },
+        settings: {
+          ...BASE,
+          ...GATEWAY,
+          ...oidc,
+          operateHost: "operate.checkout.example.com",
+          camundaHelmValues: { orchestration: { contextPath: "/camunda" } },
+        },
+      });
+      return { operate: o.operateUrl };
+    });
+    assert.equal(run.outputs.operate, "https://operate.checkout.example.com/camunda/operate");
+    const release = single(run.resources, K.release);
+    assert.equal(at(release, "values.orchestration.contextPath"), "/camunda");
+    assert.equal(at(release, "values.orchestration.security.authentication.oidc.redirectUrl"), "https://operate.checkout.example.com/camunda");
+    const deny = single(run.resources, K.authorizationPolicy);
+    assert.ok(
+      (at(deny, "spec.rules.0.to.0.operation.hosts") as string[]).includes("operate.checkout.example.com"),
+      "the Operate host needs the same JWT as the public API",
+    );
+    const violations = (await runPolicies(policies, run.resources)).map((v) => `${v.policy}: ${v.message}`);
+    assert.deepEqual(
+      violations.filter((v) => /^(istio-public-entry|zeebe-api-protected|no-plaintext-credentials)/.test(v)),
+      [],
+    );
+  });
+
+  it("refuses operateHost when the stack's chart values turn Operate off, naming the value", () => {
+    const exposed = (camundaHelmValues: Record<string, unknown>) => () =>
+      new CamundaOrchestrator("c", {
+        namespace: "n",
+        properties: { realtimePlatform: "p", enableIstioGateway: true, gatewayHost: "c.example.com" },
+        settings: { ...BASE, ...GATEWAY, operateHost: "operate.example.com", camundaHelmValues },
+      });
+    assert.throws(exposed({ orchestration: { profiles: { operate: false } } }), /operateHost.*orchestration\.profiles\.operate: false/);
+    assert.throws(exposed({ global: { noSecondaryStorage: true } }), /operateHost.*global\.noSecondaryStorage: true/);
   });
 
   it("refuses operateHost without the Istio gateway or in remote mode", () => {
