@@ -22,6 +22,17 @@ const MANAGEMENT_PORT = 9600;
 const KNATIVE_LOCAL_GATEWAY = "knative-local-gateway.istio-system.svc.cluster.local";
 
 /**
+ * The orchestration cluster's Service as chart 13.x names it (`orchestration.serviceName`: `<fullname>-gateway`),
+ * on an explicit port other than its management port: the web apps' HTTP port.
+ */
+function isOrchestrationWebPort(destination: any): boolean {
+  const host = destination?.host;
+  if (typeof host !== "string" || host === KNATIVE_LOCAL_GATEWAY || !host.split(".")[0].endsWith("-gateway")) return false;
+  const port = destination?.port?.number;
+  return typeof port === "number" && port !== MANAGEMENT_PORT;
+}
+
+/**
  * An Operate entry (components/ingress.ts, label app.kubernetes.io/component: operate) serves the orchestration
  * cluster's web apps on a host of their own: every path, to the cluster's web port, never to the worker or a
  * management port. Its host still needs the JWT rule.
@@ -31,10 +42,7 @@ function isOperateEntry(vs: PolicyResource): boolean {
   const destinations = (Array.isArray(vs.props?.spec?.http) ? vs.props.spec.http : []).flatMap((route: any) =>
     (Array.isArray(route?.route) ? route.route : []).map((r: any) => r?.destination),
   );
-  return (
-    destinations.length > 0 &&
-    destinations.every((d: any) => typeof d?.host === "string" && d.host !== KNATIVE_LOCAL_GATEWAY && d?.port?.number !== MANAGEMENT_PORT)
-  );
+  return destinations.length > 0 && destinations.every(isOrchestrationWebPort);
 }
 
 const isKind = (r: PolicyResource, group: string, kind: string) => {

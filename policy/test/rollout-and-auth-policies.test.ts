@@ -108,6 +108,9 @@ describe("istio-public-entry", () => {
       /route 0 has no match/,
     );
     assert.match((await messages(istioPublicEntry, [operate({ ...web, port: { number: 9600 } }), denyWithoutJwt]))[0], /route 0 has no match/);
+    assert.match((await messages(istioPublicEntry, [operate({ host: web.host }), denyWithoutJwt]))[0], /route 0 has no match/, "a port must be named");
+    const worker = { host: "checkout-worker-00001-private.shop.svc.cluster.local", port: { number: 80 } };
+    assert.match((await messages(istioPublicEntry, [operate(worker), denyWithoutJwt]))[0], /route 0 has no match/, "not the worker's pods");
   });
 
   it("leaves mesh-internal VirtualServices alone", async () => {
