@@ -13,7 +13,11 @@ export interface DiscoveryRbacArgs {
   component: string;
   /** Namespace of the worker's ServiceAccount. */
   namespace: pulumi.Input<string>;
-  /** Namespaces to watch: empty means the worker's own; `["*"]` means all (then a ClusterRole named after namespace and component). */
+  /**
+   * Namespaces to watch: empty means the worker's own (a Role named `<component>-discovery`); a list means a
+   * Role per listed namespace named `<namespace>-<component>-discovery` after the worker's namespace, since
+   * other stacks may watch the same namespace; `["*"]` means all (a ClusterRole named the same way).
+   */
   watchNamespaces: readonly string[];
 }
 
@@ -54,17 +58,21 @@ export class DiscoveryRbac extends pulumi.ComponentResource {
       );
     } else {
       const namespaces: pulumi.Input<string>[] = args.watchNamespaces.length > 0 ? [...args.watchNamespaces] : [args.namespace];
+      // A watched namespace may be watched by other stacks too: there the Role carries the worker's namespace,
+      // as a cluster-scoped name does, so two stacks with a component of the same name never share one.
+      const sharedName = pulumi.output(args.namespace).apply((namespace) => clusterScopedName(namespace, args.component, "discovery"));
       namespaces.forEach((namespace, index) => {
         const suffix = args.watchNamespaces.length > 0 ? `-${args.watchNamespaces[index]}` : "";
+        const roleName = args.watchNamespaces.length > 0 ? sharedName : names.discoveryRole;
         const role = new k8s.rbac.v1.Role(
           `${name}-role${suffix}`,
-          { metadata: { ...meta, name: names.discoveryRole, namespace }, rules: DISCOVERY_RULES },
+          { metadata: { ...meta, name: roleName, namespace }, rules: DISCOVERY_RULES },
           { parent: this },
         );
         new k8s.rbac.v1.RoleBinding(
           `${name}-rolebinding${suffix}`,
           {
-            metadata: { ...meta, name: names.discoveryRole, namespace },
+            metadata: { ...meta, name: roleName, namespace },
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
             subjects: [subject],
           },

@@ -145,10 +145,12 @@ export class IstioGateway extends pulumi.ComponentResource {
     }
 
     // JWT rules act on the ingress gateway's pods, so they live in its namespace, shared by every stack: their
-    // names carry namespace and component. The DENY rule is scoped to this host, other hosts are untouched.
+    // names carry namespace and component. The DENY rule is scoped to this stack's hosts (the public API's and
+    // Operate's), other hosts are untouched.
     const ingressNamespace = args.ingressNamespace ?? "istio-system";
-    const protectedHosts = [args.host, ...(args.operate ? [args.operate.host] : [])].flatMap((host) => [host, `${host}:*`]);
     const securityName = pulumi.output(args.namespace).apply((namespace) => clusterScopedName(namespace, args.component, "public-api"));
+    const hosts = [args.host, ...(args.operate ? [args.operate.host] : [])];
+    const protectedHosts = [{ operation: { hosts: hosts.flatMap((host) => [host, `${host}:*`]) } }];
     const securityMeta = { namespace: ingressNamespace, labels: labels(args.component, "ingress"), name: securityName };
     new k8s.apiextensions.CustomResource(
       `${name}-requestauthentication`,
@@ -158,7 +160,9 @@ export class IstioGateway extends pulumi.ComponentResource {
         metadata: securityMeta,
         spec: {
           selector: { matchLabels: selector },
-          jwtRules: [{ issuer: args.jwt.issuer, jwksUri: args.jwt.jwksUri, ...(args.jwt.audiences?.length ? { audiences: args.jwt.audiences } : {}) }],
+          // No `audiences` here: a RequestAuthentication acts on every host of the gateway, and would turn away a
+          // token of this issuer meant for another app. The audience is checked for this host below.
+          jwtRules: [{ issuer: args.jwt.issuer, jwksUri: args.jwt.jwksUri }],
         },
       },
       { parent: this },
@@ -173,8 +177,11 @@ export class IstioGateway extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           action: "DENY",
           // A principal is `<iss>/<sub>`: a valid token of another issuer the gateway knows does not pass either.
-          // The Operate host, when exposed, follows the same rule.
-          rules: [{ from: [{ source: { notRequestPrincipals: [`${args.jwt.issuer}/*`] } }], to: [{ operation: { hosts: protectedHosts } }] }],
+          // The Operate host, when exposed, follows the same rules.
+          rules: [
+            { from: [{ source: { notRequestPrincipals: [`${args.jwt.issuer}/*`] } }], to: protectedHosts },
+            ...(args.jwt.audiences?.length ? [{ to: protectedHosts, when: [{ key: "request.auth.audiences", notValues: args.jwt.audiences }] }] : []),
+          ],
         },
       },
       { parent: this },

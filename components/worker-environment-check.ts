@@ -15,6 +15,9 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
+/** Prefixes of the variables @camunda8/sdk reads itself (its `CamundaEnvironmentVariableDictionary`). */
+export const SDK_PREFIXES = ["CAMUNDA_", "ZEEBE_"] as const;
+
 const words = (name: string) => name.toUpperCase().split("_").filter(Boolean);
 const includesAll = (whole: string[], part: string[]) => part.every((word) => whole.includes(word));
 
@@ -27,8 +30,12 @@ export function lookalikeWorkerVariable(name: string): string | undefined {
   if (isWorkerVariable(name)) return undefined;
   const upper = name.toUpperCase();
   const nameWords = words(name);
+  // The SDK reads its own settings from CAMUNDA_* and ZEEBE_* (e.g. CAMUNDA_LOG_LEVEL beside the worker's
+  // LOG_LEVEL): there only a misspelling counts, not a word more or less.
+  const sdkNamespace = SDK_PREFIXES.some((prefix) => upper.startsWith(prefix));
   const candidates = WORKER_VARIABLES.filter((variable) => {
     if (variable === upper || (upper.length >= 6 && editDistance(upper, variable) <= 2)) return true;
+    if (sdkNamespace) return false;
     const variableWords = words(variable);
     const overlap = nameWords.length >= 2 && variableWords.length >= 2;
     return (
@@ -54,5 +61,9 @@ export function environmentEntryProblem(name: string, value: string): string | u
     return problem ? `${problem} (the worker would refuse to start)` : undefined;
   }
   const lookalike = lookalikeWorkerVariable(name);
-  return lookalike ? `is not a worker setting and would do nothing; did you mean ${lookalike}?` : undefined;
+  if (!lookalike) return undefined;
+  const setBy = (ORCHESTRATOR_VARIABLES as readonly string[]).includes(lookalike)
+    ? ", which the orchestrator sets itself from the properties and stack config"
+    : "";
+  return `is not a worker setting and would do nothing; did you mean ${lookalike}${setBy}?`;
 }

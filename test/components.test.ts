@@ -357,11 +357,13 @@ describe("WorkerService, IstioGateway and Monitoring", () => {
     const authn = single(run.resources, "kubernetes:security.istio.io/v1:RequestAuthentication");
     assert.equal(at(authn, "metadata.namespace"), "istio-system");
     assert.equal(at(authn, "metadata.name"), "ns-shop-public-api");
-    assert.deepEqual(at(authn, "spec.jwtRules"), [{ issuer: jwt.issuer, jwksUri: jwt.jwksUri, audiences: ["orders-api"] }]);
+    // Audiences are checked for this host only: in the RequestAuthentication they would apply to every host.
+    assert.deepEqual(at(authn, "spec.jwtRules"), [{ issuer: jwt.issuer, jwksUri: jwt.jwksUri }]);
     const authz = single(run.resources, "kubernetes:security.istio.io/v1:AuthorizationPolicy");
     assert.equal(at(authz, "spec.action"), "DENY");
     assert.deepEqual(at(authz, "spec.rules"), [
       { from: [{ source: { notRequestPrincipals: [`${jwt.issuer}/*`] } }], to: [{ operation: { hosts: ["shop.example.com", "shop.example.com:*"] } }] },
+      { to: [{ operation: { hosts: ["shop.example.com", "shop.example.com:*"] } }], when: [{ key: "request.auth.audiences", notValues: ["orders-api"] }] },
     ]);
   });
 

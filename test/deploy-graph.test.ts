@@ -128,6 +128,25 @@ describe("what a first `pulumi up` needs: ordering, models, names, options", fun
     assert.deepEqual(await names("shop-staging"), ["shop-staging-checkout-discovery", "shop-staging-checkout-discovery"]);
   });
 
+  it("names the Roles in watched namespaces after the worker's namespace, so two stacks watching one namespace do not collide", async () => {
+    const roles = async (namespace: string) => {
+      const run = await runProgram(() => {
+        new DiscoveryRbac("checkout-discovery", { component: "checkout", namespace, watchNamespaces: ["payments", "inventory"] });
+        return {};
+      });
+      const named = (type: string) =>
+        ofType(run.resources, type)
+          .map((r) => `${at(r, "metadata.namespace")}/${at(r, "metadata.name")}`)
+          .sort();
+      return { roles: named("kubernetes:rbac.authorization.k8s.io/v1:Role"), bindings: named("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding") };
+    };
+    const dev = await roles("shop-dev");
+    const staging = await roles("shop-staging");
+    assert.deepEqual(dev.roles, ["inventory/shop-dev-checkout-discovery", "payments/shop-dev-checkout-discovery"]);
+    assert.deepEqual(dev.bindings, dev.roles);
+    assert.deepEqual(staging.roles, ["inventory/shop-staging-checkout-discovery", "payments/shop-staging-checkout-discovery"]);
+  });
+
   it("labels the namespace as asked", async () => {
     const result = await renderStack({
       stack: "dev",

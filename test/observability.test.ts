@@ -164,6 +164,7 @@ describe("observability settings", () => {
           ...BASE,
           ...GATEWAY,
           ...oidc,
+          gatewayJwtAudiences: ["checkout-api"],
           operateHost: "operate.checkout.example.com",
           camundaHelmValues: { orchestration: { contextPath: "/camunda" } },
         },
@@ -175,10 +176,15 @@ describe("observability settings", () => {
     assert.equal(at(release, "values.orchestration.contextPath"), "/camunda");
     assert.equal(at(release, "values.orchestration.security.authentication.oidc.redirectUrl"), "https://operate.checkout.example.com/camunda");
     const deny = single(run.resources, K.authorizationPolicy);
-    assert.ok(
-      (at(deny, "spec.rules.0.to.0.operation.hosts") as string[]).includes("operate.checkout.example.com"),
-      "the Operate host needs the same JWT as the public API",
-    );
+    for (const [rule, what] of [
+      [0, "a JWT of the issuer"],
+      [1, "one of the accepted audiences"],
+    ] as const) {
+      assert.ok(
+        (at(deny, `spec.rules.${rule}.to.0.operation.hosts`) as string[]).includes("operate.checkout.example.com"),
+        `the Operate host needs ${what}, as the public API does`,
+      );
+    }
     const violations = (await runPolicies(policies, run.resources)).map((v) => `${v.policy}: ${v.message}`);
     assert.deepEqual(
       violations.filter((v) => /^(istio-public-entry|zeebe-api-protected|no-plaintext-credentials)/.test(v)),

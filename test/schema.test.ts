@@ -60,6 +60,8 @@ const EXPECTED_KINDS: Record<string, string[]> = {
     "serving.knative.dev/v1 Service",
     "networking.istio.io/v1 Gateway",
     "networking.istio.io/v1 VirtualService",
+    "security.istio.io/v1 RequestAuthentication",
+    "security.istio.io/v1 AuthorizationPolicy",
     "monitoring.coreos.com/v1 ServiceMonitor",
   ],
   "dev + platform-multi": ["serving.knative.dev/v1 Service", "kafka.strimzi.io/v1 KafkaTopic"],
@@ -75,6 +77,12 @@ const EXPECTED_KINDS: Record<string, string[]> = {
     "serving.knative.dev/v1 Service",
     "kafka.strimzi.io/v1beta2 KafkaTopic",
     "monitoring.coreos.com/v1 ServiceMonitor",
+  ],
+  "dev + enterprise-workflows, repositories on GitHub": [
+    "serving.knative.dev/v1 Service",
+    "kafka.strimzi.io/v1 KafkaTopic",
+    "networking.istio.io/v1 VirtualService",
+    "security.istio.io/v1 AuthorizationPolicy",
   ],
 };
 

@@ -79,6 +79,20 @@ describe("the worker contract: one source for variables and saga patterns", () =
     assert.match(problemsFor({ log_level: "debug" })[0], /did you mean LOG_LEVEL\?/);
   });
 
+  it("lets through the variables the Camunda SDK reads itself, naming the orchestrator's own setting when one is meant", () => {
+    // From the SDK installed here, not a list written in this project.
+    const sdkVariables: string[] = require("@camunda8/sdk/dist/lib/Configuration").CamundaEnvironmentVariableDictionary;
+    assert.ok(sdkVariables.includes("CAMUNDA_LOG_LEVEL"), "the SDK still names CAMUNDA_LOG_LEVEL");
+    const ours = new Set<string>([...ORCHESTRATOR_VARIABLES, ...WORKER_VARIABLES]);
+    const environment = Object.fromEntries(sdkVariables.filter((n) => !ours.has(n)).map((n) => [n, "x"]));
+    assert.ok(Object.keys(environment).length > 10);
+    assert.deepEqual(validateComponent("orders", { ...minimal, environment }).properties.environment, environment);
+    assert.match(
+      problemsFor({ KAFKA_BROKER: "k:9092" })[0],
+      /did you mean KAFKA_BROKERS, which the orchestrator sets itself from the properties and stack config\?/,
+    );
+  });
+
   it("checks a worker setting's value with the worker's own schema", () => {
     assert.match(
       problemsFor({ CALL_TIMEOUT_MS: "soon" })[0],

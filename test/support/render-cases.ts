@@ -68,6 +68,16 @@ export const RENDER_CASES: readonly RenderCase[] = [
       secrets: { camundaOidcClientSecret: "fake-oidc-secret-Pb8Yc3Nw6Tq" },
     },
   },
+  {
+    // Its GitHub repositories are resources too: a lost identity would delete (archive) a repository.
+    label: "dev + enterprise-workflows, repositories on GitHub",
+    options: {
+      stack: "dev",
+      appFile: "examples/enterprise-workflows.yaml",
+      config: { repositoryProvider: "github", repositoryOwner: "acme" },
+      secrets: { githubToken: "ghp_fake-token-Jd5Rw8Nc3Ty6" },
+    },
+  },
 ];
 
 /** Every secret value a case passes in (and the password inside a Redis URL). */

@@ -48,10 +48,15 @@ class ApiError extends Error {}
 
 const PAGE = 100;
 
-/** The SDK's own variable names, passed through (the command needs no worker configuration). */
+/**
+ * The SDK's own variable names, passed through (the command needs no worker configuration). As in the
+ * worker, OAuth tokens stay in memory unless CAMUNDA_TOKEN_CACHE_DIR names a directory: the SDK's default
+ * disk cache under $HOME cannot be written on the image's read-only root filesystem.
+ */
 function restClient(env: NodeJS.ProcessEnv): MigrationApi {
   const config = Object.fromEntries(Object.entries(env).filter(([k, v]) => /^(ZEEBE|CAMUNDA)_/.test(k) && v !== undefined && v !== ""));
-  return new Camunda8({ CAMUNDA_AUTH_STRATEGY: "NONE", ...config } as ConstructorParameters<typeof Camunda8>[0]).getCamundaRestClient() as unknown as MigrationApi;
+  const tokenCache = config.CAMUNDA_TOKEN_CACHE_DIR ? {} : { CAMUNDA_TOKEN_DISK_CACHE_DISABLE: true };
+  return new Camunda8({ CAMUNDA_AUTH_STRATEGY: "NONE", ...tokenCache, ...config } as ConstructorParameters<typeof Camunda8>[0]).getCamundaRestClient() as unknown as MigrationApi;
 }
 
 async function api<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -72,6 +72,22 @@ describe("migration command: arguments", () => {
   });
 });
 
+describe("migration command: in the image", () => {
+  it("with OAuth and an unwritable HOME (read-only root filesystem) keeps tokens in memory instead of exiting", () => {
+    // HOME below a regular file: no one, root included, can create $HOME/.camunda there.
+    const blocker = path.join(tempDir("home-"), "file");
+    fs.writeFileSync(blocker, "");
+    const r = spawnSync("npm", ["run", "--silent", "migrate", "-w", "workers", "--", "--process", "p", "--from", "1", "--to", "2", "--mapping", mappingFile({ A: "A" })], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, HOME: path.join(blocker, "home"), CAMUNDA_AUTH_STRATEGY: "OAUTH", ZEEBE_CLIENT_ID: "c", ZEEBE_CLIENT_SECRET: "s", CAMUNDA_OAUTH_URL: "http://127.0.0.1:1/token", ZEEBE_REST_ADDRESS: "http://127.0.0.1:1" },
+    });
+    assert.doesNotMatch(r.stderr, /Cannot write to OAuth cache dir/);
+    // It got as far as asking the (unreachable) token endpoint: the REST API failed while searching.
+    assert.strictEqual(r.status, 4, r.stderr);
+  });
+});
+
 describe("workflow versions and migration on the executing peer", function () {
   let pg: PostgresServer;
   let redis: RedisServer;
