@@ -1,6 +1,7 @@
 // Compensation undoes completed steps in reverse order of completion: within one compensate job and
 // across the compensate jobs of a process instance, which Zeebe starts all at once in no order.
 import * as assert from "assert";
+import { Client } from "pg";
 import type { RunningWorker } from "../src/app";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, runWorker, testConfig } from "./support/harness";
@@ -13,6 +14,7 @@ describe("worker end-to-end: compensation in reverse order", function () {
   let pg: PostgresServer;
   let peer: GatewayPeer;
   let worker: RunningWorker;
+  let db: string;
   const services: TestService[] = [];
   const svc = (name: string) => services.find((s) => s.name === name)!;
   const undos = (pik: string): (RecordedCall & { service: string })[] =>
@@ -28,7 +30,8 @@ describe("worker end-to-end: compensation in reverse order", function () {
       await ok("audit"),
       await startService("ledger", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: "ledger down" }, delayMs: 400 } : { status: 200, body: { entry: 1 } })),
     );
-    worker = await runWorker(testConfig(peer, await freshDatabase(pg.url, "comporder"), services, { COMPENSATION_ORDER_WAIT_MS: String(ORDER_WAIT_MS) }));
+    db = await freshDatabase(pg.url, "comporder");
+    worker = await runWorker(testConfig(peer, db, services, { COMPENSATION_ORDER_WAIT_MS: String(ORDER_WAIT_MS) }));
   });
   after(async () => {
     await worker?.stop(1000);
@@ -103,5 +106,32 @@ describe("worker end-to-end: compensation in reverse order", function () {
     assert.strictEqual(ledgerUndos.length, 4);
     assert.ok(reserveUndo.at >= ledgerUndos[3].endedAt!, `Reserve is undone only after Book's last undo attempt (${reserveUndo.at - ledgerUndos[3].endedAt!} ms after)`);
     assert.deepStrictEqual(retriesBurned([inv]), []);
+  });
+
+  it("after a crash mid-compensation, waits for a later step whose handler had begun, however late the handlers come back", async () => {
+    // Found by the fault suite (kill -9 during a compensation): the handlers a killed worker had begun come back
+    // after their job timeout, long after the ordering window, and the earlier step was undone first.
+    const pik = "6200000000000005";
+    await runSteps(pik, [{ service: "inventory", elementId: "Reserve" }, { service: "payment", elementId: "Charge" }]);
+    // What the killed worker left: both handlers begun (their leases have run out since), compensation begun a
+    // minute ago (longer than the ordering window), nothing undone.
+    const handlers = [["inventory", "UndoReserve", "6200000000000501"], ["payment", "UndoCharge", "6200000000000502"]] as const;
+    for (const [service, elementId, eik] of handlers) {
+      await worker.saga.begin({ processInstanceKey: pik, elementId, elementInstanceKey: eik, kind: "compensate" }, { service, idempotencyKey: `compensate-${pik}-${eik}`, request: null, jobKey: "1", leaseMs: 1 });
+    }
+    await worker.saga.startCompensation(pik);
+    const c = new Client({ connectionString: db });
+    await c.connect();
+    await c.query("update saga_compensations set started_at = now() - interval '1 minute' where process_instance_key = $1", [pik]);
+    await c.end();
+    // Zeebe hands the handlers out again after their job timeout; the earlier step's comes first.
+    const [first, second] = handlers.map(([service, elementId, elementInstanceKey], i) =>
+      new Promise<string>((r) => setTimeout(() => r(peer.addJob({ type: `compensate-${service}`, processInstanceKey: pik, elementId, elementInstanceKey })), i * 400)));
+    const keys = [await first, await second];
+    await peer.waitFor(completed(keys), 15000, "both compensations");
+    const u = undos(pik);
+    assert.deepStrictEqual(u.map((x) => x.body.elementId), ["Charge", "Reserve"]);
+    assert.ok(u[1].at >= u[0].endedAt!, "Reserve's undo starts after Charge's undo was answered");
+    assert.deepStrictEqual(retriesBurned(keys), []);
   });
 });

@@ -117,6 +117,17 @@ describe("saga log in PostgreSQL", () => {
     assert.match(String((r[1] as PromiseRejectedResult).reason), /PostgreSQL refused the step's data/);
   });
 
+  it("numbers the completions of one batch in the order their outcomes were submitted", async () => {
+    // Parallel iterations: Reserve, Charge and Ship begun in that order, their replies arrive Ship, Charge, Reserve.
+    const refs = ["50", "51", "52"].map((eik) => ref(eik, `Par${eik}`));
+    for (const r of refs) assert.strictEqual((await log.begin(r, input())).state, "claimed");
+    const ok = { status: "succeeded" as const, outcome: "succeeded" as const, jobKey: "j" };
+    await Promise.all([...refs].reverse().map((r) => log.finish(r, 1, "svc", ok)));
+    const seqOf = async (r: StepRef) => (await log.get(r))!.completedSeq!;
+    const [a, b, c] = await Promise.all(refs.map(seqOf));
+    assert.ok(c < b && b < a, `one batch: completion order follows submission (got ${a}, ${b}, ${c})`);
+  });
+
   it("reports a read-only server as unavailable", async () => {
     await pool.query("alter database sagalog set default_transaction_read_only = on");
     const ro = SagaLog.connect(pg.url.replace(/\/postgres$/, "/sagalog"));

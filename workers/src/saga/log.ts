@@ -262,12 +262,16 @@ export class SagaLog {
       const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
       const recorded = await this.withEvents(round.some((r) => r.item.events.length > 0), async (q) => {
         const rows = await q(
+          // Completion numbers are drawn in the order the outcomes were submitted (idx), not in the order the
+          // update happens to visit the rows: reverse-order compensation relies on them.
           `with input as (
-             select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
+             select t.*, case when t.status = 'succeeded' and t.kind = 'call' then nextval('saga_completion_seq') end as seq
+             from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
                as t(pik, eik, el, kind, attempt, status, response, service, job_key, outcome, http_status, detail, duration_ms, idx)
+             order by t.idx
            ), upd as (
              update saga_steps st set status = i.status, response = coalesce(i.response::jsonb, st.response), http_status = coalesce(i.http_status, st.http_status),
-               completed_seq = case when i.status = 'succeeded' and st.kind = 'call' then nextval('saga_completion_seq') else st.completed_seq end,
+               completed_seq = coalesce(i.seq, st.completed_seq),
                lease_until = null, updated_at = now()
              from input i
              where st.process_instance_key = i.pik and st.element_instance_key = i.eik and st.kind = i.kind and st.attempts = i.attempt and st.status = 'started'
@@ -330,13 +334,18 @@ export class SagaLog {
 
   /**
    * Calls that succeeded after position `seq` and are still to be undone: a compensation has taken them on
-   * (claimed once), or the ordering window since compensation began in the instance is still open.
+   * (claimed once), a compensation job that covers them has begun and not finished (e.g. it was with a worker
+   * that died, and Zeebe hands it out again after its job timeout, however long after the window), or the
+   * ordering window since compensation began in the instance is still open.
    */
   async laterToUndo(processInstanceKey: string, seq: number, orderWaitMs: number): Promise<string[]> {
     const rows = await this.q(
       `select s.element_id from saga_steps s left join saga_compensations c on c.process_instance_key = s.process_instance_key
        where s.process_instance_key = $1 and s.kind = 'call' and s.completed_seq > $2 and s.status in ('succeeded', 'compensating')
-         and (s.undo_attempts > 0 or c.started_at is null or now() < c.started_at + $3 * interval '1 millisecond')
+         and (s.undo_attempts > 0 or c.started_at is null or now() < c.started_at + $3 * interval '1 millisecond'
+           or exists (select 1 from saga_steps h
+                      where h.process_instance_key = s.process_instance_key and h.service = s.service and h.kind = 'compensate'
+                        and h.status in ('started', 'failed') and (h.compensates is null or h.compensates = s.element_id)))
        order by s.completed_seq`,
       [processInstanceKey, seq, orderWaitMs],
     );
