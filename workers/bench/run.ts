@@ -27,8 +27,25 @@ const SAGA_MODEL = path.join(__dirname, "..", "workflows", "examples", "financia
 const SAGA_PROCESS = "financial-transaction";
 const SAGA_SERVICES = ["fraud-detection", "authorization", "settlement"];
 
-interface Result { jobs: number; seconds: number; jobsPerSec: number; p50: number; p99: number; failures: number; cpuMsPerJob: number; pgCpuMsPerJob: number }
-interface SagaResult { instances: number; seconds: number; perSec: number; p50: number; p99: number; failures: number; peerCpuMsPerInstance: number }
+interface Result {
+  jobs: number;
+  seconds: number;
+  jobsPerSec: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  cpuMsPerJob: number;
+  pgCpuMsPerJob: number;
+}
+interface SagaResult {
+  instances: number;
+  seconds: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  peerCpuMsPerInstance: number;
+}
 
 function child(file: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; hello: any }> {
   const proc = fork(path.join(__dirname, file), [], {
@@ -64,7 +81,12 @@ async function measure(peer: ChildProcess, worker: ChildProcess, pgPid: number):
   await ask<Result>(peer, { cmd: "run", type: TYPE, jobs: WARMUP, variables: { orderId: "warm" } });
   const cpu0 = await ask<NodeJS.CpuUsage>(worker, { cmd: "cpu" });
   const pg0 = treeCpuMs(pgPid);
-  const r = await ask<Omit<Result, "cpuMsPerJob" | "pgCpuMsPerJob">>(peer, { cmd: "run", type: TYPE, jobs: JOBS, variables: { orderId: "o-1", amount: 42, items: ["a", "b", "c"] } });
+  const r = await ask<Omit<Result, "cpuMsPerJob" | "pgCpuMsPerJob">>(peer, {
+    cmd: "run",
+    type: TYPE,
+    jobs: JOBS,
+    variables: { orderId: "o-1", amount: 42, items: ["a", "b", "c"] },
+  });
   const cpu1 = await ask<NodeJS.CpuUsage>(worker, { cmd: "cpu" });
   const pg1 = treeCpuMs(pgPid);
   return { ...r, cpuMsPerJob: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000 / JOBS, pgCpuMsPerJob: (pg1 - pg0) / JOBS };
@@ -72,7 +94,13 @@ async function measure(peer: ChildProcess, worker: ChildProcess, pgPid: number):
 
 /** Saga instances created -> completed through the peer: warm-up, then the measured batch. */
 async function measureSaga(peer: ChildProcess): Promise<SagaResult> {
-  const msg = { cmd: "saga", modelFile: SAGA_MODEL, bpmnProcessId: SAGA_PROCESS, concurrency: SAGA_CONCURRENCY, variables: { transactionId: "t-1", amount: 42 } };
+  const msg = {
+    cmd: "saga",
+    modelFile: SAGA_MODEL,
+    bpmnProcessId: SAGA_PROCESS,
+    concurrency: SAGA_CONCURRENCY,
+    variables: { transactionId: "t-1", amount: 42 },
+  };
   await ask<SagaResult>(peer, { ...msg, instances: SAGA_WARMUP });
   return ask<SagaResult>(peer, { ...msg, instances: SAGAS });
 }
@@ -131,15 +159,26 @@ async function main(): Promise<void> {
 
       progress(`round ${round + 1}/${ROUNDS}: full worker, tracing on`);
       const spansBefore = (await ask<{ spans: number }>(receiver.proc, { cmd: "spans" })).spans;
-      const traced = await child("full-worker.ts", { ...(await fullEnv(`benchtraced${round}`)), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.hello.url, OTEL_SERVICE_NAME: "bench-worker" });
+      const traced = await child("full-worker.ts", {
+        ...(await fullEnv(`benchtraced${round}`)),
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.hello.url,
+        OTEL_SERVICE_NAME: "bench-worker",
+      });
       results.traced.push(await measure(peer.proc, traced.proc, pg.pid()!));
       await stop(traced.proc); // flushes the spans still buffered
       spansPerTracedJob = ((await ask<{ spans: number }>(receiver.proc, { cmd: "spans" })).spans - spansBefore) / (JOBS + WARMUP);
-      progress(`round ${round + 1}/${ROUNDS}: full worker, tracing on ${results.traced[round].jobsPerSec.toFixed(0)} jobs/s, ${spansPerTracedJob.toFixed(2)} spans exported per job`);
+      progress(
+        `round ${round + 1}/${ROUNDS}: full worker, tracing on ${results.traced[round].jobsPerSec.toFixed(0)} jobs/s, ${spansPerTracedJob.toFixed(2)} spans exported per job`,
+      );
     }
     for (let round = 0; round < SAGA_ROUNDS; round++) {
       progress(`saga round ${round + 1}/${SAGA_ROUNDS}: bare SDK worker`);
-      const bare = await child("bare-worker.ts", { ZEEBE_GRPC_ADDRESS: peer.hello.address, SERVICE_URL: service.hello.url, TASK_TYPE: SAGA_SERVICES.map((s) => `call-microservice-${s}`).join(","), ...TUNING });
+      const bare = await child("bare-worker.ts", {
+        ZEEBE_GRPC_ADDRESS: peer.hello.address,
+        SERVICE_URL: service.hello.url,
+        TASK_TYPE: SAGA_SERVICES.map((s) => `call-microservice-${s}`).join(","),
+        ...TUNING,
+      });
       sagas.bare.push(await measureSaga(peer.proc));
       await stop(bare.proc);
       progress(`saga round ${round + 1}/${SAGA_ROUNDS}: full worker`);
@@ -171,8 +210,11 @@ async function main(): Promise<void> {
   const full = median(results.full);
   const traced = median(results.traced);
   const offPathNs = tracingOffPathNsPerJob();
-  const row = (name: string, r: Result) => `${name.padEnd(6)} | ${r.jobsPerSec.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${r.cpuMsPerJob.toFixed(3).padStart(10)} | ${r.pgCpuMsPerJob.toFixed(3).padStart(9)} | ${String(r.failures).padStart(8)}`;
-  console.log(`jobs per round: ${JOBS} (warm-up ${WARMUP}), rounds: ${ROUNDS}, maxJobsToActivate ${TUNING.MAX_JOBS_ACTIVE}, pollInterval ${TUNING.POLL_INTERVAL_MS} ms`);
+  const row = (name: string, r: Result) =>
+    `${name.padEnd(6)} | ${r.jobsPerSec.toFixed(0).padStart(8)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${r.cpuMsPerJob.toFixed(3).padStart(10)} | ${r.pgCpuMsPerJob.toFixed(3).padStart(9)} | ${String(r.failures).padStart(8)}`;
+  console.log(
+    `jobs per round: ${JOBS} (warm-up ${WARMUP}), rounds: ${ROUNDS}, maxJobsToActivate ${TUNING.MAX_JOBS_ACTIVE}, pollInterval ${TUNING.POLL_INTERVAL_MS} ms`,
+  );
   console.log("worker |   jobs/s | p50 ms  | p99 ms  | cpu ms/job | pg ms/job | failures");
   console.log("-------+----------+---------+---------+------------+-----------+---------");
   for (const r of results.bare) console.log(row("bare", r));
@@ -181,8 +223,11 @@ async function main(): Promise<void> {
   const sagaMedian = (rs: SagaResult[]) => [...rs].sort((a, b) => a.perSec - b.perSec)[Math.floor((rs.length - 1) / 2)];
   const sagaBare = sagaMedian(sagas.bare);
   const sagaFull = sagaMedian(sagas.full);
-  const sagaRow = (name: string, r: SagaResult) => `${name.padEnd(6)} | ${r.perSec.toFixed(1).padStart(11)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${r.peerCpuMsPerInstance.toFixed(1).padStart(13)} | ${String(r.failures).padStart(8)}`;
-  console.log(`\nthree-step saga (${SAGA_PROCESS}), create -> completed: ${SAGAS} instances per round (warm-up ${SAGA_WARMUP}), ${SAGA_CONCURRENCY} in flight, rounds: ${SAGA_ROUNDS}`);
+  const sagaRow = (name: string, r: SagaResult) =>
+    `${name.padEnd(6)} | ${r.perSec.toFixed(1).padStart(11)} | ${String(r.p50).padStart(7)} | ${String(r.p99).padStart(7)} | ${r.peerCpuMsPerInstance.toFixed(1).padStart(13)} | ${String(r.failures).padStart(8)}`;
+  console.log(
+    `\nthree-step saga (${SAGA_PROCESS}), create -> completed: ${SAGAS} instances per round (warm-up ${SAGA_WARMUP}), ${SAGA_CONCURRENCY} in flight, rounds: ${SAGA_ROUNDS}`,
+  );
   console.log("worker | instances/s | p50 ms  | p99 ms  | peer cpu ms/i | failures");
   console.log("-------+-------------+---------+---------+---------------+---------");
   for (const r of sagas.bare) console.log(sagaRow("bare", r));

@@ -14,7 +14,13 @@ export interface CallResult {
   durationMs: number;
 }
 
-export async function postJson(url: string, payload: unknown, headers: Record<string, string>, timeoutMs: number, maxBodyBytes = Infinity): Promise<CallResult> {
+export async function postJson(
+  url: string,
+  payload: unknown,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  maxBodyBytes = Infinity,
+): Promise<CallResult> {
   // A client span when tracing is on; the service gets its W3C context (traceparent) with the request.
   const traced = tracingEnabled() ? startHttpClientSpan("POST", url) : undefined;
   const result = await post(url, payload, { ...headers, ...traced?.headers }, timeoutMs, maxBodyBytes);
@@ -34,7 +40,11 @@ async function post(url: string, payload: unknown, headers: Record<string, strin
     });
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel().catch(() => undefined);
-      return { outcome: { kind: "transient", reason: redirectRefused(res.status, res.headers.get("location"), url) }, status: res.status, durationMs: performance.now() - started };
+      return {
+        outcome: { kind: "transient", reason: redirectRefused(res.status, res.headers.get("location"), url) },
+        status: res.status,
+        durationMs: performance.now() - started,
+      };
     }
     const outcome = classifyStatus(res.status);
     const text = await readCapped(res, maxBodyBytes);

@@ -70,7 +70,10 @@ export class JobWorkers {
   stalled(): string[] {
     this.watchCapacity();
     const now = Date.now();
-    return [...this.blockedSince].filter(([, since]) => now - since >= this.config.JOB_WORKER_STALL_MS).map(([type]) => type).sort();
+    return [...this.blockedSince]
+      .filter(([, since]) => now - since >= this.config.JOB_WORKER_STALL_MS)
+      .map(([type]) => type)
+      .sort();
   }
 
   ensure(types: string[]): void {
@@ -130,7 +133,11 @@ export class JobWorkers {
             this.log.error({ err: errorText(err), jobKey: job.key, type }, "job handler crashed");
             this.deps.metrics.jobs.inc({ type, outcome: "handler_error" });
             outcome = "handler_error";
-            return job.fail({ errorMessage: `worker error: ${redact(String((err as Error)?.message ?? err))}`, retries: Math.max(0, job.retries - 1), retryBackOff: this.deps.config.BACKOFF_BASE_MS });
+            return job.fail({
+              errorMessage: `worker error: ${redact(String((err as Error)?.message ?? err))}`,
+              retries: Math.max(0, job.retries - 1),
+              retryBackOff: this.deps.config.BACKOFF_BASE_MS,
+            });
           } finally {
             this.active -= 1;
             this.running.set(type, (this.running.get(type) ?? 1) - 1);
@@ -166,7 +173,9 @@ export class JobWorkers {
     const internals = worker as unknown as SdkWorkerInternals;
     const original = internals.handleJobResponse;
     if (typeof original !== "function") {
-      throw new Error(`@camunda8/sdk: ZBWorkerBase.handleJobResponse not found on the ${type} worker; the unsafe-number guard in job-workers.ts must be updated for this SDK version`);
+      throw new Error(
+        `@camunda8/sdk: ZBWorkerBase.handleJobResponse not found on the ${type} worker; the unsafe-number guard in job-workers.ts must be updated for this SDK version`,
+      );
     }
     internals.handleJobResponse = (res) => {
       for (const job of res.jobs) {

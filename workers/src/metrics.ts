@@ -17,7 +17,12 @@ const bounded = <T>(p: Promise<T>): Promise<T> =>
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly jobs = new Counter({ name: "worker_jobs_total", help: "Jobs handled, by task type and outcome", labelNames: ["type", "outcome"], registers: [this.registry] });
+  readonly jobs = new Counter({
+    name: "worker_jobs_total",
+    help: "Jobs handled, by task type and outcome",
+    labelNames: ["type", "outcome"],
+    registers: [this.registry],
+  });
   readonly callDuration = new Histogram({
     name: "worker_call_duration_seconds",
     help: "Microservice call latency, by service, call kind and outcome",
@@ -32,27 +37,83 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
-  readonly retries = new Counter({ name: "worker_retries_total", help: "Jobs failed for retry with backoff, by service and reason", labelNames: ["service", "reason"], registers: [this.registry] });
-  readonly compensations = new Counter({ name: "worker_compensations_total", help: "Compensations, by service and outcome", labelNames: ["service", "outcome"], registers: [this.registry] });
-  readonly deadLetters = new Counter({ name: "worker_dead_letters_total", help: "Compensations sent to the dead-letter topic", labelNames: ["service"], registers: [this.registry] });
-  readonly deduplicated = new Counter({ name: "worker_redeliveries_served_from_log_total", help: "Redelivered jobs completed from the saga log without calling again", labelNames: ["service"], registers: [this.registry] });
-  readonly eventPublishFailures = new Counter({ name: "worker_event_publish_failures_total", help: "Event publish attempts that failed (the outbox retries them)", labelNames: ["topic"], registers: [this.registry] });
-  readonly outboxPublished = new Counter({ name: "worker_outbox_published_total", help: "Outbox events published to the bus", labelNames: ["topic"], registers: [this.registry] });
-  readonly outboxBacklog = new Gauge({ name: "worker_outbox_backlog", help: "Outbox events not yet published (all replicas; refreshed every 5 s)", registers: [this.registry] });
-  readonly outboxOldestAge = new Gauge({ name: "worker_outbox_oldest_unpublished_age_seconds", help: "Age of the oldest unpublished outbox event (0 when none)", registers: [this.registry] });
+  readonly retries = new Counter({
+    name: "worker_retries_total",
+    help: "Jobs failed for retry with backoff, by service and reason",
+    labelNames: ["service", "reason"],
+    registers: [this.registry],
+  });
+  readonly compensations = new Counter({
+    name: "worker_compensations_total",
+    help: "Compensations, by service and outcome",
+    labelNames: ["service", "outcome"],
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: "worker_dead_letters_total",
+    help: "Compensations sent to the dead-letter topic",
+    labelNames: ["service"],
+    registers: [this.registry],
+  });
+  readonly deduplicated = new Counter({
+    name: "worker_redeliveries_served_from_log_total",
+    help: "Redelivered jobs completed from the saga log without calling again",
+    labelNames: ["service"],
+    registers: [this.registry],
+  });
+  readonly eventPublishFailures = new Counter({
+    name: "worker_event_publish_failures_total",
+    help: "Event publish attempts that failed (the outbox retries them)",
+    labelNames: ["topic"],
+    registers: [this.registry],
+  });
+  readonly outboxPublished = new Counter({
+    name: "worker_outbox_published_total",
+    help: "Outbox events published to the bus",
+    labelNames: ["topic"],
+    registers: [this.registry],
+  });
+  readonly outboxBacklog = new Gauge({
+    name: "worker_outbox_backlog",
+    help: "Outbox events not yet published (all replicas; refreshed every 5 s)",
+    registers: [this.registry],
+  });
+  readonly outboxOldestAge = new Gauge({
+    name: "worker_outbox_oldest_unpublished_age_seconds",
+    help: "Age of the oldest unpublished outbox event (0 when none)",
+    registers: [this.registry],
+  });
   readonly discoveryNameCollisions = new Counter({
     name: "worker_discovery_name_collisions_total",
     help: "Labelled Services refused because a Service in another namespace owns their name, by service and refused namespace",
     labelNames: ["service", "refused_namespace"],
     registers: [this.registry],
   });
-  readonly discoveryRefusedClaims = new Gauge({ name: "worker_discovery_refused_claims", help: "Labelled Services currently refused because another namespace owns their name", registers: [this.registry] });
-  readonly discoveryOwnerChanges = new Counter({ name: "worker_discovery_owner_changes_total", help: "Service names that moved to a Service in another namespace", labelNames: ["service"], registers: [this.registry] });
-  readonly discoveryMalformedObjects = new Counter({ name: "worker_discovery_malformed_objects_total", help: "Malformed Services skipped by discovery, by source (list or watch)", labelNames: ["source"], registers: [this.registry] });
-  readonly discoveryServices = new Gauge({ name: "worker_discovery_services", help: "Service names discovery currently resolves (labelled Services, or the static map)", registers: [this.registry] });
+  readonly discoveryRefusedClaims = new Gauge({
+    name: "worker_discovery_refused_claims",
+    help: "Labelled Services currently refused because another namespace owns their name",
+    registers: [this.registry],
+  });
+  readonly discoveryOwnerChanges = new Counter({
+    name: "worker_discovery_owner_changes_total",
+    help: "Service names that moved to a Service in another namespace",
+    labelNames: ["service"],
+    registers: [this.registry],
+  });
+  readonly discoveryMalformedObjects = new Counter({
+    name: "worker_discovery_malformed_objects_total",
+    help: "Malformed Services skipped by discovery, by source (list or watch)",
+    labelNames: ["source"],
+    registers: [this.registry],
+  });
+  readonly discoveryServices = new Gauge({
+    name: "worker_discovery_services",
+    help: "Service names discovery currently resolves (labelled Services, or the static map)",
+    registers: [this.registry],
+  });
   readonly discoveryWatchConnected = new Gauge({
     name: "worker_discovery_watch_connected",
-    help: "1 while the Service watch of a watched namespace (\"*\": all) is connected, 0 while it fails or restarts",
+    help: '1 while the Service watch of a watched namespace ("*": all) is connected, 0 while it fails or restarts',
     labelNames: ["watched_namespace"],
     registers: [this.registry],
   });
@@ -90,7 +151,11 @@ export class Metrics {
       for (const [topic, lag] of Object.entries(probe?.lag ?? {})) this.eventConsumerLag.set({ topic, group: probe!.group }, lag);
     },
   });
-  readonly unhandledRejections = new Counter({ name: "worker_unhandled_rejections_total", help: "Promise rejections no code handled (each one is a bug, logged)", registers: [this.registry] });
+  readonly unhandledRejections = new Counter({
+    name: "worker_unhandled_rejections_total",
+    help: "Promise rejections no code handled (each one is a bug, logged)",
+    registers: [this.registry],
+  });
 
   private eventBus?: EventBusProbe;
   private eventBusCacheMs = 0;
@@ -114,8 +179,14 @@ export class Metrics {
     if (!this.lastProbe || now - this.lastProbe.at >= this.eventBusCacheMs) {
       const result = (async () => {
         const [up, lag] = await Promise.all([
-          bounded(bus.ping()).then(() => true, () => false),
-          bounded(bus.consumerLag()).then((l) => l, () => undefined),
+          bounded(bus.ping()).then(
+            () => true,
+            () => false,
+          ),
+          bounded(bus.consumerLag()).then(
+            (l) => l,
+            () => undefined,
+          ),
         ]);
         return { kind: bus.kind, group: bus.group, up, lag };
       })();

@@ -11,8 +11,14 @@ import { disableTracing, enableTracing } from "./tracing";
 
 export type TracingConfig = Pick<
   Config,
-  | "OTEL_SDK_DISABLED" | "OTEL_TRACES_EXPORTER" | "OTEL_EXPORTER_OTLP_ENDPOINT" | "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-  | "OTEL_SERVICE_NAME" | "OTEL_RESOURCE_ATTRIBUTES" | "OTEL_TRACES_SAMPLER" | "OTEL_TRACES_SAMPLER_ARG"
+  | "OTEL_SDK_DISABLED"
+  | "OTEL_TRACES_EXPORTER"
+  | "OTEL_EXPORTER_OTLP_ENDPOINT"
+  | "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+  | "OTEL_SERVICE_NAME"
+  | "OTEL_RESOURCE_ATTRIBUTES"
+  | "OTEL_TRACES_SAMPLER"
+  | "OTEL_TRACES_SAMPLER_ARG"
 >;
 
 export interface Telemetry {
@@ -102,12 +108,17 @@ export function startTelemetry(config: TracingConfig, log: Pick<Logger, "warn" |
   sdk.start();
   const ratio = new TraceIdRatioBasedSampler(rootSampleRatio(config));
   enableTracing((traceId) => ratio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED);
-  log.info({ endpoint: redact(config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT ?? "(SDK default)") }, "tracing on (OpenTelemetry)");
+  log.info(
+    { endpoint: redact(config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT ?? "(SDK default)") },
+    "tracing on (OpenTelemetry)",
+  );
 
   return {
     shutdown: async () => {
       disableTracing();
-      await withTimeout(sdk.shutdown(), SHUTDOWN_BOUND_MS, "trace export at shutdown").catch((err) => log.warn({ err: redact(String(err)) }, "tracing shutdown incomplete"));
+      await withTimeout(sdk.shutdown(), SHUTDOWN_BOUND_MS, "trace export at shutdown").catch((err) =>
+        log.warn({ err: redact(String(err)) }, "tracing shutdown incomplete"),
+      );
       diag.disable();
     },
   };

@@ -102,18 +102,22 @@ export function withoutTraceVariables(variables: Record<string, unknown>): Recor
 /** A span for one job (kind consumer: Zeebe hands the job out); the returned context has it active. */
 export function startJobSpan(job: TracedJob): { span: Span; ctx: Context } {
   const parent = jobParentContext(job);
-  const span = tracer().startSpan(`job ${job.type}`, {
-    kind: SpanKind.CONSUMER,
-    attributes: {
-      "camunda.process.id": job.bpmnProcessId,
-      "camunda.process_instance.key": job.processInstanceKey,
-      "camunda.element.id": job.elementId,
-      "camunda.element_instance.key": job.elementInstanceKey,
-      "camunda.job.key": job.key,
-      "camunda.job.type": job.type,
-      "camunda.job.retries": job.retries,
+  const span = tracer().startSpan(
+    `job ${job.type}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        "camunda.process.id": job.bpmnProcessId,
+        "camunda.process_instance.key": job.processInstanceKey,
+        "camunda.element.id": job.elementId,
+        "camunda.element_instance.key": job.elementInstanceKey,
+        "camunda.job.key": job.key,
+        "camunda.job.type": job.type,
+        "camunda.job.retries": job.retries,
+      },
     },
-  }, parent);
+    parent,
+  );
   return { span, ctx: trace.setSpan(parent, span) };
 }
 
@@ -150,7 +154,11 @@ export function startHttpClientSpan(method: string, url: string): { span: Span; 
   try {
     const u = new URL(url);
     // Never credentials or a query (it may hold a signed token).
-    target = { "url.full": `${u.protocol}//${u.host}${u.pathname}`, "server.address": u.hostname, "server.port": Number(u.port || (u.protocol === "https:" ? 443 : 80)) };
+    target = {
+      "url.full": `${u.protocol}//${u.host}${u.pathname}`,
+      "server.address": u.hostname,
+      "server.port": Number(u.port || (u.protocol === "https:" ? 443 : 80)),
+    };
   } catch {
     // An unparseable URL fails the call itself; the span just says less.
   }
@@ -170,10 +178,14 @@ export function endHttpClientSpan(span: Span, status: number | undefined, failur
 /** A consumer span for an event taken off the bus, continuing its producer's trace when its headers carry one. */
 export function startConsumerSpan(topic: string, eventId: string, headers: Record<string, string> | undefined): { span: Span; ctx: Context } {
   const parent = contextFrom(headers);
-  const span = tracer().startSpan(`${topic} process`, {
-    kind: SpanKind.CONSUMER,
-    attributes: { "messaging.operation.type": "process", "messaging.destination.name": topic, "messaging.message.id": eventId },
-  }, parent);
+  const span = tracer().startSpan(
+    `${topic} process`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: { "messaging.operation.type": "process", "messaging.destination.name": topic, "messaging.message.id": eventId },
+    },
+    parent,
+  );
   return { span, ctx: trace.setSpan(parent, span) };
 }
 

@@ -6,9 +6,16 @@ import { KafkaBus } from "../src/events/kafka-bus";
 import { fromKafkaRecord, toKafkaMessage } from "../src/events/kafka-mapping";
 import { freePort, KafkaMockServer, startKafkaMock } from "./support/servers";
 
-const record = (m: Partial<KafkaMessage>): KafkaMessage => ({
-  key: null, value: null, timestamp: "0", attributes: 0, offset: "0", headers: {}, ...m,
-} as KafkaMessage);
+const record = (m: Partial<KafkaMessage>): KafkaMessage =>
+  ({
+    key: null,
+    value: null,
+    timestamp: "0",
+    attributes: 0,
+    offset: "0",
+    headers: {},
+    ...m,
+  }) as KafkaMessage;
 
 describe("events: Kafka mapping", () => {
   it("maps an outbound event to a JSON message with key and headers, adding an event id", () => {
@@ -22,9 +29,16 @@ describe("events: Kafka mapping", () => {
   });
 
   it("maps a record to an inbound event, id from the event-id header (Buffer or string)", () => {
-    const e = fromKafkaRecord("p.responses", 2, record({
-      key: Buffer.from("k1"), value: Buffer.from('{"messageName":"m"}'), offset: "41", headers: { "event-id": Buffer.from("abc") },
-    }));
+    const e = fromKafkaRecord(
+      "p.responses",
+      2,
+      record({
+        key: Buffer.from("k1"),
+        value: Buffer.from('{"messageName":"m"}'),
+        offset: "41",
+        headers: { "event-id": Buffer.from("abc") },
+      }),
+    );
     assert.deepEqual(e, { topic: "p.responses", id: "abc", key: "k1", value: { messageName: "m" }, headers: { "event-id": "abc" } });
     assert.equal(fromKafkaRecord("t", 0, record({ headers: { "event-id": ["first", "second"] } })).id, "first");
   });
@@ -39,13 +53,18 @@ describe("events: Kafka bus without a broker", () => {
   it("ping rejects within its timeout when nothing listens at the broker address", async () => {
     const reported: string[] = [];
     const bus = new KafkaBus({
-      brokers: [`127.0.0.1:${await freePort()}`], clientId: "ping-test", pingTimeoutMs: 1500,
+      brokers: [`127.0.0.1:${await freePort()}`],
+      clientId: "ping-test",
+      pingTimeoutMs: 1500,
       onError: (err, context) => reported.push(`${context}: ${(err as Error).message}`),
     });
     const started = Date.now();
     await assert.rejects(bus.ping());
     assert.ok(Date.now() - started < 5000);
-    assert.ok(reported.some((r) => r.includes("ECONNREFUSED")), "connection errors reach onError");
+    assert.ok(
+      reported.some((r) => r.includes("ECONNREFUSED")),
+      "connection errors reach onError",
+    );
     await bus.close();
   });
 });

@@ -16,13 +16,21 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 10_000
 
 const topics = topicNames("shop");
 const job = (over: Partial<PublishAndWaitJob> = {}): PublishAndWaitJob => ({
-  key: "42", processInstanceKey: "7", bpmnProcessId: "compensation-saga", elementId: "Task_PublishSagaCompleted",
-  variables: { sagaId: "o-1", total: 10 }, customHeaders: { topic: "workflow-events", correlationKey: "sagaId" }, ...over,
+  key: "42",
+  processInstanceKey: "7",
+  bpmnProcessId: "compensation-saga",
+  elementId: "Task_PublishSagaCompleted",
+  variables: { sagaId: "o-1", total: 10 },
+  customHeaders: { topic: "workflow-events", correlationKey: "sagaId" },
+  ...over,
 });
 
 describe("events: publish-and-wait checks", () => {
   const unusedBus: EventBus = {
-    publish: async () => assert.fail("must not publish"), subscribe: async () => undefined, ping: async () => undefined, close: async () => undefined,
+    publish: async () => assert.fail("must not publish"),
+    subscribe: async () => undefined,
+    ping: async () => undefined,
+    close: async () => undefined,
   };
 
   it("resolves a topic suffix to this orchestrator's topic and keeps full names", () => {
@@ -50,9 +58,16 @@ describe("events: publish-and-wait checks", () => {
   });
 
   it("reports a failing bus as retryable", async () => {
-    const down: EventBus = { ...unusedBus, publish: async () => { throw new Error("ECONNREFUSED"); } };
-    await assert.rejects(handlePublishAndWait(job(), down, topics), (err: unknown) =>
-      err instanceof PublishAndWaitError && err.retryable && /publishing to shop.workflow-events failed: ECONNREFUSED/.test(err.message));
+    const down: EventBus = {
+      ...unusedBus,
+      publish: async () => {
+        throw new Error("ECONNREFUSED");
+      },
+    };
+    await assert.rejects(
+      handlePublishAndWait(job(), down, topics),
+      (err: unknown) => err instanceof PublishAndWaitError && err.retryable && /publishing to shop.workflow-events failed: ECONNREFUSED/.test(err.message),
+    );
   });
 });
 
@@ -85,15 +100,25 @@ describe("events: publish-and-wait as an SDK job worker against the gateway peer
     });
     try {
       await new Promise((r) => setTimeout(r, 200));
-      const allKey = peer.addJob({ type: "publish-and-wait", variables: { sagaId: "o-9", total: 3 }, customHeaders: { topic: "workflow-events", correlationKey: "sagaId" } });
+      const allKey = peer.addJob({
+        type: "publish-and-wait",
+        variables: { sagaId: "o-9", total: 3 },
+        customHeaders: { topic: "workflow-events", correlationKey: "sagaId" },
+      });
       const oneKey = peer.addJob({
-        type: "publish-and-wait", variables: { orderNo: 12, order: { items: 2 }, secretish: "x" },
+        type: "publish-and-wait",
+        variables: { orderNo: 12, order: { items: 2 }, secretish: "x" },
         customHeaders: { topic: "shop.triggers", correlationKey: "orderNo", payloadVariable: "order" },
       });
       await eventually(() => peer.completions.length === 2 && published.length === 2, "two completions and two events");
 
       const all = published.find((e) => e.topic === topics.workflowEvents)!;
-      const jobHeaders = (key: string) => ({ "event-id": `job-${key}`, "bpmn-process-id": "test-process", "process-instance-key": peer.completions.find((c) => c.jobKey === key)!.job.processInstanceKey, "element-id": "publish-and-wait" });
+      const jobHeaders = (key: string) => ({
+        "event-id": `job-${key}`,
+        "bpmn-process-id": "test-process",
+        "process-instance-key": peer.completions.find((c) => c.jobKey === key)!.job.processInstanceKey,
+        "element-id": "publish-and-wait",
+      });
       assert.deepEqual(all, { topic: topics.workflowEvents, id: `job-${allKey}`, key: "o-9", value: { sagaId: "o-9", total: 3 }, headers: jobHeaders(allKey) });
       assert.deepEqual(peer.completions.find((c) => c.jobKey === allKey)!.variables, {
         publishedEvent: { topic: topics.workflowEvents, eventId: `job-${allKey}`, key: "o-9" },

@@ -16,7 +16,13 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
 describe("events: Redis Streams mapping", () => {
   it("round-trips key, JSON value and headers, and takes the id from the event-id header", () => {
     const fields = toStreamFields({ key: "order-1", value: { a: [1, "x"] }, headers: { "event-id": "e-1", trace: "t" } });
-    assert.deepEqual(fromStreamEntry("p.triggers", "1-0", fields), { topic: "p.triggers", id: "e-1", key: "order-1", value: { a: [1, "x"] }, headers: { "event-id": "e-1", trace: "t" } });
+    assert.deepEqual(fromStreamEntry("p.triggers", "1-0", fields), {
+      topic: "p.triggers",
+      id: "e-1",
+      key: "order-1",
+      value: { a: [1, "x"] },
+      headers: { "event-id": "e-1", trace: "t" },
+    });
     assert.equal(JSON.parse(fields[fields.indexOf("headers") + 1]!).trace, "t");
   });
 

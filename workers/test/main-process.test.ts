@@ -35,7 +35,10 @@ describe("worker process (main.ts)", function () {
   it("exits 2 with one line naming a bad variable", async () => {
     const run = runMain({ DATABASE_URL: "postgres://db/x", SAGA_PATTERNS: "compensation,magic" });
     assert.strictEqual(await run.exited, 2);
-    assert.strictEqual(run.output(), "invalid configuration: SAGA_PATTERNS each entry must be one of compensation, timeout, retry (got \"compensation,magic\")\n");
+    assert.strictEqual(
+      run.output(),
+      'invalid configuration: SAGA_PATTERNS each entry must be one of compensation, timeout, retry (got "compensation,magic")\n',
+    );
   });
 
   describe("with PostgreSQL, Redis Streams, the gateway peer and a service", () => {
@@ -65,7 +68,10 @@ describe("worker process (main.ts)", function () {
       });
       const deadline = Date.now() + 60000;
       for (;;) {
-        const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then((r) => r.status === 200, () => false);
+        const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ok) break;
         if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`worker never became ready:\n${run.output()}`);
         await new Promise((r) => setTimeout(r, 200));
@@ -81,7 +87,12 @@ describe("worker process (main.ts)", function () {
 
     it("deploys the bundled models and logs JSON", () => {
       assert.deepStrictEqual(peer.deployments.map((d) => d.name).sort(), ["compensation-saga.bpmn", "parallel-orchestration.bpmn"]);
-      const started = run!.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).find((l) => l.msg === "worker started");
+      const started = run!
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.msg === "worker started");
       assert.ok(started, run!.output());
       assert.ok(started.types.includes("publish-and-wait"));
       assert.ok(started.types.includes("call-microservice-inventory"));
@@ -144,7 +155,10 @@ describe("worker process (main.ts)", function () {
       while (!run!.output().includes("shutting down") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       const queued = peer.addJob({ type: "call-microservice-inventory", elementId: "Late", variables: { orderId: "o-late" } });
       assert.strictEqual(await run!.exited, 0, run!.output());
-      assert.ok(peer.completions.some((c) => c.jobKey === key), "the running job was drained");
+      assert.ok(
+        peer.completions.some((c) => c.jobKey === key),
+        "the running job was drained",
+      );
       assert.ok(!peer.completions.some((c) => c.jobKey === queued), "no new job after SIGTERM");
       assert.match(run!.output(), /"msg":"shutdown complete"/);
     });
@@ -187,7 +201,14 @@ describe("worker process (main.ts)", function () {
       assert.match(run.output(), /"msg":"malformed Service skipped"/);
 
       await new Promise((r) => setTimeout(r, 200));
-      for (const event of [{ type: "ADDED" }, { type: "MODIFIED", object: null }, { type: "DELETED", object: { spec: {} } }, { type: "BOOKMARK" }, { type: "ERROR" }]) kube.emitRaw(event);
+      for (const event of [
+        { type: "ADDED" },
+        { type: "MODIFIED", object: null },
+        { type: "DELETED", object: { spec: {} } },
+        { type: "BOOKMARK" },
+        { type: "ERROR" },
+      ])
+        kube.emitRaw(event);
       kube.upsert("shop", "ledger", 8080);
       await waitForOutput(run, /"type":"call-microservice-ledger","msg":"job worker started"/, "worker for a Service added after the malformed events");
       await new Promise((r) => setTimeout(r, 300));
@@ -218,7 +239,9 @@ describe("worker process (main.ts)", function () {
     before(async () => {
       [pg, redis, peer] = await Promise.all([startPostgres(), startRedis({ password: MARKER }), GatewayPeer.start({ redeliverFailedJobs: false })]);
       services.push(
-        await startService("inventory", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: `undo of ${PAYLOAD} failed` } } : { status: 200, body: { reserved: PAYLOAD } })),
+        await startService("inventory", (c) =>
+          c.path === "/api/compensate" ? { status: 500, body: { error: `undo of ${PAYLOAD} failed` } } : { status: 200, body: { reserved: PAYLOAD } },
+        ),
         await startService("payment", () => ({ status: 500, body: { error: `card ${PAYLOAD} declined` } })),
         await startService("shipping", () => ({ status: 422, body: { reason: PAYLOAD } })),
       );
@@ -263,7 +286,9 @@ describe("worker process (main.ts)", function () {
 
       const pik = "7000000000000001";
       const variables = { orderId: "o-secret", card: PAYLOAD };
-      const keys = ["inventory", "payment", "shipping", "ledger"].map((svc) => peer.addJob({ type: `call-microservice-${svc}`, processInstanceKey: pik, elementId: `Call-${svc}`, variables }));
+      const keys = ["inventory", "payment", "shipping", "ledger"].map((svc) =>
+        peer.addJob({ type: `call-microservice-${svc}`, processInstanceKey: pik, elementId: `Call-${svc}`, variables }),
+      );
       const settled = (k: string) => [...peer.completions, ...peer.failures, ...peer.errors].some((a) => a.jobKey === k);
       await peer.waitFor(() => keys.every(settled), 15000, "the four calls");
       assert.ok(peer.completions.some((c) => c.jobKey === keys[0]));
@@ -280,11 +305,28 @@ describe("worker process (main.ts)", function () {
       await run.exited;
 
       const output = run.output();
-      for (const expected of [/"msg":"call failed; job failed"/, /"msg":"outbox publish failed; will retry"/, /"msg":"(redis|event bus) error"/, /request cannot be constructed from a URL that includes credentials: http:\/\/ledger:\*\*\*@/i]) {
+      for (const expected of [
+        /"msg":"call failed; job failed"/,
+        /"msg":"outbox publish failed; will retry"/,
+        /"msg":"(redis|event bus) error"/,
+        /request cannot be constructed from a URL that includes credentials: http:\/\/ledger:\*\*\*@/i,
+      ]) {
         assert.match(output, expected);
       }
-      assert.ok(!output.includes(MARKER), `a credential in the output:\n${output.split("\n").filter((l) => l.includes(MARKER)).join("\n")}`);
-      assert.ok(!output.includes(PAYLOAD), `a payload in the output:\n${output.split("\n").filter((l) => l.includes(PAYLOAD)).join("\n")}`);
+      assert.ok(
+        !output.includes(MARKER),
+        `a credential in the output:\n${output
+          .split("\n")
+          .filter((l) => l.includes(MARKER))
+          .join("\n")}`,
+      );
+      assert.ok(
+        !output.includes(PAYLOAD),
+        `a payload in the output:\n${output
+          .split("\n")
+          .filter((l) => l.includes(PAYLOAD))
+          .join("\n")}`,
+      );
       const messages = [...peer.failures.map((f) => f.errorMessage), ...peer.errors.map((e) => e.errorMessage)].join("\n");
       assert.ok(!messages.includes(MARKER) && !messages.includes(PAYLOAD), messages);
     });

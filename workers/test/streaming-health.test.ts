@@ -81,7 +81,18 @@ describe("event streaming health", () => {
   it("a lag the bus cannot tell drops the stale series instead of repeating an old value", async () => {
     const metrics = new Metrics(false);
     let fail = false;
-    metrics.watchEventBus({ kind: "kafka", ping: async () => undefined, consumerLag: async () => { if (fail) throw new Error("offsets unavailable"); return { "shop.triggers": 2 }; }, group: "event-bridge" }, 0);
+    metrics.watchEventBus(
+      {
+        kind: "kafka",
+        ping: async () => undefined,
+        consumerLag: async () => {
+          if (fail) throw new Error("offsets unavailable");
+          return { "shop.triggers": 2 };
+        },
+        group: "event-bridge",
+      },
+      0,
+    );
     assert.strictEqual((await scraped(metrics, "worker_event_consumer_lag")).length, 1);
     fail = true;
     assert.deepStrictEqual(await scraped(metrics, "worker_event_consumer_lag"), []);

@@ -33,7 +33,8 @@ describe("tracing: one saga, one trace (worker process, OTLP/HTTP receiver)", fu
 
   before(async () => {
     [pg, redis, peer, receiver] = await Promise.all([startPostgres(), startRedis(), GatewayPeer.start(), startOtlpReceiver()]);
-    for (const name of ["inventory", "payment", "shipping"]) services.push(await startService(name, (c) => ({ status: 200, body: { done: name, orderId: c.body.orderId } })));
+    for (const name of ["inventory", "payment", "shipping"])
+      services.push(await startService(name, (c) => ({ status: 200, body: { done: name, orderId: c.body.orderId } })));
     port = await freePort();
     run = runMain({
       ZEEBE_GRPC_ADDRESS: peer.address,
@@ -92,31 +93,51 @@ describe("tracing: one saga, one trace (worker process, OTLP/HTTP receiver)", fu
     const jobKeys: Record<string, string> = {};
     for (const step of steps) {
       const key = peer.addJob({
-        type: `call-microservice-${step.service}`, bpmnProcessId: "compensation-saga", processInstanceKey: pik, elementId: step.elementId,
-        variables, customHeaders: { resultVariable: step.service }, retries: 3,
+        type: `call-microservice-${step.service}`,
+        bpmnProcessId: "compensation-saga",
+        processInstanceKey: pik,
+        elementId: step.elementId,
+        variables,
+        customHeaders: { resultVariable: step.service },
+        retries: 3,
       });
       jobKeys[step.elementId] = key;
       await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, step.elementId);
       variables = { ...variables, ...peer.completions.find((c) => c.jobKey === key)!.variables };
     }
     const publishKey = peer.addJob({
-      type: "publish-and-wait", bpmnProcessId: "compensation-saga", processInstanceKey: pik, elementId: "Task_PublishSagaCompleted",
-      variables, customHeaders: { topic: "workflow-events", correlationKey: "sagaId" },
+      type: "publish-and-wait",
+      bpmnProcessId: "compensation-saga",
+      processInstanceKey: pik,
+      elementId: "Task_PublishSagaCompleted",
+      variables,
+      customHeaders: { topic: "workflow-events", correlationKey: "sagaId" },
     });
     await peer.waitFor(() => peer.completions.some((c) => c.jobKey === publishKey), 10000, "publish-and-wait");
 
     const jobSpan = (elementId: string) => receiver.spans.find((s) => s.kind === SPAN_KIND.consumer && s.attributes["camunda.element.id"] === elementId);
     const childrenOf = (span: ReceivedSpan) => receiver.spans.filter((s) => s.parentSpanId === span.spanId);
     await receiver.waitFor(
-      () => [...steps.map((s) => s.elementId), "Task_PublishSagaCompleted"].every((el) => jobSpan(el)) && steps.every((s) => childrenOf(jobSpan(s.elementId)!).length >= 3),
+      () =>
+        [...steps.map((s) => s.elementId), "Task_PublishSagaCompleted"].every((el) => jobSpan(el)) &&
+        steps.every((s) => childrenOf(jobSpan(s.elementId)!).length >= 3),
       15000,
       "job spans with their children",
     );
 
-    assert.ok(receiver.requests.every((r) => r.contentType.startsWith("application/x-protobuf")), "the SDK's default OTLP/HTTP encoding is binary protobuf");
-    assert.ok(receiver.requests.every((r) => r.headers["x-api-key"] === OTLP_KEY), "OTEL_EXPORTER_OTLP_HEADERS reach the collector");
+    assert.ok(
+      receiver.requests.every((r) => r.contentType.startsWith("application/x-protobuf")),
+      "the SDK's default OTLP/HTTP encoding is binary protobuf",
+    );
+    assert.ok(
+      receiver.requests.every((r) => r.headers["x-api-key"] === OTLP_KEY),
+      "OTEL_EXPORTER_OTLP_HEADERS reach the collector",
+    );
     const trace = receiver.spans.filter((s) => s.traceId === PRODUCER_TRACE);
-    assert.ok(trace.every((s) => s.resource["service.name"] === "checkout-worker"), "OTEL_SERVICE_NAME names the service");
+    assert.ok(
+      trace.every((s) => s.resource["service.name"] === "checkout-worker"),
+      "OTEL_SERVICE_NAME names the service",
+    );
 
     // The bridge's span continues the producer's span; the process variables carry the bridge span's context.
     const consumed = trace.find((s) => s.kind === SPAN_KIND.consumer && s.parentSpanId === PRODUCER_SPAN);
@@ -150,14 +171,21 @@ describe("tracing: one saga, one trace (worker process, OTLP/HTTP receiver)", fu
       assert.strictEqual(call[0].attributes["url.full"], `${svc.url}/api/process`);
       assert.strictEqual(call[0].attributes["http.response.status_code"], 200);
       assert.deepStrictEqual(
-        children.filter((s) => s.name.startsWith("saga-log ")).map((s) => s.name).sort(),
+        children
+          .filter((s) => s.name.startsWith("saga-log "))
+          .map((s) => s.name)
+          .sort(),
         ["saga-log begin", "saga-log finish"],
         `${step.elementId}: the saga-log writes are children of the job span`,
       );
 
       // The service saw the W3C context of the worker's call span.
       const seen = parseTraceparent(svc.callsTo("/api/process")[0].headers.traceparent);
-      assert.deepStrictEqual(seen && { traceId: seen.traceId, spanId: seen.spanId }, { traceId: PRODUCER_TRACE, spanId: call[0].spanId }, `${step.service} got the call span's traceparent`);
+      assert.deepStrictEqual(
+        seen && { traceId: seen.traceId, spanId: seen.spanId },
+        { traceId: PRODUCER_TRACE, spanId: call[0].spanId },
+        `${step.service} got the call span's traceparent`,
+      );
       assert.ok(!("traceparent" in svc.callsTo("/api/process")[0].body), "the trace context is not part of the payload");
     }
 
@@ -165,19 +193,33 @@ describe("tracing: one saga, one trace (worker process, OTLP/HTTP receiver)", fu
     const client = new Redis(redis.url);
     try {
       // Step events reach the bus through the outbox relay: wait for all of them.
-      const read = async () => (await client.xrange("shop.workflow-events", "-", "+")).map(([, f]) => ({ value: JSON.parse(f[f.indexOf("value") + 1]), headers: JSON.parse(f[f.indexOf("headers") + 1]) }));
+      const read = async () =>
+        (await client.xrange("shop.workflow-events", "-", "+")).map(([, f]) => ({
+          value: JSON.parse(f[f.indexOf("value") + 1]),
+          headers: JSON.parse(f[f.indexOf("headers") + 1]),
+        }));
       const deadline = Date.now() + 10000;
       let events = await read();
-      while (events.filter((e) => e.value.type === "step.completed").length < 3 || !events.some((e) => e.headers["element-id"] === "Task_PublishSagaCompleted")) {
+      while (
+        events.filter((e) => e.value.type === "step.completed").length < 3 ||
+        !events.some((e) => e.headers["element-id"] === "Task_PublishSagaCompleted")
+      ) {
         if (Date.now() > deadline) throw new Error(`step events missing: ${JSON.stringify(events.map((e) => e.value.type ?? e.headers["element-id"]))}`);
         await new Promise((r) => setTimeout(r, 50));
         events = await read();
       }
       for (const step of steps) {
         const ofStep = events.filter((e) => e.value.elementId === step.elementId && e.value.type);
-        assert.deepStrictEqual(ofStep.map((e) => e.value.type), ["step.started", "step.completed"]);
+        assert.deepStrictEqual(
+          ofStep.map((e) => e.value.type),
+          ["step.started", "step.completed"],
+        );
         for (const e of ofStep) {
-          assert.deepStrictEqual(parseTraceparent(e.headers.traceparent), { traceId: PRODUCER_TRACE, spanId: jobSpan(step.elementId)!.spanId, flags: "01" }, `${e.value.type} of ${step.elementId}`);
+          assert.deepStrictEqual(
+            parseTraceparent(e.headers.traceparent),
+            { traceId: PRODUCER_TRACE, spanId: jobSpan(step.elementId)!.spanId, flags: "01" },
+            `${e.value.type} of ${step.elementId}`,
+          );
         }
       }
       const published = events.find((e) => e.headers["element-id"] === "Task_PublishSagaCompleted");
@@ -191,7 +233,8 @@ describe("tracing: one saga, one trace (worker process, OTLP/HTTP receiver)", fu
   it("a job whose instance carries no trace context still joins one trace per process instance", async () => {
     const pik = "2251799813700077";
     const keys = ["inventory", "payment"].map((service, i) =>
-      peer.addJob({ type: `call-microservice-${service}`, processInstanceKey: pik, elementId: `Plain${i}`, variables: { orderId: "o-plain" } }));
+      peer.addJob({ type: `call-microservice-${service}`, processInstanceKey: pik, elementId: `Plain${i}`, variables: { orderId: "o-plain" } }),
+    );
     await peer.waitFor(() => keys.every((k) => peer.completions.some((c) => c.jobKey === k)), 10000, "plain jobs");
     const jobs = () => receiver.spans.filter((s) => s.kind === SPAN_KIND.consumer && String(s.attributes["camunda.process_instance.key"]) === pik);
     await receiver.waitFor(() => jobs().length === 2, 10000, "job spans of the plain instance");

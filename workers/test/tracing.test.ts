@@ -31,29 +31,48 @@ describe("tracing configuration (OTEL_* variables)", () => {
   });
 
   for (const [env, message] of [
-    [{ OTEL_TRACES_SAMPLER: "sometimes" }, /^invalid configuration: OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio \(got "sometimes"\)$/],
+    [
+      { OTEL_TRACES_SAMPLER: "sometimes" },
+      /^invalid configuration: OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio \(got "sometimes"\)$/,
+    ],
     [{ OTEL_TRACES_SAMPLER_ARG: "1.5" }, /^invalid configuration: OTEL_TRACES_SAMPLER_ARG must be between 0 and 1/],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, /^invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT must be a URL with scheme http or https/],
     [{ OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" }, /^invalid configuration: OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf, http\/json or grpc/],
     [{ OTEL_TRACES_EXPORTER: "otlp,jaeger" }, /^invalid configuration: OTEL_TRACES_EXPORTER each entry must be one of otlp, console, none/],
   ] as const) {
     it(`rejects ${JSON.stringify(env)} with one line naming the variable`, () => {
-      assert.throws(() => loadConfig({ ...base, ...env }), (err: Error) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => loadConfig({ ...base, ...env }),
+        (err: Error) => err instanceof ConfigError && message.test(err.message),
+      );
     });
   }
 
   it("checks the OTLP headers' format without ever echoing their value", () => {
-    assert.strictEqual(loadConfig({ ...base, OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc,x-scope=shop" }).OTEL_EXPORTER_OTLP_HEADERS, "authorization=Bearer%20abc,x-scope=shop");
+    assert.strictEqual(
+      loadConfig({ ...base, OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc,x-scope=shop" }).OTEL_EXPORTER_OTLP_HEADERS,
+      "authorization=Bearer%20abc,x-scope=shop",
+    );
     assert.throws(
       () => loadConfig({ ...base, OTEL_EXPORTER_OTLP_HEADERS: "Bearer sekrit-token" }),
-      (err: Error) => err.message === "invalid configuration: OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value pairs (header names as keys, values URL-encoded) (value hidden)",
+      (err: Error) =>
+        err.message ===
+        "invalid configuration: OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value pairs (header names as keys, values URL-encoded) (value hidden)",
     );
   });
 
   it("reduces the SDK's diagnostics to one redacted line (an exception's name and message, never its stack)", () => {
-    const exported = JSON.stringify({ stack: "OTLPExporterError: Unauthorized\n    at x (/secret/path.js:1:1)", message: "Unauthorized", name: "OTLPExporterError", code: 401 });
+    const exported = JSON.stringify({
+      stack: "OTLPExporterError: Unauthorized\n    at x (/secret/path.js:1:1)",
+      message: "Unauthorized",
+      name: "OTLPExporterError",
+      code: 401,
+    });
     assert.strictEqual(diagText(exported, []), "OTLPExporterError: Unauthorized (code 401)");
-    assert.strictEqual(diagText("export failed", [new Error("connect ECONNREFUSED http://user:pw@collector:4318")]), "export failed Error: connect ECONNREFUSED http://user:***@collector:4318");
+    assert.strictEqual(
+      diagText("export failed", [new Error("connect ECONNREFUSED http://user:pw@collector:4318")]),
+      "export failed Error: connect ECONNREFUSED http://user:***@collector:4318",
+    );
   });
 });
 
@@ -79,8 +98,18 @@ describe("trace context carriers", () => {
 
   it("Kafka and Redis Streams records bring their headers (the trace context among them) to the consumer", () => {
     const kafka = toKafkaMessage({ key: "k", value: {}, headers: { traceparent: TRACEPARENT } });
-    const received = { key: null, value: null, timestamp: "0", attributes: 0, offset: "0", headers: { ...(kafka.headers as Record<string, string>), traceparent: Buffer.from(TRACEPARENT) } } as KafkaMessage;
+    const received = {
+      key: null,
+      value: null,
+      timestamp: "0",
+      attributes: 0,
+      offset: "0",
+      headers: { ...(kafka.headers as Record<string, string>), traceparent: Buffer.from(TRACEPARENT) },
+    } as KafkaMessage;
     assert.strictEqual(fromKafkaRecord("t", 0, received).headers?.traceparent, TRACEPARENT);
-    assert.strictEqual(fromStreamEntry("t", "1-0", toStreamFields({ key: "k", value: {}, headers: { traceparent: TRACEPARENT } })).headers?.traceparent, TRACEPARENT);
+    assert.strictEqual(
+      fromStreamEntry("t", "1-0", toStreamFields({ key: "k", value: {}, headers: { traceparent: TRACEPARENT } })).headers?.traceparent,
+      TRACEPARENT,
+    );
   });
 });

@@ -59,7 +59,12 @@ class ScreenedWatch extends k8s.Watch {
     super(config);
   }
 
-  override async watch(path: string, query: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: any, raw?: any) => void, done: (err: any) => void): Promise<AbortController> {
+  override async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, obj: any, raw?: any) => void,
+    done: (err: any) => void,
+  ): Promise<AbortController> {
     const screened = (phase: string, obj: unknown, raw?: unknown) => {
       const reason = screenEvent(phase, obj);
       if (reason) return this.skipped(reason, phase);
@@ -88,7 +93,8 @@ class ScreenedWatch extends k8s.Watch {
 
 /** Why ListWatch cannot take this watch event, or undefined when it can. */
 function screenEvent(phase: unknown, obj: unknown): string | undefined {
-  if (!["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"].includes(phase as string)) return `unknown watch event type ${JSON.stringify(phase)?.slice(0, 40)}`;
+  if (!["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"].includes(phase as string))
+    return `unknown watch event type ${JSON.stringify(phase)?.slice(0, 40)}`;
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return `${phase} event without an object`;
   if (phase === "BOOKMARK" || phase === "ERROR") return undefined;
   const id = serviceIdentity(obj);
@@ -180,7 +186,12 @@ export class KubernetesDiscovery implements ServiceRegistry {
         }, delay);
         this.restarts.add(t);
       };
-      const watch = new ScreenedWatch(this.opts.kubeConfig, (reason, eventType) => this.malformed("watch", reason, { eventType }), restart, (up) => this.setConnected(ns, up));
+      const watch = new ScreenedWatch(
+        this.opts.kubeConfig,
+        (reason, eventType) => this.malformed("watch", reason, { eventType }),
+        restart,
+        (up) => this.setConnected(ns, up),
+      );
       const informer = new k8s.ListWatch<k8s.V1Service>(path, watch, list, false, labelSelector);
       informer.on(k8s.ADD, (svc) => this.upsert(svc));
       informer.on(k8s.UPDATE, (svc) => this.upsert(svc));
@@ -273,7 +284,10 @@ export class KubernetesDiscovery implements ServiceRegistry {
     if (before && before.owner.namespace !== owner.namespace) {
       const reason = this.claims.has(name, before.owner.namespace) ? "higher-precedence claimant" : "owner deleted";
       this.metrics.discoveryOwnerChanges.inc({ service: name });
-      this.opts.log.warn({ service: name, fromNamespace: before.owner.namespace, toNamespace: owner.namespace, reason }, "service name moved to another namespace");
+      this.opts.log.warn(
+        { service: name, fromNamespace: before.owner.namespace, toNamespace: owner.namespace, reason },
+        "service name moved to another namespace",
+      );
     }
     for (const ns of refusedNow) {
       if (before?.refused.has(ns)) continue;

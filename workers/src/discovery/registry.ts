@@ -26,7 +26,10 @@ export interface DiscoveryHealth {
 }
 
 export class UnknownServiceError extends Error {
-  constructor(readonly service: string, known: string[]) {
+  constructor(
+    readonly service: string,
+    known: string[],
+  ) {
     super(`unknown service "${service}": known services are ${known.length ? known.map((k) => `"${k}"`).join(", ") : "none"}`);
   }
 }

@@ -26,7 +26,9 @@ export const bridgeTopics = (topics: TopicNames): string[] => [topics.triggers, 
 
 // Same shape as the SDK's own JSON variables type (which it does not export), so its client fits BridgeZeebe.
 type Json = string | number | boolean | Json[] | JsonDoc[] | JsonDoc;
-interface JsonDoc { [key: string]: Json | undefined }
+interface JsonDoc {
+  [key: string]: Json | undefined;
+}
 export type Variables = { [key: string]: Json };
 /** Event values come from JSON, so their records hold JSON values. */
 const asVariables = (v: Record<string, unknown> | undefined): Variables => (v ?? {}) as Variables;

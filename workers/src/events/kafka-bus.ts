@@ -16,7 +16,10 @@ export interface KafkaOptions {
   onError?: (err: unknown, context: string) => void;
 }
 
-interface Connectable { connect(): Promise<void>; disconnect(): Promise<void> }
+interface Connectable {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
 
 /** Connect once and share the result; forget a failed attempt so the next call retries. */
 function lazily<T extends Connectable>(make: () => T, connected: Connectable[]): () => Promise<T> {
@@ -52,7 +55,10 @@ export class KafkaBus implements EventBus {
       logLevel: logLevel.WARN,
       ...(opts.retries !== undefined && { retry: { retries: opts.retries } }),
       ...(opts.onError && {
-        logCreator: () => ({ namespace, log }) => opts.onError!(new Error(log.message), `kafkajs ${namespace}`),
+        logCreator:
+          () =>
+          ({ namespace, log }) =>
+            opts.onError!(new Error(log.message), `kafkajs ${namespace}`),
       }),
     });
     // One request in flight keeps per-key order across retries; acks from all in-sync replicas (send's default -1).

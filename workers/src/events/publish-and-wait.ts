@@ -13,7 +13,10 @@ export type PublishAndWaitJob = Pick<WorkerJob, "key" | "processInstanceKey" | "
 
 /** retryable: the bus failed (fail the job with backoff); otherwise the model or its variables are wrong (raise an incident). */
 export class PublishAndWaitError extends Error {
-  constructor(message: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
     this.name = "PublishAndWaitError";
   }
@@ -39,7 +42,8 @@ export async function handlePublishAndWait(job: PublishAndWaitJob, bus: EventBus
   const topicHeader = header(job, "topic");
   if (!topicHeader) throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: task header "topic" is missing`, false);
   const topic = resolveTopic(topicHeader, topics);
-  if (!topic) throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: unknown topic "${topicHeader}"; known: ${Object.values(topics).join(", ")}`, false);
+  if (!topic)
+    throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: unknown topic "${topicHeader}"; known: ${Object.values(topics).join(", ")}`, false);
 
   const keyVariable = header(job, "correlationKey");
   if (!keyVariable) throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: task header "correlationKey" is missing`, false);

@@ -125,7 +125,10 @@ export class RedisStreamsBus implements EventBus {
   private async claimStale(reader: Redis, topics: string[], group: string, consumer: string): Promise<Entry[]> {
     const out: Entry[] = [];
     for (const topic of topics) {
-      const [, entries] = (await reader.xautoclaim(topic, group, consumer, this.claimIdleMs, "0-0", "COUNT", this.batchSize)) as [string, ([string, string[]] | null)[]];
+      const [, entries] = (await reader.xautoclaim(topic, group, consumer, this.claimIdleMs, "0-0", "COUNT", this.batchSize)) as [
+        string,
+        ([string, string[]] | null)[],
+      ];
       for (const e of entries) if (e) out.push([topic, e[0], e[1]]);
     }
     return out;
@@ -133,7 +136,16 @@ export class RedisStreamsBus implements EventBus {
 
   private async readNew(reader: Redis, topics: string[], group: string, consumer: string): Promise<Entry[]> {
     const res = (await reader.xreadgroup(
-      "GROUP", group, consumer, "COUNT", this.batchSize, "BLOCK", this.blockMs, "STREAMS", ...topics, ...topics.map(() => ">"),
+      "GROUP",
+      group,
+      consumer,
+      "COUNT",
+      this.batchSize,
+      "BLOCK",
+      this.blockMs,
+      "STREAMS",
+      ...topics,
+      ...topics.map(() => ">"),
     )) as [string, [string, string[]][]][] | null;
     return (res ?? []).flatMap(([topic, entries]) => entries.map(([id, fields]): Entry => [topic, id, fields]));
   }

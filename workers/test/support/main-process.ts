@@ -29,7 +29,10 @@ export function runMain(env: Record<string, string>): MainProcess {
 export async function waitReady(run: MainProcess, port: number): Promise<void> {
   const deadline = Date.now() + 60000;
   for (;;) {
-    const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then((r) => r.status === 200, () => false);
+    const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`worker never became ready:\n${run.output()}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -46,5 +49,9 @@ export async function waitForOutput(run: MainProcess, pattern: RegExp, what: str
 
 /** Log lines of the process that are JSON (pino), parsed. */
 export function jsonLines(run: MainProcess): Record<string, any>[] {
-  return run.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  return run
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l));
 }

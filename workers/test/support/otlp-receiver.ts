@@ -45,14 +45,27 @@ export interface OtlpReceiver {
   stop(): Promise<void>;
 }
 
-const SPAN_KINDS: Record<string, number> = { SPAN_KIND_UNSPECIFIED: 0, SPAN_KIND_INTERNAL: 1, SPAN_KIND_SERVER: 2, SPAN_KIND_CLIENT: 3, SPAN_KIND_PRODUCER: 4, SPAN_KIND_CONSUMER: 5 };
+const SPAN_KINDS: Record<string, number> = {
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
 const STATUS_CODES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 
 let deserialize: ((b: Buffer) => any) | undefined;
 function decodeProtobuf(body: Buffer): any {
   if (!deserialize) {
     const def = protoLoader.loadSync("opentelemetry/proto/collector/trace/v1/trace_service.proto", {
-      includeDirs: [PROTO_ROOT], keepCase: false, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true,
+      includeDirs: [PROTO_ROOT],
+      keepCase: false,
+      longs: String,
+      enums: String,
+      bytes: Buffer,
+      defaults: true,
+      oneofs: true,
     });
     deserialize = (def[EXPORT_SERVICE] as any).Export.requestDeserialize;
   }
@@ -125,7 +138,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         let body = Buffer.concat(chunks);
         if (req.headers["content-encoding"] === "gzip") body = zlib.gunzipSync(body);
         const contentType = String(req.headers["content-type"] ?? "");
-        const decoded = contentType.startsWith("application/x-protobuf") ? decodeProtobuf(body) : contentType.startsWith("application/json") ? JSON.parse(body.toString("utf8")) : undefined;
+        const decoded = contentType.startsWith("application/x-protobuf")
+          ? decodeProtobuf(body)
+          : contentType.startsWith("application/json")
+            ? JSON.parse(body.toString("utf8"))
+            : undefined;
         if (!decoded) {
           res.writeHead(415).end();
           return;
@@ -152,13 +169,15 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     async waitFor(cond: (s: ReceivedSpan[]) => boolean, timeoutMs: number, what: string) {
       const deadline = Date.now() + timeoutMs;
       while (!cond(spans)) {
-        if (Date.now() > deadline) throw new Error(`OTLP receiver: timed out waiting for ${what}; got ${spans.length} spans: ${spans.map((s) => s.name).join(", ")}`);
+        if (Date.now() > deadline)
+          throw new Error(`OTLP receiver: timed out waiting for ${what}; got ${spans.length} spans: ${spans.map((s) => s.name).join(", ")}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    stop: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   });
 }
