@@ -116,6 +116,7 @@ export const orchestrators = pulumi
         topics: o.topics,
         secretNames: o.secretNames,
         workflowsConfigMap: o.workflowsConfigMapName,
+        operateUrl: o.operateUrl,
       }),
     ),
   )

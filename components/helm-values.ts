@@ -18,7 +18,10 @@ export interface EmbeddedZeebeSizing {
  * - `none`: `unprotectedApi: true`, for throwaway clusters only (the policy refuses it in production).
  */
 export type ChartAuth =
-  { method: "basic"; username: string; secretName: string } | { method: "oidc"; issuerUrl: string; audience: string; clientId: string } | { method: "none" };
+  | { method: "basic"; username: string; secretName: string }
+  /** `secretName`: the Secret whose ZEEBE_CLIENT_SECRET key holds the worker client's secret. */
+  | { method: "oidc"; issuerUrl: string; audience: string; clientId: string; secretName: string }
+  | { method: "none" };
 
 /** Name and e-mail the chart's user entries carry (values.yaml `orchestration.security.initialization.users`). */
 const WORKER_USER = { name: "Orchestrator worker", email: (username: string) => `${username}@orchestrator.invalid` };
@@ -40,7 +43,25 @@ function initialUserEnvironment(auth: Extract<ChartAuth, { method: "basic" }>) {
   ];
 }
 
-function securityValues(auth: ChartAuth) {
+/**
+ * The OIDC settings of the orchestration cluster. Its web apps (Operate, Tasklist) log users in with the
+ * authorization code flow of `clientId` (chart default `orchestration`, secret in VALUES_ORCHESTRATION_CLIENT_SECRET
+ * from `oidc.secret`, templates/orchestration/statefulset.yaml) and send them back to `<redirectUrl>/sso-callback`
+ * (chart default `http://localhost:8080`, reachable through a port-forward only). The worker's client, whose secret
+ * is already in the credentials Secret, is that client here; with a public host for the web apps the redirect
+ * points there.
+ */
+function oidcValues(auth: Extract<ChartAuth, { method: "oidc" }>, webAppsRoot: string | undefined) {
+  return {
+    issuer: auth.issuerUrl,
+    audience: auth.audience,
+    clientId: auth.clientId,
+    secret: { existingSecret: auth.secretName, existingSecretKey: SECRET_KEYS.zeebeClientSecret },
+    ...(webAppsRoot ? { redirectUrl: webAppsRoot } : {}),
+  };
+}
+
+function securityValues(auth: ChartAuth, webAppsRoot: string | undefined) {
   // No user or client from the chart's defaults: its demo/demo admin and the connectors' user are left out.
   const initialization = {
     users: [],
@@ -51,7 +72,7 @@ function securityValues(auth: ChartAuth) {
   };
   const authentication =
     auth.method === "oidc"
-      ? { method: "oidc", unprotectedApi: false, oidc: { issuer: auth.issuerUrl, audience: auth.audience } }
+      ? { method: "oidc", unprotectedApi: false, oidc: oidcValues(auth, webAppsRoot) }
       : { method: "basic", unprotectedApi: auth.method === "none" };
   return { authentication, authorizations: { enabled: auth.method !== "none" }, initialization };
 }
@@ -62,8 +83,13 @@ function securityValues(auth: ChartAuth) {
  * with its Elasticsearch; connectors and the management apps stay off. Every key is checked against the
  * chart's values.yaml and values.schema.json by test/camunda-chart.test.ts.
  */
-export function camundaHelmValues(options: { sizing: EmbeddedZeebeSizing; auth: ChartAuth }): Record<string, unknown> {
-  const { sizing, auth } = options;
+export function camundaHelmValues(options: {
+  sizing: EmbeddedZeebeSizing;
+  auth: ChartAuth;
+  /** The web apps' public root (`https://<host><contextPath>`) when a stack exposes them; OIDC logins return there. */
+  webAppsRoot?: string;
+}): Record<string, unknown> {
+  const { sizing, auth, webAppsRoot } = options;
   const singleNode = sizing.clusterSize === 1;
   return {
     identity: { enabled: false },
@@ -82,7 +108,7 @@ export function camundaHelmValues(options: { sizing: EmbeddedZeebeSizing; auth: 
         ? { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } }
         : { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "4Gi" } },
       pvcSize: singleNode ? "8Gi" : "32Gi",
-      security: securityValues(auth),
+      security: securityValues(auth, webAppsRoot),
       env: auth.method === "basic" ? initialUserEnvironment(auth) : [],
     },
     elasticsearch: {

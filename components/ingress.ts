@@ -39,6 +39,25 @@ export interface IstioGatewayArgs {
   selector?: Record<string, string>;
   /** Namespace of the Istio ingress gateway pods, where the JWT rules must live; default `istio-system`. */
   ingressNamespace?: string;
+  /**
+   * Also expose the orchestration cluster's web apps (Operate) on a host of their own, on the same gateway and with
+   * the same rules (HTTPS only, plain HTTP redirected, a JWT of the issuer required).
+   */
+  operate?: OperateEntry;
+}
+
+/** Where the orchestration cluster's web apps are exposed, and where they are inside the mesh. */
+export interface OperateEntry {
+  /** The public host name, e.g. `operate.example.com`. */
+  host: string;
+  /** Kubernetes TLS Secret (in the ingress gateway's namespace) that holds the host's certificate. */
+  tlsCredentialName: string;
+  /** The cluster's HTTP Service host inside the mesh, e.g. `<release>-zeebe-gateway.<ns>.svc.cluster.local`. */
+  service: pulumi.Input<string>;
+  /** Its HTTP port (chart default 8080). */
+  port: pulumi.Input<number>;
+  /** Operate's path there: `<contextPath>/operate` (chart default `/operate`). */
+  path: string;
 }
 
 /**
@@ -49,6 +68,8 @@ export interface IstioGatewayArgs {
 export class IstioGateway extends pulumi.ComponentResource {
   /** The public base URL. */
   public readonly url: pulumi.Output<string>;
+  /** Operate's public URL when `operate` is set. */
+  public readonly operateUrl: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: IstioGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("camunda-orchestrator:ingress:IstioGateway", name, { host: args.host }, opts);
@@ -66,6 +87,16 @@ export class IstioGateway extends pulumi.ComponentResource {
           servers: [
             { port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: [args.host], tls: { mode: "SIMPLE", credentialName: args.tlsCredentialName } },
             { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [args.host], tls: { httpsRedirect: true } },
+            ...(args.operate
+              ? [
+                  {
+                    port: { number: 443, name: "https-operate", protocol: "HTTPS" },
+                    hosts: [args.operate.host],
+                    tls: { mode: "SIMPLE", credentialName: args.operate.tlsCredentialName },
+                  },
+                  { port: { number: 80, name: "http-operate", protocol: "HTTP" }, hosts: [args.operate.host], tls: { httpsRedirect: true } },
+                ]
+              : []),
           ],
         },
       },
@@ -93,11 +124,33 @@ export class IstioGateway extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    if (args.operate) {
+      // The whole web app host goes to the cluster's HTTP port, as the chart's own Ingress routes its context path
+      // (templates/common/ingress-http.yaml); Operate's own login (basic or OIDC) applies behind the JWT rule below.
+      new k8s.apiextensions.CustomResource(
+        `${name}-operate`,
+        {
+          apiVersion: "networking.istio.io/v1",
+          kind: "VirtualService",
+          // The component label marks it as the Operate entry for the istio-public-entry policy.
+          metadata: { ...meta, labels: labels(args.component, "operate"), name: names.operateVirtualService },
+          spec: {
+            hosts: [args.operate.host],
+            gateways: [pulumi.interpolate`${gateway.metadata.namespace}/${gateway.metadata.name}`],
+            http: [{ name: "operate", route: [{ destination: { host: args.operate.service, port: { number: args.operate.port } } }] }],
+          },
+        },
+        { parent: this },
+      );
+    }
+
     // JWT rules act on the ingress gateway's pods, so they live in its namespace, shared by every stack: their
-    // names carry namespace and component. The DENY rule is scoped to this host, other hosts are untouched.
+    // names carry namespace and component. The DENY rule is scoped to this stack's hosts (the public API's and
+    // Operate's), other hosts are untouched.
     const ingressNamespace = args.ingressNamespace ?? "istio-system";
     const securityName = pulumi.output(args.namespace).apply((namespace) => clusterScopedName(namespace, args.component, "public-api"));
-    const thisHost = [{ operation: { hosts: [args.host, `${args.host}:*`] } }];
+    const hosts = [args.host, ...(args.operate ? [args.operate.host] : [])];
+    const protectedHosts = [{ operation: { hosts: hosts.flatMap((host) => [host, `${host}:*`]) } }];
     const securityMeta = { namespace: ingressNamespace, labels: labels(args.component, "ingress"), name: securityName };
     new k8s.apiextensions.CustomResource(
       `${name}-requestauthentication`,
@@ -124,15 +177,17 @@ export class IstioGateway extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           action: "DENY",
           // A principal is `<iss>/<sub>`: a valid token of another issuer the gateway knows does not pass either.
+          // The Operate host, when exposed, follows the same rules.
           rules: [
-            { from: [{ source: { notRequestPrincipals: [`${args.jwt.issuer}/*`] } }], to: thisHost },
-            ...(args.jwt.audiences?.length ? [{ to: thisHost, when: [{ key: "request.auth.audiences", notValues: args.jwt.audiences }] }] : []),
+            { from: [{ source: { notRequestPrincipals: [`${args.jwt.issuer}/*`] } }], to: protectedHosts },
+            ...(args.jwt.audiences?.length ? [{ to: protectedHosts, when: [{ key: "request.auth.audiences", notValues: args.jwt.audiences }] }] : []),
           ],
         },
       },
       { parent: this },
     );
     this.url = pulumi.output(`https://${args.host}`);
-    this.registerOutputs({ url: this.url });
+    this.operateUrl = pulumi.output(args.operate ? `https://${args.operate.host}${args.operate.path}` : undefined);
+    this.registerOutputs({ url: this.url, operateUrl: this.operateUrl });
   }
 }

@@ -57,6 +57,8 @@ export function objectNames(component: string) {
     redis: `${component}-redis`,
     redisSecret: `${component}-redis`,
     kafkaCredentialsSecret: `${component}-kafka-credentials`,
+    otlpSecret: `${component}-otlp`,
+    operateVirtualService: `${component}-operate`,
     serviceAccount: `${component}-worker`,
     discoveryRole: `${component}-discovery`,
     worker: `${component}-worker`,
@@ -65,6 +67,7 @@ export function objectNames(component: string) {
     virtualService: `${component}-worker`,
     serviceMonitor: `${component}-worker`,
     alertRules: `${component}-alerts`,
+    dashboard: `${component}-dashboard`,
   };
 }
 
@@ -80,6 +83,7 @@ export const SECRET_KEYS = {
   postgresPassword: "POSTGRES_PASSWORD",
   kafkaSaslUsername: "KAFKA_SASL_USERNAME",
   kafkaSaslPassword: "KAFKA_SASL_PASSWORD",
+  otlpHeaders: "OTEL_EXPORTER_OTLP_HEADERS",
 } as const;
 
 /** The part of the chart's `orchestration` values that decides the gateway Service's name and ports. */

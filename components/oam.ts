@@ -16,24 +16,35 @@ const nameRule = "the component's name";
 // Loose: components of other types may carry fields of newer KubeVela versions; the fields of this
 // project's components are checked in `partition`.
 const component = (defaultType?: string) =>
-  z.object({
-    name: z.string({ error: (issue) => (issue.input === undefined ? `is required: ${nameRule}` : `must be ${nameRule}, a string`) }).min(1, `must not be empty: ${nameRule}`),
-    type: defaultType === undefined
-      ? z.string({ error: (issue) => (issue.input === undefined ? `is required, e.g. type: ${COMPONENT_TYPE}` : "must be a string") }).min(1, `must not be empty, e.g. type: ${COMPONENT_TYPE}`)
-      : z.string().min(1, `must not be empty, e.g. type: ${COMPONENT_TYPE}`).default(defaultType),
-    properties: z.unknown().optional(),
-  }).loose();
+  z
+    .object({
+      name: z
+        .string({ error: (issue) => (issue.input === undefined ? `is required: ${nameRule}` : `must be ${nameRule}, a string`) })
+        .min(1, `must not be empty: ${nameRule}`),
+      type:
+        defaultType === undefined
+          ? z
+              .string({ error: (issue) => (issue.input === undefined ? `is required, e.g. type: ${COMPONENT_TYPE}` : "must be a string") })
+              .min(1, `must not be empty, e.g. type: ${COMPONENT_TYPE}`)
+          : z.string().min(1, `must not be empty, e.g. type: ${COMPONENT_TYPE}`).default(defaultType),
+      properties: z.unknown().optional(),
+    })
+    .loose();
 const COMPONENT_FIELDS = ["name", "type", "properties", ...IGNORED_COMPONENT_FIELDS];
 
-const applicationSchema = z.object({
-  apiVersion: z.string({ error: "must be a core.oam.dev API version, e.g. core.oam.dev/v1beta1" }).regex(/^core\.oam\.dev\//, "must be a core.oam.dev API version, e.g. core.oam.dev/v1beta1"),
-  kind: z.literal("Application", { error: "must be Application (an OAM Application, apiVersion core.oam.dev/v1beta1)" }),
-  metadata: z.object({ name: z.string({ error: "is required: the Application's name" }).min(1, "must not be empty: the Application's name") }).loose(),
-  spec: strictObject({
-    components: z.array(component(), { error: "must be a list of components ({name, type, properties})" }),
-    ...Object.fromEntries(IGNORED_SPEC_FIELDS.map((field) => [field, z.unknown().optional()])),
-  }),
-}).loose();
+const applicationSchema = z
+  .object({
+    apiVersion: z
+      .string({ error: "must be a core.oam.dev API version, e.g. core.oam.dev/v1beta1" })
+      .regex(/^core\.oam\.dev\//, "must be a core.oam.dev API version, e.g. core.oam.dev/v1beta1"),
+    kind: z.literal("Application", { error: "must be Application (an OAM Application, apiVersion core.oam.dev/v1beta1)" }),
+    metadata: z.object({ name: z.string({ error: "is required: the Application's name" }).min(1, "must not be empty: the Application's name") }).loose(),
+    spec: strictObject({
+      components: z.array(component(), { error: "must be a list of components ({name, type, properties})" }),
+      ...Object.fromEntries(IGNORED_SPEC_FIELDS.map((field) => [field, z.unknown().optional()])),
+    }),
+  })
+  .loose();
 
 /** Components listed inline in stack config: the same fields, `type` defaulting to this project's type. */
 const inlineComponentsSchema = z.array(component(COMPONENT_TYPE), { error: "must be a list of components ({name, type?, properties})" });
@@ -52,7 +63,8 @@ export interface SelectedComponents {
 /** Picks the camunda-orchestrator components out of a parsed OAM Application document. */
 export function selectComponents(document: unknown, source: string): SelectedComponents {
   const subject = `OAM Application ${source}`;
-  if (document === null || document === undefined) throw new ValidationError([`${subject}: is empty; it must hold an OAM Application (apiVersion: core.oam.dev/v1beta1, kind: Application)`]);
+  if (document === null || document === undefined)
+    throw new ValidationError([`${subject}: is empty; it must hold an OAM Application (apiVersion: core.oam.dev/v1beta1, kind: Application)`]);
   const app = parseOrThrow(applicationSchema, document, subject);
   const spec = app.spec as Record<string, unknown>;
   const ignoredSpec = IGNORED_SPEC_FIELDS.filter((field) => spec[field] !== undefined).map((field) => `spec.${field}`);
@@ -75,7 +87,9 @@ function partition(components: readonly Component[], source: string): SelectedCo
     if (c.type === COMPONENT_TYPE) {
       const unknown = Object.keys(c).filter((field) => !COMPONENT_FIELDS.includes(field));
       if (unknown.length > 0) {
-        problems.push(`component "${c.name}" in ${source}: unknown ${unknown.length > 1 ? "fields" : "field"} ${unknown.map((f) => `"${f}"`).join(", ")}; allowed: ${COMPONENT_FIELDS.join(", ")}`);
+        problems.push(
+          `component "${c.name}" in ${source}: unknown ${unknown.length > 1 ? "fields" : "field"} ${unknown.map((f) => `"${f}"`).join(", ")}; allowed: ${COMPONENT_FIELDS.join(", ")}`,
+        );
         continue;
       }
       result.components.push({ name: c.name, properties: c.properties });

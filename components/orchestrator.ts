@@ -6,9 +6,10 @@ import { DiscoveryRbac } from "./discovery";
 import { IstioGateway } from "./ingress";
 import { WORKFLOWS_MOUNT } from "./knative";
 import { Monitoring } from "./monitoring";
+import { embeddedOperateUrl, OperateChartValues, operateOffReason, operatePath, saasOperateUrl } from "./operate";
 import { labels, objectNames, SECRET_KEYS, TopicNames, topicNames } from "./naming";
 import { ComponentProperties, ComponentPropertiesInput, validateComponent } from "./properties";
-import { checkSettingsFor, GITOPS_AND_REPOSITORY_KEYS, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
+import { checkSettingsFor, CONFIG_NAMESPACE, GITOPS_AND_REPOSITORY_KEYS, SECRET_SETTING_KEYS, stackSettingsSchema, StackSettings } from "./settings";
 import { EventTopics } from "./topics";
 import { InvalidResourceError, ValidationError } from "./validation";
 import { WorkerService } from "./worker";
@@ -93,6 +94,11 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
   public readonly secretNames: pulumi.Output<OrchestratorSecretNames>;
   /** Name of the ConfigMap with the shipped BPMN models. */
   public readonly workflowsConfigMapName: pulumi.Output<string>;
+  /**
+   * Operate (process analytics): the SaaS cluster's; embedded, the orchestration cluster's inside the cluster, or
+   * its public URL when `operateHost` exposes it.
+   */
+  public readonly operateUrl: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: CamundaOrchestratorArgs, opts?: pulumi.ComponentResourceOptions) {
     const settings: ResolvedSettings = { ...DEFAULT_SETTINGS, ...definedOnly(args.settings ?? {}) };
@@ -102,6 +108,17 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       const spec = validateComponent(name, args.properties);
       props = spec.properties;
       checkSettingsFor([spec], settings);
+      if (settings.operateHost && (!props.enableIstioGateway || props.camundaMode !== "embedded")) {
+        throw new ValidationError([
+          `component "${name}": stack config ${CONFIG_NAMESPACE}:operateHost exposes an embedded cluster's Operate through the orchestrator's Istio gateway: it needs enableIstioGateway and camundaMode embedded`,
+        ]);
+      }
+      const operateOff = settings.operateHost ? operateOffReason(chartValues(settings)) : undefined;
+      if (operateOff) {
+        throw new ValidationError([
+          `component "${name}": stack config ${CONFIG_NAMESPACE}:operateHost exposes Operate, but ${operateOff} (${CONFIG_NAMESPACE}:camundaHelmValues); drop operateHost or turn Operate on`,
+        ]);
+      }
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       invalid = error;
@@ -134,6 +151,7 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
           sizing: { clusterSize: settings.zeebeClusterSize, partitionCount: settings.zeebePartitionCount, replicationFactor: settings.zeebeReplicationFactor },
         },
         auth: embeddedAuth(settings),
+        webAppsHost: settings.operateHost,
         saas:
           props.camundaMode === "remote"
             ? { clusterId: settings.saasClusterId!, region: settings.saasRegion!, clientId: settings.saasClientId!, clientSecret: settings.saasClientSecret! }
@@ -213,6 +231,20 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
     }
     this.topics = pulumi.output(topicNames(topicsPrefix));
 
+    // OTLP headers usually carry a credential: a Secret of their own, read by secretKeyRef.
+    const otlpSecret =
+      settings.otlpEndpoint && settings.otlpHeaders
+        ? new k8s.core.v1.Secret(
+            `${name}-otlp`,
+            {
+              metadata: { name: names.otlpSecret, namespace, labels: labels(name, "tracing") },
+              type: "Opaque",
+              stringData: pulumi.secret({ [SECRET_KEYS.otlpHeaders]: pulumi.output(settings.otlpHeaders) }),
+            },
+            { parent: this, additionalSecretOutputs: ["stringData", "data"] },
+          )
+        : undefined;
+
     const discovery = new DiscoveryRbac(`${name}-discovery`, { component: name, namespace, watchNamespaces: settings.discoveryNamespaces }, parent);
     const workflows = new WorkflowModels(
       `${name}-workflows`,
@@ -252,6 +284,16 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
           discoveryNamespaces: settings.discoveryNamespaces,
           workflowsDir: WORKFLOWS_MOUNT,
           extra: props.environment,
+          tracing: settings.otlpEndpoint
+            ? {
+                endpoint: settings.otlpEndpoint,
+                headersSecretName: otlpSecret?.metadata.name,
+                protocol: settings.otlpProtocol,
+                sampleRatio: settings.traceSampleRatio,
+                serviceName: names.worker,
+                namespace,
+              }
+            : undefined,
         }),
       },
       // The worker starts only once what it needs exists: otherwise the first revision outlives Knative's
@@ -274,16 +316,40 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
           workerServiceName: worker.serviceName,
           jwt: { issuer: settings.gatewayJwtIssuer!, jwksUri: settings.gatewayJwksUri!, audiences: settings.gatewayJwtAudiences },
           ingressNamespace: settings.istioIngressNamespace,
+          operate: settings.operateHost
+            ? {
+                host: settings.operateHost,
+                tlsCredentialName: `${name}-operate-tls`,
+                // The orchestration cluster's HTTP address (REST API and web apps), as the Zeebe component computed it.
+                service: zeebe.restAddress.apply((rest) => new URL(rest).hostname),
+                port: zeebe.restAddress.apply((rest) => Number(new URL(rest).port || 80)),
+                path: operatePath(chartValues(settings)),
+              }
+            : undefined,
         },
         parent,
       );
       this.workerUrl = gateway.url;
+      this.operateUrl = settings.operateHost ? gateway.operateUrl : inClusterOperate(props.camundaMode, zeebe.restAddress, settings);
     } else {
       this.workerUrl = worker.url;
+      this.operateUrl = inClusterOperate(props.camundaMode, zeebe.restAddress, settings);
     }
 
     if (settings.monitoring) {
-      new Monitoring(`${name}-monitoring`, { component: name, namespace, workerServiceName: names.worker, labels: settings.monitoringLabels }, parent);
+      const [labelKey, labelValue] = settings.grafanaDashboardLabel.split("=");
+      new Monitoring(
+        `${name}-monitoring`,
+        {
+          component: name,
+          namespace,
+          workerServiceName: names.worker,
+          labels: settings.monitoringLabels,
+          alertThresholds: settings.alertThresholds,
+          dashboard: settings.grafanaDashboard ? { label: { key: labelKey, value: labelValue }, namespace: settings.grafanaDashboardNamespace } : false,
+        },
+        parent,
+      );
     }
 
     this.zeebeGatewayAddress = zeebe.grpcAddress;
@@ -312,9 +378,20 @@ export class CamundaOrchestrator extends pulumi.ComponentResource {
       topics: this.topics,
       secretNames: this.secretNames,
       workflowsConfigMapName: this.workflowsConfigMapName,
+      operateUrl: this.operateUrl,
     });
   }
 }
+
+/** Operate of the orchestrator's cluster without an Istio exposure: the SaaS URL, or the in-cluster one. */
+function inClusterOperate(mode: "embedded" | "remote", restAddress: pulumi.Output<string>, settings: ResolvedSettings): pulumi.Output<string | undefined> {
+  if (mode === "remote") return pulumi.all([settings.saasClusterId!, settings.saasRegion!]).apply(([clusterId, region]) => saasOperateUrl(clusterId, region));
+  // A stack's chart values may move the web apps (orchestration.contextPath) or turn Operate off.
+  return restAddress.apply((rest) => embeddedOperateUrl(rest, chartValues(settings)));
+}
+
+/** The stack's own camunda-platform chart values, as far as they decide where Operate is. */
+const chartValues = (settings: ResolvedSettings): OperateChartValues => (settings.camundaHelmValues ?? {}) as OperateChartValues;
 
 /** How the worker and the topics reach Kafka: bootstrap servers, TLS, SASL, and the Strimzi cluster's name. */
 function kafkaConnection(settings: ResolvedSettings, platform: string) {

@@ -19,9 +19,12 @@ const PLATFORM_RULE = "a DNS label naming the event platform (lower case letters
  */
 function quantity(pattern: RegExp, what: string, examples: string) {
   const rule = `must be a Kubernetes ${what} quantity such as ${examples}`;
-  return z
-    .union([z.number().nonnegative().finite().transform(String), z.string()], { error: `${rule}, written as a string or a number` })
-    .pipe(z.string().regex(pattern, rule).refine((q) => !isZeroQuantity(q), "must be more than zero"));
+  return z.union([z.number().nonnegative().finite().transform(String), z.string()], { error: `${rule}, written as a string or a number` }).pipe(
+    z
+      .string()
+      .regex(pattern, rule)
+      .refine((q) => !isZeroQuantity(q), "must be more than zero"),
+  );
 }
 
 /** Properties of a `camunda-orchestrator` component, as written in an OAM Application or stack config. */
@@ -56,13 +59,25 @@ export const componentPropertiesSchema = strictObject({
     .default({}),
 }).superRefine((props, ctx) => {
   if (props.enableIstioGateway && !props.gatewayHost) {
-    ctx.addIssue({ code: "custom", path: ["gatewayHost"], message: "is required when enableIstioGateway is true (the host the Istio Gateway serves, e.g. orders.example.com)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["gatewayHost"],
+      message: "is required when enableIstioGateway is true (the host the Istio Gateway serves, e.g. orders.example.com)",
+    });
   }
   if (!props.enableIstioGateway && props.gatewayHost) {
-    ctx.addIssue({ code: "custom", path: ["gatewayHost"], message: "is set but enableIstioGateway is false; set enableIstioGateway: true or remove gatewayHost" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["gatewayHost"],
+      message: "is set but enableIstioGateway is false; set enableIstioGateway: true or remove gatewayHost",
+    });
   }
   if ((props.language === undefined) !== (props.framework === undefined)) {
-    ctx.addIssue({ code: "custom", path: [props.language === undefined ? "language" : "framework"], message: "language and framework go together: set both to scaffold repositories, or neither" });
+    ctx.addIssue({
+      code: "custom",
+      path: [props.language === undefined ? "language" : "framework"],
+      message: "language and framework go together: set both to scaffold repositories, or neither",
+    });
   }
 });
 

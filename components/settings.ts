@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DNS_LABEL, DNS_SUBDOMAIN, MEMORY_QUANTITY } from "./quantities";
+import { DNS_LABEL, DNS_SUBDOMAIN, HOSTNAME, MEMORY_QUANTITY } from "./quantities";
 import { OrchestratorSpec } from "./properties";
 import { parseOrThrow, strictObject, ValidationError } from "./validation";
 
@@ -7,7 +7,14 @@ import { parseOrThrow, strictObject, ValidationError } from "./validation";
 export const CONFIG_NAMESPACE = "camunda-orchestrator";
 
 /** Settings that hold credentials: they must be set with `pulumi config set --secret`. */
-export const SECRET_SETTING_KEYS = ["saasClientSecret", "postgresAdminPassword", "kafkaSaslPassword", "redisUrl", "camundaOidcClientSecret"] as const;
+export const SECRET_SETTING_KEYS = [
+  "saasClientSecret",
+  "postgresAdminPassword",
+  "kafkaSaslPassword",
+  "redisUrl",
+  "camundaOidcClientSecret",
+  "otlpHeaders",
+] as const;
 
 /** The camunda-platform chart an embedded Zeebe gets by default: the newest 13.x (Camunda 8.8) checked here. */
 export const CAMUNDA_CHART_VERSION = "13.12.7";
@@ -46,6 +53,14 @@ const json = <S extends z.ZodType>(schema: S) =>
       }
     })
     .pipe(schema);
+
+/** Where the alerts draw the line (components/alert-rules.ts has the defaults). */
+const alertThresholds = strictObject({
+  compensationSuccessRatio: z.number().min(0).max(1).optional(),
+  consumerLag: z.number().int().min(0).optional(),
+  outboxBacklog: z.number().int().min(0).optional(),
+  outboxMaxAgeSeconds: z.number().int().min(1).optional(),
+});
 
 /** Kubernetes label keys (optional DNS-subdomain prefix, name of at most 63 characters) and values. */
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
@@ -130,6 +145,29 @@ export const stackSettingsSchema = strictObject({
   monitoring: bool.default(true),
   monitoringLabels: json(labelMap).default(() => ({})),
   namespaceLabels: json(labelMap).default(() => ({})),
+  grafanaDashboard: bool.default(true),
+  grafanaDashboardLabel: z
+    .string()
+    .regex(
+      /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/,
+      "must be one label as key=value, e.g. grafana_dashboard=1",
+    )
+    .default("grafana_dashboard=1"),
+  grafanaDashboardNamespace: z.string().regex(DNS_LABEL, "must be a DNS label").optional(),
+  alertThresholds: json(alertThresholds).default(() => ({})),
+  otlpEndpoint: z
+    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL of an OTLP/HTTP collector, e.g. http://otel-collector.observability:4318" })
+    .optional(),
+  otlpHeaders: z
+    .string()
+    .refine(
+      (v) => v.split(",").every((pair) => /^\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*=.*$/.test(pair)),
+      "must be key=value pairs separated by commas (values URL-encoded), e.g. authorization=Bearer%20<token>",
+    )
+    .optional(),
+  otlpProtocol: z.enum(["http/protobuf", "http/json"]).optional(),
+  traceSampleRatio: z.coerce.number().min(0).max(1).optional(),
+  operateHost: z.string().regex(HOSTNAME, "must be a host name such as operate.example.com").optional(),
   camundaChartVersion: z.string().min(1).default(CAMUNDA_CHART_VERSION),
   camundaChartRepository: z.url().default("https://helm.camunda.io"),
   camundaHelmValues: json(z.record(z.string(), z.unknown())).optional(),
@@ -191,6 +229,16 @@ export const stackSettingsSchema = strictObject({
       });
     if (!s.githubToken)
       ctx.addIssue({ code: "custom", path: ["githubToken"], message: `is required with repositoryProvider github; ${howToSet("githubToken", true)}` });
+  }
+  if (!s.otlpEndpoint) {
+    const needs = {
+      otlpHeaders: "the collector the headers are for",
+      otlpProtocol: "the collector to speak it to",
+      traceSampleRatio: "where the sampled traces go",
+    } as const;
+    for (const key of Object.keys(needs) as (keyof typeof needs)[]) {
+      if (s[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `needs otlpEndpoint (${needs[key]})` });
+    }
   }
   if (s.zeebeReplicationFactor > s.zeebeClusterSize) {
     ctx.addIssue({ code: "custom", path: ["zeebeReplicationFactor"], message: `must not exceed zeebeClusterSize (${s.zeebeClusterSize})` });

@@ -30,6 +30,14 @@ export const ORCHESTRATOR_VARIABLES = [
   "DISCOVERY_LABEL_SELECTOR",
   "DISCOVERY_NAMESPACES",
   "WORKFLOWS_DIR",
+  // Tracing: the stack settings otlpEndpoint, otlpHeaders (a secret), otlpProtocol and traceSampleRatio own them.
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "OTEL_SERVICE_NAME",
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
 ] as const satisfies readonly WorkerVariable[];
 
 /** A variable the orchestrator sets. */
@@ -68,6 +76,17 @@ export interface WorkerEnvInputs {
   workflowsDir: string;
   /** The component's `environment` property: plain, non-secret values. */
   extra: Record<string, string>;
+  /** OpenTelemetry tracing (stack setting otlpEndpoint); absent: the worker does not trace. */
+  tracing?: {
+    endpoint: string;
+    /** The Secret holding OTEL_EXPORTER_OTLP_HEADERS, when the collector wants headers (credentials). */
+    headersSecretName?: pulumi.Input<string>;
+    protocol?: "http/protobuf" | "http/json";
+    sampleRatio?: number;
+    /** `service.name` of the spans: the worker's Knative Service. */
+    serviceName: string;
+    namespace: pulumi.Input<string>;
+  };
 }
 
 const plain = (name: OrchestratorVariable, value: pulumi.Input<string>): EnvVar => ({ name, value });
@@ -128,6 +147,21 @@ export function workerEnvironment(inputs: WorkerEnvInputs): EnvVar[] {
     plain("DISCOVERY_NAMESPACES", inputs.discoveryNamespaces.join(",")),
     plain("WORKFLOWS_DIR", inputs.workflowsDir),
   );
+  if (inputs.tracing) env.push(...tracingEnvironment(inputs.tracing));
   for (const [name, value] of Object.entries(inputs.extra).sort(([a], [b]) => a.localeCompare(b))) env.push({ name, value });
+  return env;
+}
+
+/** The worker's OTEL_* variables (read by the OpenTelemetry SDK; workers/README.md "Traces"). */
+function tracingEnvironment(t: NonNullable<WorkerEnvInputs["tracing"]>): EnvVar[] {
+  const env: EnvVar[] = [
+    { name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: t.endpoint },
+    { name: "OTEL_SERVICE_NAME", value: t.serviceName },
+    { name: "OTEL_RESOURCE_ATTRIBUTES", value: pulumi.interpolate`service.namespace=${t.namespace},k8s.namespace.name=${t.namespace}` },
+  ];
+  if (t.protocol) env.push({ name: "OTEL_EXPORTER_OTLP_PROTOCOL", value: t.protocol });
+  if (t.sampleRatio !== undefined)
+    env.push({ name: "OTEL_TRACES_SAMPLER", value: "parentbased_traceidratio" }, { name: "OTEL_TRACES_SAMPLER_ARG", value: String(t.sampleRatio) });
+  if (t.headersSecretName) env.push(secretRef("OTEL_EXPORTER_OTLP_HEADERS", t.headersSecretName, SECRET_KEYS.otlpHeaders));
   return env;
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { camundaHelmValues, ChartAuth, EmbeddedZeebeSizing, mergeValues } from "./helm-values";
 import { embeddedZeebeAddresses, labels, objectNames, OrchestrationNamingValues, saasAddresses, SECRET_KEYS } from "./naming";
+import { publicWebAppsRoot } from "./operate";
 import { ZeebeAuth } from "./worker-env";
 
 /** Camunda 8 SaaS client credentials and cluster coordinates. */
@@ -63,6 +64,11 @@ export interface ZeebeArgs {
   auth?: EmbeddedAuth;
   /** For `remote`: the SaaS connection. */
   saas?: SaasConnection;
+  /**
+   * For `embedded`: the public host on which the stack exposes the cluster's web apps (Operate), e.g.
+   * `operate.example.com`; with OIDC, logins return there instead of the chart's `http://localhost:8080`.
+   */
+  webAppsHost?: string;
 }
 
 /** The chart's default admin role must reach the worker: its user name, per component. */
@@ -115,13 +121,14 @@ export class Zeebe extends pulumi.ComponentResource {
         this.workerAuth = { strategy: "BASIC", secretName: secret.metadata.name };
       } else if (auth.method === "oidc") {
         secret = credentials({ [SECRET_KEYS.zeebeClientId]: auth.clientId, [SECRET_KEYS.zeebeClientSecret]: auth.clientSecret });
-        chartAuth = { method: "oidc", issuerUrl: auth.issuerUrl, audience: auth.audience, clientId: auth.clientId };
+        chartAuth = { method: "oidc", issuerUrl: auth.issuerUrl, audience: auth.audience, clientId: auth.clientId, secretName: names.zeebeCredentialsSecret };
         this.workerAuth = { strategy: "OAUTH", secretName: secret.metadata.name, url: auth.tokenUrl, audience: auth.audience };
       } else {
         chartAuth = { method: "none" };
         this.workerAuth = { strategy: "NONE" };
       }
-      const values = mergeValues(camundaHelmValues({ sizing: args.chart.sizing, auth: chartAuth }), args.chart.values ?? {});
+      const webAppsRoot = args.webAppsHost ? publicWebAppsRoot(args.webAppsHost, args.chart.values) : undefined;
+      const values = mergeValues(camundaHelmValues({ sizing: args.chart.sizing, auth: chartAuth, webAppsRoot }), args.chart.values ?? {});
       const release = new k8s.helm.v3.Release(
         `${name}-release`,
         {

@@ -93,8 +93,13 @@ export async function runCheck(argv: readonly string[], render: Render, io: Inpu
 }
 
 if (require.main === module) {
-  runCheck(process.argv.slice(2), renderStack, { ...processIO, cwd: process.cwd() }, {
-    out: (text) => process.stdout.write(text + "\n"),
-    err: (text) => process.stderr.write(text + "\n"),
-  }).then((code) => process.exit(code));
+  runCheck(
+    process.argv.slice(2),
+    renderStack,
+    { ...processIO, cwd: process.cwd() },
+    {
+      out: (text) => process.stdout.write(text + "\n"),
+      err: (text) => process.stderr.write(text + "\n"),
+    },
+  ).then((code) => process.exit(code));
 }

@@ -17,9 +17,7 @@ export interface CommandSpec {
 
 /** Where one secret comes from; values never travel further than {@link resolveInputs}. */
 export type SecretSource =
-  | { key: string; from: "argument"; value: string }
-  | { key: string; from: "env"; variable: string }
-  | { key: string; from: "file"; file: string };
+  { key: string; from: "argument"; value: string } | { key: string; from: "env"; variable: string } | { key: string; from: "file"; file: string };
 
 /** The parsed command line; paths are absolute (resolved against the folder the user ran npm from). */
 export interface CommandLine {
@@ -45,7 +43,7 @@ const SHARED_OPTIONS: Array<[flag: string, help: string]> = [
   ["--secret-file <key>=<file>", "take a secret config key from a file, one trailing newline dropped; - for standard input (repeatable)"],
   ["--pulumi-config <file>", "take config and secrets from the output of `pulumi config --show-secrets --json`; - for standard input"],
   ["--secret <key>=<value>", "a secret on the command line: npm echoes it, ps and shell history keep it (warned; avoid)"],
-  ["--stack-outputs <file>", "outputs of referenced stacks, answering StackReferences: { \"<stack>\": { \"<output>\": value } }"],
+  ["--stack-outputs <file>", 'outputs of referenced stacks, answering StackReferences: { "<stack>": { "<output>": value } }'],
 ];
 
 /** The text `--help` prints. */
@@ -163,7 +161,9 @@ function keyValue(flag: string, pair: string, shape: string, allowEmpty = true):
   const key = eq > 0 ? pair.slice(0, eq) : "";
   if (!/^[A-Za-z0-9_.:-]+$/.test(key)) {
     // Never echo what follows the `=`: it may be a secret.
-    throw new InputError(`${flag} takes ${shape}, got "${eq >= 0 ? `${pair.slice(0, eq)}=…` : pair}"; a key is letters, digits, '_', '.', '-', with an optional "namespace:"`);
+    throw new InputError(
+      `${flag} takes ${shape}, got "${eq >= 0 ? `${pair.slice(0, eq)}=…` : pair}"; a key is letters, digits, '_', '.', '-', with an optional "namespace:"`,
+    );
   }
   const value = pair.slice(eq + 1);
   if (!allowEmpty && value === "") throw new InputError(`${flag} ${key}=: the value is empty`);

@@ -54,7 +54,13 @@ export async function runRender(argv: readonly string[], io: InputIO & { cwd: st
     const outDir = line.paths.out ?? path.join(PROJECT_DIR, "out", line.stack);
     checkOutDir(outDir); // before rendering: a refused folder should not cost a render
     const inputs = resolveInputs(line, io);
-    const result = await renderStack({ stack: line.stack, appFile: line.appFile, config: inputs.config, secrets: inputs.secrets, stackOutputs: inputs.stackOutputs });
+    const result = await renderStack({
+      stack: line.stack,
+      appFile: line.appFile,
+      config: inputs.config,
+      secrets: inputs.secrets,
+      stackOutputs: inputs.stackOutputs,
+    });
     for (const warning of result.warnings) console.err(`warning: ${warning}`);
     const relative = path.relative(base, outDir);
     const shown = relative && !relative.startsWith("..") ? relative : outDir;
@@ -73,8 +79,12 @@ export async function runRender(argv: readonly string[], io: InputIO & { cwd: st
 }
 
 if (require.main === module) {
-  runRender(process.argv.slice(2), { ...processIO, cwd: process.cwd() }, {
-    out: (text) => process.stdout.write(text + "\n"),
-    err: (text) => process.stderr.write(text + "\n"),
-  }).then((code) => process.exit(code));
+  runRender(
+    process.argv.slice(2),
+    { ...processIO, cwd: process.cwd() },
+    {
+      out: (text) => process.stdout.write(text + "\n"),
+      err: (text) => process.stderr.write(text + "\n"),
+    },
+  ).then((code) => process.exit(code));
 }

@@ -33,6 +33,6 @@ export function reportError(error: unknown, printError: (text: string) => void, 
     printError(`${what}:\n${(error as Error).message}`);
     return EXIT.invalidInput;
   }
-  printError(`${what}, internal error (a bug: please report it with this output):\n${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  printError(`${what}, internal error (a bug: please report it with this output):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.internalError;
 }

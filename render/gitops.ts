@@ -95,8 +95,23 @@ export function orchestratorOf(result: Pick<RenderResult, "resources">): (resour
 }
 
 /** Apply order inside a kustomization; kustomize and Flux sort again, `kubectl apply -f` does not. */
-const KIND_ORDER = ["Namespace", "ServiceAccount", "ExternalSecret", "Secret", "ConfigMap", "ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding",
-  "Service", "StatefulSet", "Deployment", "HelmRepository", "HelmRelease", "Application"];
+const KIND_ORDER = [
+  "Namespace",
+  "ServiceAccount",
+  "ExternalSecret",
+  "Secret",
+  "ConfigMap",
+  "ClusterRole",
+  "Role",
+  "ClusterRoleBinding",
+  "RoleBinding",
+  "Service",
+  "StatefulSet",
+  "Deployment",
+  "HelmRepository",
+  "HelmRelease",
+  "Application",
+];
 const rank = (m: Manifest) => {
   const i = KIND_ORDER.indexOf(m.kind);
   return i < 0 ? KIND_ORDER.length : i;
@@ -191,7 +206,9 @@ function secretToProvide(stack: string, orchestrator: string | null, manifest: M
     orchestrator,
     namespace,
     name: manifest.metadata.name,
-    keys: Object.keys(data).sort().map((key) => ({ key, holds: KEY_MEANINGS[key] ?? "see the component that uses it" })),
+    keys: Object.keys(data)
+      .sort()
+      .map((key) => ({ key, holds: KEY_MEANINGS[key] ?? "see the component that uses it" })),
     remoteKey: `${stack}/${namespace}/${manifest.metadata.name}`,
   };
 }
@@ -234,21 +251,28 @@ function helmReleaseManifests(resource: RenderedResource, settings: GitopsSettin
   const timeout = `${Math.ceil((release.timeout ?? 300) / 60)}m`;
   const labels = { "app.kubernetes.io/part-of": "camunda-orchestrator", "app.kubernetes.io/managed-by": "camunda-orchestrator-render" };
   if (settings.gitopsTool === "argocd") {
-    return [{
-      apiVersion: GITOPS_API.argoApplication,
-      kind: "Application",
-      // Argo CD watches Applications in its own namespace only (unless "apps in any namespace" is set up).
-      metadata: { name: `${release.namespace}-${release.name}`, namespace: settings.argocdNamespace, labels },
-      spec: {
-        project: "default",
-        source: { repoURL: repo, chart: release.chart, targetRevision: release.version, helm: { releaseName: release.name, valuesObject: release.values ?? {} } },
-        destination: { server: "https://kubernetes.default.svc", namespace: release.namespace },
-        syncPolicy: {
-          automated: { prune: true, selfHeal: true },
-          retry: { limit: 3, backoff: { duration: "30s", factor: 2, maxDuration: "10m" } },
+    return [
+      {
+        apiVersion: GITOPS_API.argoApplication,
+        kind: "Application",
+        // Argo CD watches Applications in its own namespace only (unless "apps in any namespace" is set up).
+        metadata: { name: `${release.namespace}-${release.name}`, namespace: settings.argocdNamespace, labels },
+        spec: {
+          project: "default",
+          source: {
+            repoURL: repo,
+            chart: release.chart,
+            targetRevision: release.version,
+            helm: { releaseName: release.name, valuesObject: release.values ?? {} },
+          },
+          destination: { server: "https://kubernetes.default.svc", namespace: release.namespace },
+          syncPolicy: {
+            automated: { prune: true, selfHeal: true },
+            retry: { limit: 3, backoff: { duration: "30s", factor: 2, maxDuration: "10m" } },
+          },
         },
       },
-    }];
+    ];
   }
   // Pulumi's `atomic` (roll back a failed install or upgrade) is Flux's remediation.
   const remediation = release.atomic ? { retries: 3 } : undefined;
@@ -289,7 +313,11 @@ export function secretsDocument(tree: GitopsTree, settings: GitopsSettings): str
       "",
     );
   } else {
-    lines.push("The tree holds no Secrets: create each one below in the cluster before the workloads that use it start", "(e.g. with `kubectl create secret generic`, or your own sealed-secrets / SOPS flow).", "");
+    lines.push(
+      "The tree holds no Secrets: create each one below in the cluster before the workloads that use it start",
+      "(e.g. with `kubectl create secret generic`, or your own sealed-secrets / SOPS flow).",
+      "",
+    );
   }
   for (const secret of tree.secrets) {
     lines.push(`## ${secret.namespace}/${secret.name}${secret.orchestrator ? ` (orchestrator ${secret.orchestrator})` : ""}`, "");
@@ -308,16 +336,24 @@ export function secretsDocument(tree: GitopsTree, settings: GitopsSettings): str
 export function nextSteps(tree: GitopsTree, settings: GitopsSettings, outDir: string): string[] {
   const steps: string[] = [];
   const controllers = settings.gitopsTool === "flux" ? "Flux (source-controller, helm-controller)" : "Argo CD";
-  steps.push(`Cluster prerequisites: Knative Serving, Istio, ${controllers}${settings.gitopsSecrets === "external-secrets" ? ", External Secrets Operator" : ""}, and the operators of the custom resources in the tree (Strimzi, Prometheus Operator).`);
+  steps.push(
+    `Cluster prerequisites: Knative Serving, Istio, ${controllers}${settings.gitopsSecrets === "external-secrets" ? ", External Secrets Operator" : ""}, and the operators of the custom resources in the tree (Strimzi, Prometheus Operator).`,
+  );
   if (tree.secrets.length > 0) {
-    steps.push(settings.gitopsSecrets === "external-secrets"
-      ? `Provide ${tree.secrets.length} secret(s) in the ${settings.externalSecretStoreKind} "${settings.externalSecretStore}": see ${outDir}/SECRETS.md.`
-      : `Create ${tree.secrets.length} Secret(s) by hand before applying: see ${outDir}/SECRETS.md.`);
+    steps.push(
+      settings.gitopsSecrets === "external-secrets"
+        ? `Provide ${tree.secrets.length} secret(s) in the ${settings.externalSecretStoreKind} "${settings.externalSecretStore}": see ${outDir}/SECRETS.md.`
+        : `Create ${tree.secrets.length} Secret(s) by hand before applying: see ${outDir}/SECRETS.md.`,
+    );
   }
   if (tree.outsideKubernetes.length > 0) {
     const kinds = [...new Set(tree.outsideKubernetes.map((r) => r.type))].join(", ");
-    steps.push(`Not in the tree (outside Kubernetes, created only by \`pulumi up\`): ${tree.outsideKubernetes.length} resource(s) of type ${kinds}; create them yourself when you deploy with GitOps.`);
+    steps.push(
+      `Not in the tree (outside Kubernetes, created only by \`pulumi up\`): ${tree.outsideKubernetes.length} resource(s) of type ${kinds}; create them yourself when you deploy with GitOps.`,
+    );
   }
-  steps.push(`Apply: commit ${outDir}/manifests to the repository your GitOps tool watches (it is a kustomization), or run \`kubectl apply -k ${outDir}/manifests\`.`);
+  steps.push(
+    `Apply: commit ${outDir}/manifests to the repository your GitOps tool watches (it is a kustomization), or run \`kubectl apply -k ${outDir}/manifests\`.`,
+  );
   return steps;
 }

@@ -30,7 +30,9 @@ export function resolveInputs(line: CommandLine, io: InputIO): ResolvedInputs {
     try {
       return file === "-" ? io.readStdin() : io.readFile(file);
     } catch (error) {
-      throw new InputError(`${option}: cannot read ${file === "-" ? "standard input" : file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new InputError(
+        `${option}: cannot read ${file === "-" ? "standard input" : file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
   };
   const fromPulumi = line.pulumiConfig === undefined ? { config: {}, secrets: {} } : pulumiConfig(read(line.pulumiConfig, "--pulumi-config"));
@@ -59,10 +61,16 @@ export function resolveInputs(line: CommandLine, io: InputIO): ResolvedInputs {
 }
 
 function describe(source: CommandLine["secretSources"][number]): string {
-  return source.from === "argument" ? "--secret" : source.from === "env" ? `environment variable ${source.variable}` : source.file === "-" ? "standard input" : source.file;
+  return source.from === "argument"
+    ? "--secret"
+    : source.from === "env"
+      ? `environment variable ${source.variable}`
+      : source.file === "-"
+        ? "standard input"
+        : source.file;
 }
 
-const PULUMI_CONFIG_HINT = "it takes the output of `pulumi config --show-secrets --json`: { \"<namespace>:<key>\": { \"value\": \"...\", \"secret\": true|false } }";
+const PULUMI_CONFIG_HINT = 'it takes the output of `pulumi config --show-secrets --json`: { "<namespace>:<key>": { "value": "...", "secret": true|false } }';
 
 /**
  * Config as `pulumi config --show-secrets --json` prints it (the shape the Automation API's

@@ -101,7 +101,13 @@ export async function runUnderMocks(options: MockRunOptions, program: () => Reco
     })();
     let runError: { error: unknown } | undefined;
     run.catch((error: unknown) => (runError = { error }));
-    const failed = await Promise.race([run.then(() => false, () => false), failures.first.then(() => true)]);
+    const failed = await Promise.race([
+      run.then(
+        () => false,
+        () => false,
+      ),
+      failures.first.then(() => true),
+    ]);
     // A failed registration leaves what depends on it pending for ever: stop waiting for the program.
     // After the program's own error, let the rejections that follow from it arrive here, not after.
     if (failed || thrown) await failures.settled();
@@ -123,7 +129,12 @@ export async function runUnderMocks(options: MockRunOptions, program: () => Reco
     if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.add(key);
   }
   const redactedOutputs = Object.fromEntries(Object.entries(outputs ?? {}).map(([k, v]) => [k, secretOutputs.has(k) ? REDACTED : v]));
-  return { resources: toRenderedResources(options, monitor, mocks.registrations), outputs: redactedOutputs, generatedSecrets: mocks.generatedSecrets, warnings: log.warnings };
+  return {
+    resources: toRenderedResources(options, monitor, mocks.registrations),
+    outputs: redactedOutputs,
+    generatedSecrets: mocks.generatedSecrets,
+    warnings: log.warnings,
+  };
 }
 
 /** An error's message without the SDK's `error serializing property "x": ` prefixes, which name no user input. */
@@ -152,7 +163,7 @@ function watchFailures() {
     first,
     /** Resolves once no new failure has come for a few turns of the event loop. */
     settled: async () => {
-      for (let quiet = 0; quiet < 3; ) {
+      for (let quiet = 0; quiet < 3;) {
         const before = lastAt;
         await new Promise((resolve) => setTimeout(resolve, 10));
         quiet = lastAt === before ? quiet + 1 : 0;
@@ -171,12 +182,14 @@ function captureRuntimeLog() {
   const errors: string[] = [];
   const original = { log: console.log, warn: console.warn, error: console.error };
   const line = /^(debug|info|warning|error): \[runtime\] ([\s\S]*)$/;
-  const capture = (fallback: (...args: unknown[]) => void) => (...args: unknown[]) => {
-    const match = args.length === 1 && typeof args[0] === "string" ? line.exec(args[0]) : null;
-    if (!match) return fallback.apply(console, args);
-    if (match[1] === "error") errors.push(match[2]);
-    else if (match[1] !== "debug") warnings.push(match[2]);
-  };
+  const capture =
+    (fallback: (...args: unknown[]) => void) =>
+    (...args: unknown[]) => {
+      const match = args.length === 1 && typeof args[0] === "string" ? line.exec(args[0]) : null;
+      if (!match) return fallback.apply(console, args);
+      if (match[1] === "error") errors.push(match[2]);
+      else if (match[1] !== "debug") warnings.push(match[2]);
+    };
   console.log = capture(original.log);
   console.warn = capture(original.warn);
   console.error = capture(original.error);
@@ -197,20 +210,25 @@ function toRenderedResources(options: MockRunOptions, monitor: MockMonitor, regi
   const urnOf = (r: Registration) => `urn:pulumi:${options.stack}::${options.project}::${qualifiedType(r)}::${r.name}`;
   return registrations
     .filter((r) => r.type !== STACK_TYPE)
-    .map((r) => withRawInputs(r.inputs, {
-      type: r.type,
-      name: r.name,
-      urn: urnOf(r),
-      parent: parentOf(r)?.name ?? null,
-      custom: r.custom,
-      inputs: redactSecrets(redactSecretPayload(r.type, r.inputs)) as Record<string, unknown>,
-      dependsOn: r.dependencies.flatMap((urn) => {
-        const dependency = byMonitorUrn.get(urn);
-        return dependency && dependency.type !== STACK_TYPE ? [urnOf(dependency)] : [];
+    .map((r) =>
+      withRawInputs(r.inputs, {
+        type: r.type,
+        name: r.name,
+        urn: urnOf(r),
+        parent: parentOf(r)?.name ?? null,
+        custom: r.custom,
+        inputs: redactSecrets(redactSecretPayload(r.type, r.inputs)) as Record<string, unknown>,
+        dependsOn: r.dependencies.flatMap((urn) => {
+          const dependency = byMonitorUrn.get(urn);
+          return dependency && dependency.type !== STACK_TYPE ? [urnOf(dependency)] : [];
+        }),
+        aliases: r.aliases.map((alias) => ({
+          ...alias,
+          parentUrn: alias.parentUrn && byMonitorUrn.get(alias.parentUrn) ? urnOf(byMonitorUrn.get(alias.parentUrn)!) : alias.parentUrn,
+        })),
+        ...(r.provider ? { provider: r.provider } : {}),
       }),
-      aliases: r.aliases.map((alias) => ({ ...alias, parentUrn: alias.parentUrn && byMonitorUrn.get(alias.parentUrn) ? urnOf(byMonitorUrn.get(alias.parentUrn)!) : alias.parentUrn })),
-      ...(r.provider ? { provider: r.provider } : {}),
-    }));
+    );
 }
 
 /** Attaches the unredacted inputs without making them enumerable: JSON and file writers never see them. */

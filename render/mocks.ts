@@ -41,7 +41,10 @@ export class PreviewMocks implements pulumi.runtime.Mocks {
   /** Stacks the program referenced whose outputs were not given. */
   readonly unansweredStacks: string[] = [];
 
-  constructor(private readonly stack: string, private readonly stackOutputs: Record<string, Record<string, unknown>>) {}
+  constructor(
+    private readonly stack: string,
+    private readonly stackOutputs: Record<string, Record<string, unknown>>,
+  ) {}
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
     const state: Record<string, unknown> = { ...args.inputs };

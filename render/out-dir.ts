@@ -112,7 +112,9 @@ export function writeIntoOutDir(outDir: string, stack: string, write: (stagingDi
     const files = filesUnder(staging).sort();
     const blocked = files.map((f) => blockedBy(outDir, f, previous)).filter((b): b is string => b !== undefined);
     if (blocked.length > 0) {
-      throw new InputError(`--out ${outDir}: the render would overwrite ${blocked.map((b) => `"${b}"`).join(", ")}, which an earlier render did not write; nothing was written. Move ${blocked.length > 1 ? "them" : "it"} away, or choose another --out`);
+      throw new InputError(
+        `--out ${outDir}: the render would overwrite ${blocked.map((b) => `"${b}"`).join(", ")}, which an earlier render did not write; nothing was written. Move ${blocked.length > 1 ? "them" : "it"} away, or choose another --out`,
+      );
     }
     fs.mkdirSync(outDir, { recursive: true });
     writeMarker(outDir, { writtenBy: "camunda-orchestrator render", stack, files: [...new Set([...previous, ...files])].sort() });

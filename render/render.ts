@@ -50,7 +50,11 @@ export async function renderStack(options: RenderOptions): Promise<RenderResult>
 /** The project's own config as the program reads it: keys without the namespace, and which are secret. */
 function programConfig(values: Record<string, string>, secretKeys: string[]): [Record<string, string>, Set<string>] {
   const prefix = `${CONFIG_NAMESPACE}:`;
-  const raw = Object.fromEntries(Object.entries(values).filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), value]));
+  const raw = Object.fromEntries(
+    Object.entries(values)
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]) => [key.slice(prefix.length), value]),
+  );
   return [raw, new Set(secretKeys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)))];
 }
 
@@ -60,9 +64,12 @@ function programConfig(values: Record<string, string>, secretKeys: string[]): [R
  */
 function explainProgramError(error: unknown): unknown {
   if (!(error instanceof ProgramError)) return error;
-  const hint = error.unansweredStacks.length > 0
-    ? [`the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for ${error.unansweredStacks.map((s) => `"${s}"`).join(", ")}`]
-    : [];
+  const hint =
+    error.unansweredStacks.length > 0
+      ? [
+          `the offline render answers StackReferences from --stack-outputs <file.json>, { "<stack>": { "<output>": value } }; it was given none for ${error.unansweredStacks.map((s) => `"${s}"`).join(", ")}`,
+        ]
+      : [];
   if (!error.reportedByProgram) return new Error(`the stack program failed:\n${[...error.problems, ...hint].join("\n")}`);
   return new InputError([...error.problems, ...hint].join("\n"));
 }

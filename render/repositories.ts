@@ -57,7 +57,18 @@ function initialCommit(dir: string, files: FileMap, message: string): void {
  * render no longer produces (e.g. a renamed ConfigMap) goes away.
  */
 function generatedFolders(files: FileMap): string[] {
-  return [...new Set(Object.keys(files).filter((f) => !isCreatedOnce(f) && f.includes("/")).map((f) => f.split("/").slice(0, f.startsWith("clusters/") ? 2 : 1).join("/")))];
+  return [
+    ...new Set(
+      Object.keys(files)
+        .filter((f) => !isCreatedOnce(f) && f.includes("/"))
+        .map((f) =>
+          f
+            .split("/")
+            .slice(0, f.startsWith("clusters/") ? 2 : 1)
+            .join("/"),
+        ),
+    ),
+  ];
 }
 
 /** Writes both repositories of each orchestrator under `dir` and returns what it did. */

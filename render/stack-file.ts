@@ -40,7 +40,7 @@ export function loadRunConfig(projectDir: string, stack: string, overrides: { co
     const stacks = fs.readdirSync(projectDir).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
     throw new ValidationError([`stack "${stack}": no stack file ${stackFile}; stacks here: ${stacks.join(", ") || "none"}`]);
   }
-  const entries = ((readYaml(stackFile) as { config?: Record<string, unknown> } | null)?.config) ?? {};
+  const entries = (readYaml(stackFile) as { config?: Record<string, unknown> } | null)?.config ?? {};
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
   const encryptedKeys: string[] = [];

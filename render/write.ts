@@ -18,7 +18,14 @@ export function isKubernetesObject(resource: RenderedResource): boolean {
  */
 export function writeRender(result: RenderResult, outDir: string, shownAs: string = outDir): string[] {
   fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
-  fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(result.resources.map(({ type, name, parent, inputs }) => ({ type, name, parent, inputs })), null, 2) + "\n");
+  fs.writeFileSync(
+    path.join(outDir, "resources.json"),
+    JSON.stringify(
+      result.resources.map(({ type, name, parent, inputs }) => ({ type, name, parent, inputs })),
+      null,
+      2,
+    ) + "\n",
+  );
   fs.writeFileSync(path.join(outDir, "outputs.json"), JSON.stringify(result.outputs, null, 2) + "\n");
   const tree = gitopsTree(result, result.settings);
   for (const [file, content] of Object.entries(tree.files)) {
@@ -47,7 +54,12 @@ function nextStepsDocument(tree: GitopsTree, steps: string[]): string {
 /** A Helm release is not a Kubernetes object: write its values file, with the install command on top. */
 function writeHelmValues(resource: RenderedResource, dir: string): void {
   const { name, namespace, chart, version, repositoryOpts, values } = resource.inputs as {
-    name: string; namespace: string; chart: string; version: string; repositoryOpts?: { repo?: string }; values: unknown;
+    name: string;
+    namespace: string;
+    chart: string;
+    version: string;
+    repositoryOpts?: { repo?: string };
+    values: unknown;
   };
   fs.mkdirSync(dir, { recursive: true });
   const file = `${name}.values.yaml`;
@@ -68,7 +80,12 @@ export function summarize(result: RenderResult): string {
   }
   const lines = [`stack ${result.stack}: ${result.resources.length} resources (${result.resources.filter((r) => !r.custom).length} components)`];
   for (const [owner, perKind] of counts) {
-    lines.push(`  ${owner}: ${[...perKind].sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => `${kind} ${n}`).join(", ")}`);
+    lines.push(
+      `  ${owner}: ${[...perKind]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(", ")}`,
+    );
   }
   return lines.join("\n");
 }

@@ -40,7 +40,11 @@ export function discoveryConfigMap(input: GitopsRepositoryInput): Record<string,
     metadata: {
       name: `${model.orchestrator}-discovery`,
       namespace: model.namespace,
-      labels: { "app.kubernetes.io/instance": model.orchestrator, "app.kubernetes.io/component": "discovery", "app.kubernetes.io/part-of": "camunda-orchestrator" },
+      labels: {
+        "app.kubernetes.io/instance": model.orchestrator,
+        "app.kubernetes.io/component": "discovery",
+        "app.kubernetes.io/part-of": "camunda-orchestrator",
+      },
     },
     data: {
       "services.yaml": yaml({
@@ -58,17 +62,19 @@ export function syncManifests(input: GitopsRepositoryInput, url: string): Array<
   const name = `${model.gitopsRepository}-${stack}`.slice(0, 63).replace(/-+$/, "");
   const labels = { "app.kubernetes.io/part-of": "camunda-orchestrator" };
   if (input.gitopsTool === "argocd") {
-    return [{
-      apiVersion: GITOPS_API.argoApplication,
-      kind: "Application",
-      metadata: { name, namespace: input.argocdNamespace, labels },
-      spec: {
-        project: "default",
-        source: { repoURL: url, targetRevision: "main", path: `overlays/${stack}` },
-        destination: { server: "https://kubernetes.default.svc", namespace: model.namespace },
-        syncPolicy: { automated: { prune: true, selfHeal: true } },
+    return [
+      {
+        apiVersion: GITOPS_API.argoApplication,
+        kind: "Application",
+        metadata: { name, namespace: input.argocdNamespace, labels },
+        spec: {
+          project: "default",
+          source: { repoURL: url, targetRevision: "main", path: `overlays/${stack}` },
+          destination: { server: "https://kubernetes.default.svc", namespace: model.namespace },
+          syncPolicy: { automated: { prune: true, selfHeal: true } },
+        },
       },
-    }];
+    ];
   }
   return [
     {
@@ -93,13 +99,17 @@ export function syncManifests(input: GitopsRepositoryInput, url: string): Array<
 
 function secretsSection(secrets: SecretToProvide[]): string {
   if (secrets.length === 0) return "None.";
-  return secrets.map((s) => [`- \`${s.namespace}/${s.name}\` (remote key \`${s.remoteKey}\`):`, ...s.keys.map((k) => `  - \`${k.key}\`: ${k.holds}`)].join("\n")).join("\n");
+  return secrets
+    .map((s) => [`- \`${s.namespace}/${s.name}\` (remote key \`${s.remoteKey}\`):`, ...s.keys.map((k) => `  - \`${k.key}\`: ${k.holds}`)].join("\n"))
+    .join("\n");
 }
 
 export function gitopsRepository(input: GitopsRepositoryInput): FileMap {
   const { model, stack } = input;
   const files: FileMap = {};
-  const baseFiles = Object.keys(input.orchestratorFiles).filter((f) => f !== "kustomization.yaml").sort();
+  const baseFiles = Object.keys(input.orchestratorFiles)
+    .filter((f) => f !== "kustomization.yaml")
+    .sort();
   for (const file of baseFiles) files[`base/${file}`] = input.orchestratorFiles[file];
   files["base/discovery-config.yaml"] = yaml(discoveryConfigMap(input));
   files["base/kustomization.yaml"] = kustomization([...baseFiles, "discovery-config.yaml"], `orchestrator ${model.orchestrator}, rendered for stack ${stack}`);
@@ -109,33 +119,46 @@ export function gitopsRepository(input: GitopsRepositoryInput): FileMap {
     files[`overlays/${stack}/namespace.yaml`] = input.namespaceManifest;
     overlayEntries.unshift("namespace.yaml");
   }
-  files[`overlays/${stack}/kustomization.yaml`] = kustomization(overlayEntries, `stack ${stack}`) + [
-    "# Stack-specific changes go here, e.g. run the image this team's source repository builds:",
-    "# images:",
-    "#   - name: <the worker image in base/>",
-    `#     newName: ghcr.io/<owner>/${model.repository}`,
-    "#     newTag: <a pushed tag or digest>",
-    "",
-  ].join("\n");
+  files[`overlays/${stack}/kustomization.yaml`] =
+    kustomization(overlayEntries, `stack ${stack}`) +
+    [
+      "# Stack-specific changes go here, e.g. run the image this team's source repository builds:",
+      "# images:",
+      "#   - name: <the worker image in base/>",
+      `#     newName: ghcr.io/<owner>/${model.repository}`,
+      "#     newTag: <a pushed tag or digest>",
+      "",
+    ].join("\n");
 
   const url = input.repositoryUrl;
-  if (url) files[`clusters/${stack}/sync.yaml`] = syncManifests(input, url).map((m) => yaml(m)).join("---\n");
+  if (url)
+    files[`clusters/${stack}/sync.yaml`] = syncManifests(input, url)
+      .map((m) => yaml(m))
+      .join("---\n");
   const tool = input.gitopsTool === "flux" ? "Flux" : "Argo CD";
-  files["README.md"] = fill(readTemplate("gitops/README.md"), {
-    gitopsRepository: model.gitopsRepository,
-    repository: model.repository,
-    orchestrator: model.orchestrator,
-    stack,
-    tool,
-    namespace: model.namespace,
-    label: `${DISCOVERY_LABEL.key}: "${DISCOVERY_LABEL.value}"`,
-    services: model.services.map((s) => `\`${s}\``).join(", ") || "none",
-    bootstrap: url
-      ? `kubectl apply -f clusters/${stack}/sync.yaml${input.privateRepository ? (input.gitopsTool === "flux"
-        ? `\n# private repository: first give Flux read access, e.g.\n# flux create secret git ${model.gitopsRepository}-git --url=${url} --username=git --password=<read token>`
-        : "\n# private repository: first add it to Argo CD with read credentials (argocd repo add ...)") : ""}`
-      : `# no clone URL was configured (repositoryBaseUrl or repositoryOwner), so clusters/${stack}/sync.yaml was not written;\n# set one and render again, or point ${tool} at overlays/${stack} yourself`,
-    secrets: secretsSection(input.secrets),
-  }, "gitops/README.md");
+  files["README.md"] = fill(
+    readTemplate("gitops/README.md"),
+    {
+      gitopsRepository: model.gitopsRepository,
+      repository: model.repository,
+      orchestrator: model.orchestrator,
+      stack,
+      tool,
+      namespace: model.namespace,
+      label: `${DISCOVERY_LABEL.key}: "${DISCOVERY_LABEL.value}"`,
+      services: model.services.map((s) => `\`${s}\``).join(", ") || "none",
+      bootstrap: url
+        ? `kubectl apply -f clusters/${stack}/sync.yaml${
+            input.privateRepository
+              ? input.gitopsTool === "flux"
+                ? `\n# private repository: first give Flux read access, e.g.\n# flux create secret git ${model.gitopsRepository}-git --url=${url} --username=git --password=<read token>`
+                : "\n# private repository: first add it to Argo CD with read credentials (argocd repo add ...)"
+              : ""
+          }`
+        : `# no clone URL was configured (repositoryBaseUrl or repositoryOwner), so clusters/${stack}/sync.yaml was not written;\n# set one and render again, or point ${tool} at overlays/${stack} yourself`,
+      secrets: secretsSection(input.secrets),
+    },
+    "gitops/README.md",
+  );
   return files;
 }

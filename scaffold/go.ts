@@ -4,11 +4,17 @@ import { FileMap, fillFolder } from "./template";
 import { GO_VERSIONS } from "./versions";
 
 export function goRepository(model: ScaffoldModel): FileMap {
-  const handlerLines = model.workers.map((w) => {
-    const handler = w.kind === "call" ? `CallMicroservice(${JSON.stringify(w.service)}, config)`
-      : w.kind === "compensate" ? `Compensate(${JSON.stringify(w.service)}, config)` : "PublishAndWait(publisher, config)";
-    return `\t\t${JSON.stringify(w.type)}: ${handler},`;
-  }).join("\n");
+  const handlerLines = model.workers
+    .map((w) => {
+      const handler =
+        w.kind === "call"
+          ? `CallMicroservice(${JSON.stringify(w.service)}, config)`
+          : w.kind === "compensate"
+            ? `Compensate(${JSON.stringify(w.service)}, config)`
+            : "PublishAndWait(publisher, config)";
+      return `\t\t${JSON.stringify(w.type)}: ${handler},`;
+    })
+    .join("\n");
   const files = fillFolder("go", {
     repository: model.repository,
     gitopsRepository: model.gitopsRepository,

@@ -46,15 +46,25 @@ export function javaRepository(model: ScaffoldModel): FileMap {
   for (const [name, xml] of Object.entries(model.workflows)) files[`src/main/resources/bpmn/${name}`] = xml;
 
   files[`${test}/ServiceCallsTest.java`] = part("ServiceCallsTest.java.tmpl");
-  const processTests = model.processes.filter((p) => p.forwardCalls.length > 0).map((p) => part("process-test-method.java.tmpl", {
-    methodName: `runs${pascalCase(p.id)}`,
-    processId: p.id,
-    variables: Object.entries(model.sampleVariables).map(([k, v]) => `${javaString(k)}, ${javaString(v)}`).join(", "),
-    services: [...new Set(p.forwardCalls.map((c) => c.service))].map(javaString).join(", "),
-    elementIds: p.forwardCalls.map((c) => javaString(c.elementId)).join(", "),
-  })).join("");
+  const processTests = model.processes
+    .filter((p) => p.forwardCalls.length > 0)
+    .map((p) =>
+      part("process-test-method.java.tmpl", {
+        methodName: `runs${pascalCase(p.id)}`,
+        processId: p.id,
+        variables: Object.entries(model.sampleVariables)
+          .map(([k, v]) => `${javaString(k)}, ${javaString(v)}`)
+          .join(", "),
+        services: [...new Set(p.forwardCalls.map((c) => c.service))].map(javaString).join(", "),
+        elementIds: p.forwardCalls.map((c) => javaString(c.elementId)).join(", "),
+      }),
+    )
+    .join("");
   const serviceUrlProperties = model.services
-    .map((s) => `    registry.add(${javaString(`SERVICE_URL_${s.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase()}`)}, () -> "http://127.0.0.1:" + stub.getAddress().getPort() + "/${s}");`)
+    .map(
+      (s) =>
+        `    registry.add(${javaString(`SERVICE_URL_${s.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase()}`)}, () -> "http://127.0.0.1:" + stub.getAddress().getPort() + "/${s}");`,
+    )
     .join("\n");
   files[`${test}/ProcessTest.java`] = part("ProcessTest.java.tmpl", { processTests, serviceUrlProperties });
   return files;

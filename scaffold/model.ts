@@ -13,9 +13,7 @@ export type ScaffoldLanguage = NonNullable<ComponentProperties["language"]>;
 
 /** One job worker the source repository implements. */
 export type WorkerSpec =
-  | { type: string; kind: "call"; service: string }
-  | { type: string; kind: "compensate"; service: string }
-  | { type: string; kind: "publish" };
+  { type: string; kind: "call"; service: string } | { type: string; kind: "compensate"; service: string } | { type: string; kind: "publish" };
 
 export interface ProcessSpec {
   /** bpmnProcessId. */
@@ -52,13 +50,20 @@ export interface ScaffoldModel {
 
 export class ScaffoldError extends Error {}
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", removeNSPrefix: false, isArray: (_name, _path, _leaf, isAttribute) => !isAttribute });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@",
+  removeNSPrefix: false,
+  isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
+});
 
 type XmlNode = Record<string, unknown>;
 
 /** Namespace prefixes a document binds, by namespace URI, from its root element. */
 function prefixesOf(root: XmlNode, uri: string): string[] {
-  return Object.entries(root).filter(([key, value]) => key.startsWith("@xmlns") && value === uri).map(([key]) => (key === "@xmlns" ? "" : key.slice("@xmlns:".length)));
+  return Object.entries(root)
+    .filter(([key, value]) => key.startsWith("@xmlns") && value === uri)
+    .map(([key]) => (key === "@xmlns" ? "" : key.slice("@xmlns:".length)));
 }
 
 const qualified = (prefix: string, local: string) => (prefix ? `${prefix}:${local}` : local);
@@ -140,7 +145,9 @@ export function scaffoldModel(input: {
     throw new ScaffoldError(`component "${input.orchestrator}": repositories are generated only with language, framework and repository set`);
   }
   if (!/^[A-Za-z0-9._-]{1,90}$/.test(properties.repository) || properties.repository.startsWith(".")) {
-    throw new ScaffoldError(`component "${input.orchestrator}": repository "${properties.repository}" is not a valid repository name (letters, digits, '.', '_', '-', at most 90; the GitOps one adds "-gitops")`);
+    throw new ScaffoldError(
+      `component "${input.orchestrator}": repository "${properties.repository}" is not a valid repository name (letters, digits, '.', '_', '-', at most 90; the GitOps one adds "-gitops")`,
+    );
   }
   const processes: ProcessSpec[] = [];
   const correlation = new Set<string>();
@@ -173,14 +180,20 @@ export function scaffoldModel(input: {
 
 /** `inventory-service` → `InventoryService`; for class and type names. */
 export function pascalCase(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((part) => part[0].toUpperCase() + part.slice(1)).join("");
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join("");
 }
 
 /** The worker table of a README, shared by every language. */
 export function workerTable(model: ScaffoldModel): string {
   const what = (w: ScaffoldModel["workers"][number]) =>
-    w.kind === "call" ? `POST the job's variables to \`${w.service}\` (header \`path\`, default \`/api/process\`)`
-      : w.kind === "compensate" ? `POST a compensation to \`${w.service}\` (header \`compensationPath\`, default \`/api/compensate\`)`
+    w.kind === "call"
+      ? `POST the job's variables to \`${w.service}\` (header \`path\`, default \`/api/process\`)`
+      : w.kind === "compensate"
+        ? `POST a compensation to \`${w.service}\` (header \`compensationPath\`, default \`/api/compensate\`)`
         : "publish an event to `<TOPICS_PREFIX>.<topic header>` keyed by the `correlationKey` variable";
   return ["| task type | does |", "|---|---|", ...model.workers.map((w) => `| \`${w.type}\` | ${what(w)} |`)].join("\n");
 }

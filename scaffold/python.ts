@@ -18,11 +18,17 @@ export function pythonRepository(model: ScaffoldModel): FileMap {
     pytestVersion: PYTHON_VERSIONS.pytest,
     pytestAsyncioVersion: PYTHON_VERSIONS.pytestAsyncio,
     taskTypeLines: model.workers.map((w) => `    ${py(w.type)},`).join("\n"),
-    handlerLines: model.workers.map((w) => {
-      const handler = w.kind === "call" ? `call_microservice(${py(w.service)}, config)`
-        : w.kind === "compensate" ? `compensate(${py(w.service)}, config)` : "publish_and_wait(publisher, config)";
-      return `        ${py(w.type)}: ${handler},`;
-    }).join("\n"),
+    handlerLines: model.workers
+      .map((w) => {
+        const handler =
+          w.kind === "call"
+            ? `call_microservice(${py(w.service)}, config)`
+            : w.kind === "compensate"
+              ? `compensate(${py(w.service)}, config)`
+              : "publish_and_wait(publisher, config)";
+        return `        ${py(w.type)}: ${handler},`;
+      })
+      .join("\n"),
     workerTable: workerTable(model),
   });
   for (const [name, xml] of Object.entries(model.workflows)) files[`workflows/${name}`] = xml;

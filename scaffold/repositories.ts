@@ -10,8 +10,19 @@ import { sourceRepository } from "./index";
 import { ScaffoldError, ScaffoldModel, scaffoldModel } from "./model";
 import { FileMap } from "./template";
 
-type RepositorySettings = Pick<StackSettings, "namespace" | "gitopsTool" | "gitopsSecrets" | "externalSecretStore" | "externalSecretStoreKind" | "argocdNamespace" |
-  "repositoryOwner" | "repositoryVisibility" | "repositoryBaseUrl" | "discoveryNamespaces">;
+type RepositorySettings = Pick<
+  StackSettings,
+  | "namespace"
+  | "gitopsTool"
+  | "gitopsSecrets"
+  | "externalSecretStore"
+  | "externalSecretStoreKind"
+  | "argocdNamespace"
+  | "repositoryOwner"
+  | "repositoryVisibility"
+  | "repositoryBaseUrl"
+  | "discoveryNamespaces"
+>;
 
 /** What the scaffold reads from a stack: the same shape the offline render produces. */
 export interface StackSnapshot {
@@ -37,8 +48,12 @@ export function cloneUrl(settings: RepositorySettings, name: string): string | u
 /** The BPMN models an orchestrator deploys: the data of its workflow ConfigMap. */
 function workflowsOf(snapshot: StackSnapshot, orchestrator: string): Record<string, string> {
   const ownerOf = orchestratorOf(snapshot);
-  const configMap = snapshot.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && ownerOf(r) === orchestrator &&
-    (r.inputs.metadata as { labels?: Record<string, string> } | undefined)?.labels?.["app.kubernetes.io/component"] === "workflows");
+  const configMap = snapshot.resources.find(
+    (r) =>
+      r.type === "kubernetes:core/v1:ConfigMap" &&
+      ownerOf(r) === orchestrator &&
+      (r.inputs.metadata as { labels?: Record<string, string> } | undefined)?.labels?.["app.kubernetes.io/component"] === "workflows",
+  );
   if (!configMap) throw new ScaffoldError(`orchestrator "${orchestrator}": no workflow ConfigMap was registered, so there are no models to scaffold from`);
   return { ...(configMap.inputs.data as Record<string, string>) };
 }
@@ -49,9 +64,18 @@ export function stackRepositories(snapshot: StackSnapshot, tree: GitopsTree = gi
   return snapshot.orchestrators
     .filter((spec) => spec.properties.language !== undefined && spec.properties.repository !== undefined)
     .map((spec) => {
-      const model = scaffoldModel({ orchestrator: spec.name, properties: spec.properties, namespace: snapshot.settings.namespace, workflows: workflowsOf(snapshot, spec.name) });
+      const model = scaffoldModel({
+        orchestrator: spec.name,
+        properties: spec.properties,
+        namespace: snapshot.settings.namespace,
+        workflows: workflowsOf(snapshot, spec.name),
+      });
       const prefix = `${spec.name}/`;
-      const orchestratorFiles = Object.fromEntries(Object.entries(tree.files).filter(([f]) => f.startsWith(prefix)).map(([f, c]) => [f.slice(prefix.length), c]));
+      const orchestratorFiles = Object.fromEntries(
+        Object.entries(tree.files)
+          .filter(([f]) => f.startsWith(prefix))
+          .map(([f, c]) => [f.slice(prefix.length), c]),
+      );
       const gitops = gitopsRepository({
         model,
         stack: snapshot.stack,

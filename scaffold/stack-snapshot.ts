@@ -30,14 +30,16 @@ export function recordRegistrations(): { snapshot(): pulumi.Output<RenderedResou
   });
   return {
     /** The recorded resources with their inputs resolved; a Secret's payload keeps only its keys. */
-    snapshot: () => pulumi.all(recorded.map((r) => pulumi.output(r.props))).apply((resolved) =>
-      recorded.map((r, i): RenderedResource => ({
-        type: r.type,
-        name: r.name,
-        urn: "",
-        parent: r.parent,
-        custom: r.custom,
-        inputs: redactSecretPayload(r.type, resolved[i] as Record<string, unknown>),
-      }))),
+    snapshot: () =>
+      pulumi.all(recorded.map((r) => pulumi.output(r.props))).apply((resolved) =>
+        recorded.map((r, i): RenderedResource => ({
+          type: r.type,
+          name: r.name,
+          urn: "",
+          parent: r.parent,
+          custom: r.custom,
+          inputs: redactSecretPayload(r.type, resolved[i] as Record<string, unknown>),
+        })),
+      ),
   };
 }

@@ -43,7 +43,12 @@ export function fill(template: string, values: Record<string, string>, what: str
 export function fillFolder(folder: string, values: Record<string, string>): FileMap {
   const files: FileMap = {};
   for (const file of templateFiles(folder)) {
-    files[file.replace(/\.tmpl$/, "").split(path.sep).join("/")] = fill(readTemplate(path.join(folder, file)), values, `${folder}/${file}`);
+    files[
+      file
+        .replace(/\.tmpl$/, "")
+        .split(path.sep)
+        .join("/")
+    ] = fill(readTemplate(path.join(folder, file)), values, `${folder}/${file}`);
   }
   return files;
 }

@@ -4,9 +4,12 @@ import { FileMap, fillFolder } from "./template";
 import { NODE_VERSIONS } from "./versions";
 
 function workerLine(worker: ScaffoldModel["workers"][number]): string {
-  const call = worker.kind === "call" ? `callMicroservice(${JSON.stringify(worker.service)}, config)`
-    : worker.kind === "compensate" ? `compensate(${JSON.stringify(worker.service)}, config)`
-      : "publishAndWait(publisher, config)";
+  const call =
+    worker.kind === "call"
+      ? `callMicroservice(${JSON.stringify(worker.service)}, config)`
+      : worker.kind === "compensate"
+        ? `compensate(${JSON.stringify(worker.service)}, config)`
+        : "publishAndWait(publisher, config)";
   return `    ${JSON.stringify(worker.type)}: ${call},`;
 }
 
@@ -28,7 +31,11 @@ function values(model: ScaffoldModel, languageName: string): Record<string, stri
     typesMochaVersion: NODE_VERSIONS.typesMocha,
     taskTypeLines: model.workers.map((w) => `  ${JSON.stringify(w.type)},`).join("\n"),
     handlerLines: model.workers.map(workerLine).join("\n"),
-    processesJson: JSON.stringify(model.processes.map(({ id, file, forwardTaskTypes }) => ({ id, file, forwardTaskTypes })), null, 2),
+    processesJson: JSON.stringify(
+      model.processes.map(({ id, file, forwardTaskTypes }) => ({ id, file, forwardTaskTypes })),
+      null,
+      2,
+    ),
     sampleVariablesJson: JSON.stringify(model.sampleVariables, null, 2),
     servicesJson: JSON.stringify(model.services),
     workerTable: workerTable(model),
@@ -61,7 +68,10 @@ export function javascriptRepository(model: ScaffoldModel): FileMap {
   for (const [file, content] of Object.entries(source)) {
     if (file === "tsconfig.json") continue;
     if (file.endsWith(".ts")) {
-      const output = ts.transpileModule(content, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true }, fileName: file });
+      const output = ts.transpileModule(content, {
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true },
+        fileName: file,
+      });
       files[file.replace(/\.ts$/, ".js")] = output.outputText;
     } else {
       files[file] = content;
@@ -76,6 +86,9 @@ export function javascriptRepository(model: ScaffoldModel): FileMap {
     .replace(/# Build stage[\s\S]*?RUN npm run build\n\n/, "")
     .replace("COPY --from=build /app/dist/src ./dist/src", "COPY src ./src")
     .replace('CMD ["node", "dist/src/main.js"]', 'CMD ["node", "src/main.js"]');
-  files["README.md"] = files["README.md"].replace(/`src\/([a-z/-]+)\.ts`/g, "`src/$1.js`").replace(/`test\/([a-z.-]+)\.ts`/g, "`test/$1.js`").replace("# build, then the handler tests", "# the handler tests");
+  files["README.md"] = files["README.md"]
+    .replace(/`src\/([a-z/-]+)\.ts`/g, "`src/$1.js`")
+    .replace(/`test\/([a-z.-]+)\.ts`/g, "`test/$1.js`")
+    .replace("# build, then the handler tests", "# the handler tests");
   return withWorkflows(files, model);
 }

@@ -13,7 +13,16 @@ const chart = { version: "13.12.7", repository: "https://helm.camunda.io", sizin
 
 const AUTHS: Array<[string, ChartAuth]> = [
   ["basic", { method: "basic", username: "checkout-worker", secretName: "checkout-zeebe-credentials" }],
-  ["oidc", { method: "oidc", issuerUrl: "https://idp.example.com/realms/camunda", audience: "orchestration-api", clientId: "checkout-worker" }],
+  [
+    "oidc",
+    {
+      method: "oidc",
+      issuerUrl: "https://idp.example.com/realms/camunda",
+      audience: "orchestration-api",
+      clientId: "checkout-worker",
+      secretName: "checkout-zeebe-credentials",
+    },
+  ],
   ["none", { method: "none" }],
 ];
 
@@ -28,9 +37,11 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
   for (const [label, auth] of AUTHS) {
     for (const clusterSize of [1, 3]) {
       it(`${label}, ${clusterSize} broker(s): emits only keys the chart's values.yaml has, with values its schema accepts`, () => {
-        const values = camundaHelmValues({ sizing: { clusterSize, partitionCount: clusterSize, replicationFactor: clusterSize }, auth });
-        assert.deepEqual(unknownValuesKeys(values, upstreamValues()), []);
-        assert.deepEqual(valuesSchemaProblems(values), []);
+        for (const webAppsRoot of [undefined, "https://operate.example.com/camunda"]) {
+          const values = camundaHelmValues({ sizing: { clusterSize, partitionCount: clusterSize, replicationFactor: clusterSize }, auth, webAppsRoot });
+          assert.deepEqual(unknownValuesKeys(values, upstreamValues()), []);
+          assert.deepEqual(valuesSchemaProblems(values), []);
+        }
       });
     }
   }
@@ -98,6 +109,13 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
     assert.equal(at(release, "values.orchestration.security.authentication.method"), "oidc");
     assert.equal(at(release, "values.orchestration.security.authentication.oidc.issuer"), "https://idp.example.com/realms/camunda");
     assert.deepEqual(at(release, "values.orchestration.security.initialization.defaultRoles.admin.clients"), ["checkout-worker"]);
+    // The web apps' login client (chart default `orchestration`, without a secret) is the worker's, its secret by reference.
+    assert.equal(at(release, "values.orchestration.security.authentication.oidc.clientId"), "checkout-worker");
+    assert.deepEqual(at(release, "values.orchestration.security.authentication.oidc.secret"), {
+      existingSecret: "checkout-zeebe-credentials",
+      existingSecretKey: "ZEEBE_CLIENT_SECRET",
+    });
+    assert.equal(at(release, "values.orchestration.security.authentication.oidc.redirectUrl"), undefined, "no public host: the chart's default stays");
     assert.deepEqual(run.outputs.auth, {
       strategy: "OAUTH",
       secretName: "checkout-zeebe-credentials",
@@ -106,6 +124,45 @@ describe("the camunda-platform chart as it is (13.12.7, Camunda 8.8)", () => {
     });
     assert.deepEqual(Object.keys(at(single(run.resources, SECRET), "stringData")).sort(), ["ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET"]);
     assert.ok(!JSON.stringify(run.resources).includes("oidc-secret-value"));
+  });
+
+  it("oidc with the web apps on a public host: logins return to https://<host><contextPath>, a stack's own redirectUrl wins", async () => {
+    const oidc = {
+      method: "oidc" as const,
+      issuerUrl: "https://idp.example.com/realms/camunda",
+      tokenUrl: "https://idp.example.com/realms/camunda/protocol/openid-connect/token",
+      clientId: "checkout-worker",
+      clientSecret: "oidc-secret-value",
+      audience: "orchestration-api",
+    };
+    const run = await runProgram(() => {
+      new Zeebe("a", { component: "a", namespace: "shop", mode: "embedded", chart, auth: oidc, webAppsHost: "operate.example.com" });
+      new Zeebe("b", {
+        component: "b",
+        namespace: "shop",
+        mode: "embedded",
+        chart: { ...chart, values: { orchestration: { contextPath: "/camunda/" } } },
+        auth: oidc,
+        webAppsHost: "operate.example.com",
+      });
+      new Zeebe("c", {
+        component: "c",
+        namespace: "shop",
+        mode: "embedded",
+        chart: { ...chart, values: { orchestration: { security: { authentication: { oidc: { redirectUrl: "https://sso.example.com/c" } } } } } },
+        auth: oidc,
+        webAppsHost: "operate.example.com",
+      });
+      return {};
+    });
+    const redirect = (component: string) => {
+      const release = ofType(run.resources, RELEASE).find((r) => at(r, "name") === `${component}-camunda`);
+      assert.ok(release, `the release of ${component}`);
+      return at(release, "values.orchestration.security.authentication.oidc.redirectUrl");
+    };
+    assert.equal(redirect("a"), "https://operate.example.com");
+    assert.equal(redirect("b"), "https://operate.example.com/camunda");
+    assert.equal(redirect("c"), "https://sso.example.com/c");
   });
 
   it("none: an unprotected API only when asked for, and no credentials", async () => {

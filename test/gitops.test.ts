@@ -76,6 +76,15 @@ describe("GitOps tree of the render (manifests/)", function () {
         objects = treeObjects(dir).map((e) => e.object);
       });
 
+      it("holds each orchestrator's Grafana dashboard as a ConfigMap labelled for the dashboard sidecar", () => {
+        const dashboards = objects.filter((o) => o.kind === "ConfigMap" && o.metadata?.labels?.grafana_dashboard === "1");
+        assert.ok(dashboards.length > 0, "a dashboard ConfigMap in manifests/");
+        for (const d of dashboards) {
+          const [json] = Object.values(d.data) as string[];
+          assert.ok(Array.isArray(JSON.parse(json).panels), "a Grafana dashboard model");
+        }
+      });
+
       it("holds no Secret, no redaction marker and no secret value anywhere in the output", () => {
         assert.ok(objects.length > 0);
         assert.deepEqual(objects.filter((o) => o.apiVersion === "v1" && o.kind === "Secret").map(id), []);

@@ -194,17 +194,6 @@ describe("Knative worker spec", () => {
   });
 });
 
-describe("alert rules", () => {
-  it("use only metrics the worker exports", async () => {
-    const { Metrics } = await import("../workers/src/metrics");
-    const exported = new Set((await new Metrics(false).registry.getMetricsAsJSON()).map((m) => m.name));
-    const { workerAlertRules } = await import("../components/alert-rules");
-    const used = workerAlertRules("shop-worker")[0].rules.flatMap((rule) => rule.expr.match(/worker_[a-z_]+/g) ?? []);
-    assert.ok(used.length >= 3);
-    for (const metric of used) assert.ok(exported.has(metric), `${metric} is not exported by the worker`);
-  });
-});
-
 describe("the worker contract", () => {
   it("the worker and the components name topics alike (the image does not depend on the library)", async () => {
     const worker = await import("../workers/src/events/bus");

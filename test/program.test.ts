@@ -53,6 +53,11 @@ describe("the stack program, rendered offline", () => {
     assert.equal(outputs.checkout.zeebeGatewayAddress, "grpc://checkout-camunda-zeebe-gateway.shop-dev.svc.cluster.local:26500");
     assert.equal(outputs.checkout.workerUrl, "http://checkout-worker.shop-dev.svc.cluster.local");
     assert.deepEqual(outputs.checkout.secretNames, { database: "checkout-database", redis: "checkout-redis", zeebeCredentials: "checkout-zeebe-credentials" });
+    assert.equal(
+      outputs.checkout.operateUrl,
+      "http://checkout-camunda-zeebe-gateway.shop-dev.svc.cluster.local:8080/operate",
+      "the embedded cluster's Operate",
+    );
     assert.equal(workerEnv(result.resources, "checkout").get("KAFKA_BROKERS")?.value, "shop-events-kafka-bootstrap.kafka.svc:9092");
   });
 
@@ -61,6 +66,7 @@ describe("the stack program, rendered offline", () => {
     const payments = (result.outputs.orchestrators as Record<string, Record<string, unknown>>).payments;
     assert.equal(payments.zeebeGatewayAddress, "grpcs://4f1d2c3b-0000-4000-8000-000000000001.bru-2.zeebe.camunda.io:443");
     assert.equal(payments.workerUrl, "https://payments.example.com");
+    assert.equal(payments.operateUrl, "https://bru-2.operate.camunda.io/4f1d2c3b-0000-4000-8000-000000000001", "the SaaS cluster's Operate");
     assert.equal((payments.topics as Record<string, string>).deadLetter, "payments.prod.dead-letter");
     assert.deepEqual(payments.secretNames, {
       database: "payments-database",

@@ -36,6 +36,15 @@ function everyEnvironment(): string[][] {
       runs.push(workerEnvironment({ ...base, zeebe: { ...base.zeebe, auth }, events }).map((e) => e.name));
     }
   }
+  const tracing = {
+    endpoint: "http://otel:4318",
+    headersSecretName: "otlp",
+    protocol: "http/json" as const,
+    sampleRatio: 0.5,
+    serviceName: "shop-worker",
+    namespace: "shop",
+  };
+  runs.push(workerEnvironment({ ...base, tracing }).map((e) => e.name));
   return runs;
 }
 
@@ -99,7 +108,7 @@ describe("the worker contract: one source for variables and saga patterns", () =
   it("lets unrelated variables through", () => {
     const environment = {
       NODE_OPTIONS: "--max-old-space-size=400",
-      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318",
+      OTEL_BSP_SCHEDULE_DELAY: "1000",
       TZ: "UTC",
       HTTP_PROXY: "http://proxy:3128",
     };

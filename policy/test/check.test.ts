@@ -43,7 +43,15 @@ describe("offline check CLI", () => {
     const seen: RenderOptions[] = [];
     const { code, out } = await run(["--stack", "dev", "--app", "a.yaml", "--config", "workerImage=w:1", "--secret", "pw=x"], [pinnedRedis], seen);
     assert.strictEqual(code, 0);
-    assert.deepStrictEqual(seen, [{ stack: "dev", appFile: "/work/project/a.yaml", config: { "camunda-orchestrator:workerImage": "w:1" }, secrets: { "camunda-orchestrator:pw": "x" }, stackOutputs: undefined }]);
+    assert.deepStrictEqual(seen, [
+      {
+        stack: "dev",
+        appFile: "/work/project/a.yaml",
+        config: { "camunda-orchestrator:workerImage": "w:1" },
+        secrets: { "camunda-orchestrator:pw": "x" },
+        stackOutputs: undefined,
+      },
+    ]);
     assert.ok(out.includes(`stack dev: 1 resources, ${policies.length} policies, 0 violations (0 mandatory, 0 advisory)`), out);
   });
 
@@ -78,7 +86,10 @@ describe("offline check CLI", () => {
   it("exits 3 on an unexpected error, with its stack on stderr", async () => {
     const r = await run(["--stack", "buggy"]);
     assert.strictEqual(r.code, 3);
-    assert.match(r.err, /^policy check not run, internal error \(a bug: please report it with this output\):\nTypeError: cannot read properties of undefined\n +at /);
+    assert.match(
+      r.err,
+      /^policy check not run, internal error \(a bug: please report it with this output\):\nTypeError: cannot read properties of undefined\n +at /,
+    );
   });
 
   it("prints its options and exit codes with --help, and exits 0", async () => {
@@ -87,6 +98,9 @@ describe("offline check CLI", () => {
     assert.match(r.out, /^Usage: npm run policy -- --stack <name> \[options\]/);
     assert.match(r.out, /--policy-config <file>/);
     assert.match(r.out, /--stack-outputs <file>/);
-    assert.match(r.out, /Exit codes:\n {2}0 {2}no mandatory .*\n {2}1 {2}at least one mandatory policy violated\n {2}2 {2}invalid input .*\n {2}3 {2}internal error/);
+    assert.match(
+      r.out,
+      /Exit codes:\n {2}0 {2}no mandatory .*\n {2}1 {2}at least one mandatory policy violated\n {2}2 {2}invalid input .*\n {2}3 {2}internal error/,
+    );
   });
 });

@@ -91,6 +91,28 @@ describe("istio-public-entry", () => {
     assert.match((await messages(istioPublicEntry, [virtualService([publicRoute])]))[0], /checkout\.example\.com is public without a JWT requirement/);
   });
 
+  it("lets an Operate entry route its whole host to the orchestration cluster's web port, behind the same JWT rule, never to the worker or a management port", async () => {
+    const operate = (destination: unknown, host = "checkout.example.com") =>
+      resource(VS, "operate", {
+        metadata: { labels: { "app.kubernetes.io/component": "operate" } },
+        spec: { hosts: [host], gateways: ["shop/checkout-gateway"], http: [{ name: "operate", route: [{ destination }] }] },
+      });
+    const web = { host: "checkout-camunda-zeebe-gateway.shop.svc.cluster.local", port: { number: 8080 } };
+    assert.deepStrictEqual(await messages(istioPublicEntry, [operate(web), denyWithoutJwt]), []);
+    assert.match(
+      (await messages(istioPublicEntry, [operate(web, "operate.example.com"), denyWithoutJwt]))[0],
+      /operate\.example\.com is public without a JWT requirement/,
+    );
+    assert.match(
+      (await messages(istioPublicEntry, [operate({ host: "knative-local-gateway.istio-system.svc.cluster.local", port: { number: 80 } }), denyWithoutJwt]))[0],
+      /route 0 has no match/,
+    );
+    assert.match((await messages(istioPublicEntry, [operate({ ...web, port: { number: 9600 } }), denyWithoutJwt]))[0], /route 0 has no match/);
+    assert.match((await messages(istioPublicEntry, [operate({ host: web.host }), denyWithoutJwt]))[0], /route 0 has no match/, "a port must be named");
+    const worker = { host: "checkout-worker-00001-private.shop.svc.cluster.local", port: { number: 80 } };
+    assert.match((await messages(istioPublicEntry, [operate(worker), denyWithoutJwt]))[0], /route 0 has no match/, "not the worker's pods");
+  });
+
   it("leaves mesh-internal VirtualServices alone", async () => {
     assert.deepStrictEqual(await messages(istioPublicEntry, [virtualService([{ route: [] }], ["mesh"])]), []);
   });

@@ -38,3 +38,6 @@ process.on("message", async (m: { cmd: string }) => {
     process.exit(0);
   }
 });
+
+// The bench ended (or was aborted) without stopping this process: do not outlive it.
+process.on("disconnect", () => process.exit(0));

@@ -14,3 +14,6 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 60000;
 server.listen(0, "127.0.0.1", () => process.send!({ ready: true, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
 process.on("message", (m: { cmd: string }) => m.cmd === "stop" && server.close(() => process.exit(0)));
+
+// The bench ended (or was aborted) without stopping this process: do not outlive it.
+process.on("disconnect", () => process.exit(0));

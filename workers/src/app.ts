@@ -7,6 +7,7 @@ import { inClusterKubeConfig, KubernetesDiscovery, resolveNamespaces } from "./d
 import { ServiceRegistry, staticRegistry } from "./discovery/registry";
 import type { EventBus } from "./events/bus";
 import { topicNames } from "./events/bus";
+import { bridgeTopics, DEFAULT_BRIDGE_GROUP } from "./events/bridge";
 import type { HandlerDeps } from "./handlers/context";
 import { ExtraHandler, JobWorkers } from "./job-workers";
 import { ReadinessCheck, startOpsServer, withTimeout } from "./http-server";
@@ -17,8 +18,10 @@ import { knativeRevisionSource, RevisionSource, SupersessionWatch, watchSuperses
 import { SagaLogAvailability } from "./saga/availability";
 import { migrate } from "./saga/migrations";
 import { SagaLog } from "./saga/log";
+import { withTracedWrites } from "./saga/traced";
 import { OutboxRelay } from "./outbox/relay";
 import { StepEvents } from "./step-events";
+import { tracingEnabled } from "./tracing";
 import { createZeebeClient, ZeebeClient } from "./zeebe";
 
 export interface WorkerOverrides {
@@ -58,9 +61,13 @@ export interface RunningWorker {
  */
 export function checkServed(files: WorkflowFile[], config: Pick<Config, "SAGA_PATTERNS" | "ENABLE_EVENT_STREAMING" | "WORKFLOWS_DIR">): void {
   const by = { sagaPatterns: config.SAGA_PATTERNS, eventStreaming: config.ENABLE_EVENT_STREAMING };
-  const problems = files.flatMap((f) => unservedTaskTypes(f.content.toString("utf8"), by).map((u) => `${f.name} uses task type ${u.type}, which this worker does not serve: ${u.reason}`));
+  const problems = files.flatMap((f) =>
+    unservedTaskTypes(f.content.toString("utf8"), by).map((u) => `${f.name} uses task type ${u.type}, which this worker does not serve: ${u.reason}`),
+  );
   if (problems.length > 0) {
-    throw new ConfigError(`invalid configuration: WORKFLOWS_DIR ${config.WORKFLOWS_DIR}: ${problems.join("; ")}; change SAGA_PATTERNS or ENABLE_EVENT_STREAMING, or remove the model`);
+    throw new ConfigError(
+      `invalid configuration: WORKFLOWS_DIR ${config.WORKFLOWS_DIR}: ${problems.join("; ")}; change SAGA_PATTERNS or ENABLE_EVENT_STREAMING, or remove the model`,
+    );
   }
 }
 
@@ -90,12 +97,23 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
   // readiness says what start-up still waits for, and turns UP only once the models are deployed and the job
   // workers are open, which is when Knative may hand over to this revision.
   let phase = "saga log migration";
-  let checks: () => Record<string, ReadinessCheck> = () => ({ startup: async () => { throw new Error(`starting: ${phase}`); } });
+  let checks: () => Record<string, ReadinessCheck> = () => ({
+    startup: async () => {
+      throw new Error(`starting: ${phase}`);
+    },
+  });
   // The public API (what an Istio Gateway may expose) serves only while the worker does.
   let serving: { zeebe: ZeebeClient; processIds: Set<string> } | undefined;
   const api = publicApi({ zeebe: () => serving?.zeebe, processIds: () => serving?.processIds ?? new Set() }, log);
   let liveness: () => string[] = () => [];
-  const ops = await startOpsServer(config.PORT, metrics.registry, () => checks(), () => liveness(), undefined, api);
+  const ops = await startOpsServer(
+    config.PORT,
+    metrics.registry,
+    () => checks(),
+    () => liveness(),
+    undefined,
+    api,
+  );
   cleanups.push(() => ops.close());
   const pool = SagaLog.connect(config.DATABASE_URL);
   const saga = new SagaLog(pool);
@@ -107,6 +125,9 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     phase = "service discovery";
     const registry = overrides.registry ?? (await createRegistry(config, log, metrics));
     cleanups.push(() => registry.close());
+    const countServices = () => metrics.discoveryServices.set(registry.known().length);
+    registry.onChange(countServices);
+    countServices();
 
     phase = "workflow deployment";
     const zeebe = createZeebeClient(config);
@@ -119,17 +140,23 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
     const events = new StepEvents(bus ? topicNames(config.TOPICS_PREFIX) : undefined);
     const outbox = bus
       ? new OutboxRelay({
-        pool, bus, metrics, log,
-        batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS, retentionMs: config.OUTBOX_RETENTION_MS,
-      })
+          pool,
+          bus,
+          metrics,
+          log,
+          batchSize: config.OUTBOX_BATCH_SIZE,
+          pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+          retentionMs: config.OUTBOX_RETENTION_MS,
+        })
       : undefined;
     if (outbox) {
       outbox.start();
       cleanups.push(() => outbox.stop()); // runs before pool.end (cleanups run in reverse)
     }
+    if (bus) watchEventBus(metrics, bus, config);
     const availability = new SagaLogAvailability(() => saga.ping());
     cleanups.push(async () => availability.close());
-    const deps: HandlerDeps = { config, registry, saga, availability, metrics, events, log };
+    const deps: HandlerDeps = { config, registry, saga: tracingEnabled() ? withTracedWrites(saga) : saga, availability, metrics, events, log };
     const extra = overrides.extraHandlers?.(zeebe) ?? {};
     const jobWorkers = new JobWorkers(zeebe, deps, config, log, extra);
     const ensureAll = () => jobWorkers.ensure([...new Set([...taskTypesOf(files), ...Object.keys(extra), ...jobWorkers.typesForServices(registry.known())])]);
@@ -144,8 +171,20 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
       postgres: () => saga.ping(),
       ...(bus ? { eventBus: () => bus.ping() } : {}),
       ...overrides.readinessChecks,
-      ...(retiredBy ? { rollout: async () => { throw new Error(`retired: revision ${retiredBy} took over`); } } : {}),
-      ...(stopping ? { shutdown: async () => { throw new Error("shutting down"); } } : {}),
+      ...(retiredBy
+        ? {
+            rollout: async () => {
+              throw new Error(`retired: revision ${retiredBy} took over`);
+            },
+          }
+        : {}),
+      ...(stopping
+        ? {
+            shutdown: async () => {
+              throw new Error("shutting down");
+            },
+          }
+        : {}),
     });
     liveness = () => jobWorkers.stalled().map((type) => `job worker ${type} stalled: it holds job slots no handler uses and fetches no jobs`);
 
@@ -197,8 +236,24 @@ export async function startWorker(config: Config, log: Logger, overrides: Worker
   }
 }
 
+/** Streaming connectivity metrics: the bus answers, and how far the bridge's consumer group is behind. */
+function watchEventBus(metrics: Metrics, bus: EventBus, config: Config): void {
+  const inbound = bridgeTopics(topicNames(config.TOPICS_PREFIX));
+  metrics.watchEventBus({
+    kind: config.EVENT_BUS,
+    group: DEFAULT_BRIDGE_GROUP,
+    ping: () => bus.ping(),
+    consumerLag: async () => (bus.consumerLag ? bus.consumerLag(DEFAULT_BRIDGE_GROUP, inbound) : {}),
+  });
+}
+
 /** On Knative (K_SERVICE and K_REVISION set), watches for a newer ready revision; elsewhere nothing to hand over to. */
-async function startRolloutWatch(config: Config, log: Logger, overrides: WorkerOverrides, onSuperseded: (latest: string) => void): Promise<SupersessionWatch | undefined> {
+async function startRolloutWatch(
+  config: Config,
+  log: Logger,
+  overrides: WorkerOverrides,
+  onSuperseded: (latest: string) => void,
+): Promise<SupersessionWatch | undefined> {
   if (!config.K_SERVICE || !config.K_REVISION) return undefined;
   const source = overrides.revisionSource ?? (await knativeRevisionSource(inClusterKubeConfig(), config.K_SERVICE));
   return watchSupersession({ own: config.K_REVISION, source, intervalMs: config.ROLLOUT_POLL_MS, log, onSuperseded });

@@ -1,10 +1,7 @@
 // What to do with the outcome of a microservice call.
 import { redact } from "./redact";
 
-export type CallOutcome =
-  | { kind: "success" }
-  | { kind: "transient"; reason: string }
-  | { kind: "business"; reason: string };
+export type CallOutcome = { kind: "success" } | { kind: "transient"; reason: string } | { kind: "business"; reason: string };
 
 /** 2xx success; 408, 429 and 5xx transient (retry); any other status a business rejection. */
 export function classifyStatus(status: number): CallOutcome {

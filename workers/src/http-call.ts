@@ -3,6 +3,7 @@
 // to whatever host the Location names. A redirect is a transient failure (README: "Redirects").
 import { CallOutcome, classifyError, classifyStatus } from "./classify";
 import { REDACTED, redact } from "./redact";
+import { endHttpClientSpan, startHttpClientSpan, tracingEnabled } from "./tracing";
 
 export interface CallResult {
   outcome: CallOutcome;
@@ -13,7 +14,21 @@ export interface CallResult {
   durationMs: number;
 }
 
-export async function postJson(url: string, payload: unknown, headers: Record<string, string>, timeoutMs: number, maxBodyBytes = Infinity): Promise<CallResult> {
+export async function postJson(
+  url: string,
+  payload: unknown,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  maxBodyBytes = Infinity,
+): Promise<CallResult> {
+  // A client span when tracing is on; the service gets its W3C context (traceparent) with the request.
+  const traced = tracingEnabled() ? startHttpClientSpan("POST", url) : undefined;
+  const result = await post(url, payload, { ...headers, ...traced?.headers }, timeoutMs, maxBodyBytes);
+  if (traced) endHttpClientSpan(traced.span, result.status, result.outcome.kind === "success" ? undefined : result.outcome.reason);
+  return result;
+}
+
+async function post(url: string, payload: unknown, headers: Record<string, string>, timeoutMs: number, maxBodyBytes: number): Promise<CallResult> {
   const started = performance.now();
   try {
     const res = await fetch(url, {
@@ -25,7 +40,11 @@ export async function postJson(url: string, payload: unknown, headers: Record<st
     });
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel().catch(() => undefined);
-      return { outcome: { kind: "transient", reason: redirectRefused(res.status, res.headers.get("location"), url) }, status: res.status, durationMs: performance.now() - started };
+      return {
+        outcome: { kind: "transient", reason: redirectRefused(res.status, res.headers.get("location"), url) },
+        status: res.status,
+        durationMs: performance.now() - started,
+      };
     }
     const outcome = classifyStatus(res.status);
     const text = await readCapped(res, maxBodyBytes);

@@ -63,7 +63,10 @@ export async function startOpsServer(
       return;
     }
     if (url === "/metrics") {
-      registry.metrics().then((m) => send(200, m, registry.contentType), (err) => send(500, { error: errorText(err) }));
+      registry.metrics().then(
+        (m) => send(200, m, registry.contentType),
+        (err) => send(500, { error: errorText(err) }),
+      );
       return;
     }
     send(404, { error: "not found" });
@@ -75,9 +78,10 @@ export async function startOpsServer(
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -8,6 +8,7 @@ import { failAsIncident, HandlerDeps, WorkerJob } from "./handlers/context";
 import { parseTaskType } from "./headers";
 import { unsafeNumberPaths } from "./json-values";
 import { errorText, redact } from "./redact";
+import { endJobSpan, runIn, startJobSpan, tracingEnabled, withoutTraceVariables } from "./tracing";
 import { cancelPendingActivation, type ZeebeClient } from "./zeebe";
 
 type ZBWorker = ReturnType<ZeebeClient["createWorker"]>;
@@ -69,7 +70,10 @@ export class JobWorkers {
   stalled(): string[] {
     this.watchCapacity();
     const now = Date.now();
-    return [...this.blockedSince].filter(([, since]) => now - since >= this.config.JOB_WORKER_STALL_MS).map(([type]) => type).sort();
+    return [...this.blockedSince]
+      .filter(([, since]) => now - since >= this.config.JOB_WORKER_STALL_MS)
+      .map(([type]) => type)
+      .sort();
   }
 
   ensure(types: string[]): void {
@@ -91,39 +95,54 @@ export class JobWorkers {
         timeout: this.config.JOB_TIMEOUT_MS,
         taskHandler: async (job) => {
           const receivedAt = Date.now();
+          const started = performance.now();
           this.active += 1;
           this.running.set(type, (this.running.get(type) ?? 0) + 1);
           let acted = false;
+          // What the handler did with the job, for the job's metric and span.
+          let outcome = "none";
+          const traced = tracingEnabled() ? startJobSpan(job) : undefined;
           const tracked: WorkerJob = {
             ...(job as unknown as WorkerJob),
+            // The trace context travels as headers, never in a service's payload or the saga log.
+            variables: withoutTraceVariables(job.variables),
             receivedAt,
-            complete: (v) => ((acted = true), job.complete(v as never)),
-            fail: (c) => ((acted = true), job.fail(c)),
-            error: (e) => ((acted = true), job.error(e as never)),
+            complete: (v) => ((acted = true), (outcome = "completed"), job.complete(v as never)),
+            fail: (c) => ((acted = true), (outcome = failureOutcome(c.retries, job.retries)), job.fail(c)),
+            error: (e) => ((acted = true), (outcome = "bpmn_error"), job.error(e as never)),
           };
-          try {
+          const run = (): Promise<unknown> => {
             const unsafe = unparseable.get(job.key);
             unparseable.delete(job.key);
-            if (unsafe && usesVariables) {
-              return (await failAsIncident(tracked, this.deps, unsafeNumbersMessage(unsafe))) as never;
-            }
-            return (await handler(tracked)) as never;
+            if (unsafe && usesVariables) return failAsIncident(tracked, this.deps, unsafeNumbersMessage(unsafe));
+            return handler(tracked);
+          };
+          try {
+            return (await (traced ? runIn(traced.ctx, run) : run())) as never;
           } catch (err) {
             if (acted) {
               // The job action itself was refused (e.g. NOT_FOUND: the job timed out and went
               // elsewhere). Nothing more to do here: Zeebe redelivers it, the saga log answers.
               this.log.warn({ err: errorText(err), jobKey: job.key, type }, "job action refused by the gateway");
               this.deps.metrics.jobs.inc({ type, outcome: "action_refused" });
+              outcome = "action_refused";
               return JOB_ACTION_ACKNOWLEDGEMENT;
             }
             // Unexpected errors: keep the job alive for a retry rather than crash or drop it.
             // The error's own fields may hold the request or a row (driver errors): its text only.
             this.log.error({ err: errorText(err), jobKey: job.key, type }, "job handler crashed");
             this.deps.metrics.jobs.inc({ type, outcome: "handler_error" });
-            return job.fail({ errorMessage: `worker error: ${redact(String((err as Error)?.message ?? err))}`, retries: Math.max(0, job.retries - 1), retryBackOff: this.deps.config.BACKOFF_BASE_MS });
+            outcome = "handler_error";
+            return job.fail({
+              errorMessage: `worker error: ${redact(String((err as Error)?.message ?? err))}`,
+              retries: Math.max(0, job.retries - 1),
+              retryBackOff: this.deps.config.BACKOFF_BASE_MS,
+            });
           } finally {
             this.active -= 1;
             this.running.set(type, (this.running.get(type) ?? 1) - 1);
+            this.deps.metrics.jobDuration.observe({ bpmn_process_id: job.bpmnProcessId, type, outcome }, (performance.now() - started) / 1000);
+            if (traced) endJobSpan(traced.span, outcome);
           }
         },
       });
@@ -154,7 +173,9 @@ export class JobWorkers {
     const internals = worker as unknown as SdkWorkerInternals;
     const original = internals.handleJobResponse;
     if (typeof original !== "function") {
-      throw new Error(`@camunda8/sdk: ZBWorkerBase.handleJobResponse not found on the ${type} worker; the unsafe-number guard in job-workers.ts must be updated for this SDK version`);
+      throw new Error(
+        `@camunda8/sdk: ZBWorkerBase.handleJobResponse not found on the ${type} worker; the unsafe-number guard in job-workers.ts must be updated for this SDK version`,
+      );
     }
     internals.handleJobResponse = (res) => {
       for (const job of res.jobs) {
@@ -190,6 +211,12 @@ export class JobWorkers {
     if (!this.config.SAGA_PATTERNS.includes("compensation")) return undefined;
     return (job) => handleCompensate(job, parsed.service, this.deps);
   }
+}
+
+/** A failed job: an incident without retries, a retry used up, or handed back with its retries (an outage, a busy step). */
+function failureOutcome(retriesLeft: number, retriesBefore: number): string {
+  if (retriesLeft <= 0) return "incident";
+  return retriesLeft < retriesBefore ? "failed_retry" : "handed_back";
 }
 
 function unsafeNumbersMessage(paths: string[]): string {

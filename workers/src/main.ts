@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { errorText, redact } from "./redact";
 import { streamingOverrides } from "./streaming";
+import { startTelemetry } from "./telemetry";
 
 async function main(): Promise<void> {
   let config;
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     log.error({ err: errorText(reason) }, "unhandled promise rejection (a bug: please report it)");
   });
 
+  // Before anything else runs, so the first job is traced.
+  const telemetry = startTelemetry(config, log);
   const streaming = config.ENABLE_EVENT_STREAMING ? streamingOverrides(config, log) : undefined;
   try {
     // A retired revision stops consuming inbound events too; its pod stays up (idle) until Knative removes it.
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
     log.info({ signal, drainMs: config.SHUTDOWN_DRAIN_MS }, "shutting down: activation stopped, draining jobs");
     const abandoned = await worker!.stop();
     await streaming?.close().catch(() => undefined);
+    await telemetry?.shutdown();
     log.info({ abandoned }, "shutdown complete");
     process.exit(0);
   };

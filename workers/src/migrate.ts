@@ -32,10 +32,19 @@ export const EXIT = { ok: 0, someFailed: 1, usage: 2, refused: 3, api: 4 } as co
 
 /** The part of the SDK's CamundaRestClient the command uses (Camunda 8.8 search and migration endpoints). */
 export interface MigrationApi {
-  searchProcessDefinitions(req: { filter: { processDefinitionId: string; version: number }; page?: { from: number; limit: number } }): Promise<{ items: { processDefinitionKey: string }[] }>;
+  searchProcessDefinitions(req: {
+    filter: { processDefinitionId: string; version: number };
+    page?: { from: number; limit: number };
+  }): Promise<{ items: { processDefinitionKey: string }[] }>;
   getProcessDefinitionXML(processDefinitionKey: string): Promise<string>;
-  searchProcessInstances(req: { filter: { processDefinitionKey: string; state: "ACTIVE" }; page: { from: number; limit: number } }): Promise<{ items: { processInstanceKey: string }[]; page: { totalItems: number } }>;
-  searchElementInstances(req: { filter: { processInstanceKey: string; state: "ACTIVE" }; page: { from: number; limit: number } }): Promise<{ items: { elementId: string; type: string }[] }>;
+  searchProcessInstances(req: {
+    filter: { processDefinitionKey: string; state: "ACTIVE" };
+    page: { from: number; limit: number };
+  }): Promise<{ items: { processInstanceKey: string }[]; page: { totalItems: number } }>;
+  searchElementInstances(req: {
+    filter: { processInstanceKey: string; state: "ACTIVE" };
+    page: { from: number; limit: number };
+  }): Promise<{ items: { elementId: string; type: string }[] }>;
   migrateProcessInstance(req: { processInstanceKey: string; targetProcessDefinitionKey: string; mappingInstructions: MappingInstruction[] }): Promise<unknown>;
 }
 
@@ -56,7 +65,9 @@ const PAGE = 100;
 function restClient(env: NodeJS.ProcessEnv): MigrationApi {
   const config = Object.fromEntries(Object.entries(env).filter(([k, v]) => /^(ZEEBE|CAMUNDA)_/.test(k) && v !== undefined && v !== ""));
   const tokenCache = config.CAMUNDA_TOKEN_CACHE_DIR ? {} : { CAMUNDA_TOKEN_DISK_CACHE_DISABLE: true };
-  return new Camunda8({ CAMUNDA_AUTH_STRATEGY: "NONE", ...tokenCache, ...config } as ConstructorParameters<typeof Camunda8>[0]).getCamundaRestClient() as unknown as MigrationApi;
+  return new Camunda8({ CAMUNDA_AUTH_STRATEGY: "NONE", ...tokenCache, ...config } as ConstructorParameters<
+    typeof Camunda8
+  >[0]).getCamundaRestClient() as unknown as MigrationApi;
 }
 
 async function api<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -71,12 +82,23 @@ async function api<T>(what: string, call: () => Promise<T>): Promise<T> {
 function describe(err: unknown): string {
   const e = err as { message?: string; response?: { body?: unknown } };
   const body = e.response?.body;
-  const detail = typeof body === "string" ? (() => { try { return JSON.parse(body).detail; } catch { return undefined; } })() : (body as { detail?: string } | undefined)?.detail;
+  const detail =
+    typeof body === "string"
+      ? (() => {
+          try {
+            return JSON.parse(body).detail;
+          } catch {
+            return undefined;
+          }
+        })()
+      : (body as { detail?: string } | undefined)?.detail;
   return detail ?? e.message ?? String(err);
 }
 
 async function definitionKey(client: MigrationApi, processId: string, version: number): Promise<string> {
-  const res = await api("process definition search", () => client.searchProcessDefinitions({ filter: { processDefinitionId: processId, version }, page: { from: 0, limit: 1 } }));
+  const res = await api("process definition search", () =>
+    client.searchProcessDefinitions({ filter: { processDefinitionId: processId, version }, page: { from: 0, limit: 1 } }),
+  );
   const key = res.items[0]?.processDefinitionKey;
   if (!key) throw new PlanError(`process "${processId}" has no deployed version ${version}`);
   return String(key);
@@ -85,7 +107,9 @@ async function definitionKey(client: MigrationApi, processId: string, version: n
 async function activeInstances(client: MigrationApi, definition: string): Promise<string[]> {
   const keys: string[] = [];
   for (let from = 0; ; from += PAGE) {
-    const res = await api("process instance search", () => client.searchProcessInstances({ filter: { processDefinitionKey: definition, state: "ACTIVE" }, page: { from, limit: PAGE } }));
+    const res = await api("process instance search", () =>
+      client.searchProcessInstances({ filter: { processDefinitionKey: definition, state: "ACTIVE" }, page: { from, limit: PAGE } }),
+    );
     keys.push(...res.items.map((i) => String(i.processInstanceKey)));
     if (res.items.length < PAGE || keys.length >= res.page.totalItems) return keys;
   }
@@ -94,7 +118,9 @@ async function activeInstances(client: MigrationApi, definition: string): Promis
 async function activeElements(client: MigrationApi, processInstanceKey: string): Promise<string[]> {
   const ids: string[] = [];
   for (let from = 0; ; from += PAGE) {
-    const res = await api(`element instance search of ${processInstanceKey}`, () => client.searchElementInstances({ filter: { processInstanceKey, state: "ACTIVE" }, page: { from, limit: PAGE } }));
+    const res = await api(`element instance search of ${processInstanceKey}`, () =>
+      client.searchElementInstances({ filter: { processInstanceKey, state: "ACTIVE" }, page: { from, limit: PAGE } }),
+    );
     ids.push(...res.items.filter((e) => e.type !== "PROCESS").map((e) => e.elementId));
     if (res.items.length < PAGE) return [...new Set(ids)];
   }
@@ -191,7 +217,11 @@ export async function runMigrate(argv: string[], env: NodeJS.ProcessEnv, io: Io,
         io.out(`failed ${key}: ${describe(err)}`);
       }
     }
-    io.out(args.dryRun ? `dry run: ${instances.length} instances of ${label} would be migrated` : `${instances.length - failed} migrated, ${failed} failed (${label})`);
+    io.out(
+      args.dryRun
+        ? `dry run: ${instances.length} instances of ${label} would be migrated`
+        : `${instances.length - failed} migrated, ${failed} failed (${label})`,
+    );
     return failed ? EXIT.someFailed : EXIT.ok;
   } catch (err) {
     if (err instanceof PlanError) {

@@ -24,7 +24,12 @@ const messageRequest = z.strictObject({
   correlationKey: z.string().max(256).default(""),
   variables,
   /** How long Zeebe buffers the message for a process that does not wait for it yet (Zeebe takes ms). */
-  timeToLiveMs: z.number().int().min(0).max(7 * 24 * 3600 * 1000).default(0),
+  timeToLiveMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600 * 1000)
+    .default(0),
   /** De-duplicates while the message is buffered (e.g. the sender's event id). */
   messageId: z.string().min(1).max(256).optional(),
 });
@@ -107,7 +112,13 @@ export function publicApi(state: PublicApiState, log: Logger): (req: http.Incomi
       }
       const request = parse(messageRequest, body);
       const published = await zeebe
-        .publishMessage({ name: request.name, correlationKey: request.correlationKey, variables: request.variables as JsonObject, timeToLive: request.timeToLiveMs, ...(request.messageId ? { messageId: request.messageId } : {}) })
+        .publishMessage({
+          name: request.name,
+          correlationKey: request.correlationKey,
+          variables: request.variables as JsonObject,
+          timeToLive: request.timeToLiveMs,
+          ...(request.messageId ? { messageId: request.messageId } : {}),
+        })
         .catch((err) => {
           throw fromZeebe(err);
         });

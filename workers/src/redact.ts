@@ -6,7 +6,8 @@
 // "@" or "/" is still covered (over-redacting a path that holds "@" is the safe mistake).
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`]*)@/gi;
 // Query or keyword parameters that carry secrets (?password=, &sslpassword=, access_token=, ...).
-const SECRET_PARAM = /((?:^|[?&;\s])(?:password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|id_token|api[_-]?key|key|sig|signature|auth|authorization|credentials?|sslpassword|sslkey)=)[^&;#\s"'<>`]*/gim;
+const SECRET_PARAM =
+  /((?:^|[?&;\s])(?:password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|id_token|api[_-]?key|key|sig|signature|auth|authorization|credentials?|sslpassword|sslkey)=)[^&;#\s"'<>`]*/gim;
 // V8 quotes the start of an unparsable JSON text: `Unexpected token 'x', "{"card":"4111..." is not valid JSON`.
 const JSON_SNIPPET = /(Unexpected token .{1,8}?, )".*" is not valid JSON/gs;
 

@@ -18,7 +18,11 @@ export interface RevisionSource {
 }
 
 /** Reads `status.latestReadyRevisionName` of the Knative Service (RBAC: get on that one Service). */
-export async function knativeRevisionSource(kubeConfig: KubeConfig, service: string, namespace = fs.readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, "utf8").trim()): Promise<RevisionSource> {
+export async function knativeRevisionSource(
+  kubeConfig: KubeConfig,
+  service: string,
+  namespace = fs.readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, "utf8").trim(),
+): Promise<RevisionSource> {
   const { CustomObjectsApi } = await import("@kubernetes/client-node");
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   return {

@@ -3,6 +3,7 @@
 // (or alone, when no saga-log change goes with them), and the relay publishes them (src/outbox/relay.ts).
 import type { TopicNames } from "./events/bus";
 import { OutboxEvent, outboxEvent } from "./outbox/event";
+import { traceHeaders } from "./tracing";
 
 export type StepEventType = "step.started" | "step.completed" | "step.failed" | "step.compensated";
 
@@ -40,6 +41,7 @@ export class StepEvents {
   private event(topic: (t: TopicNames) => string, key: string, value: Record<string, unknown>, type?: string): OutboxEvent[] {
     if (!this.topics) return [];
     const name = topic(this.topics);
-    return [outboxEvent(name, key, value, { "x-event-type": type ?? name })];
+    // The context of the job that builds the event: consumers continue the trace of the step that wrote it.
+    return [outboxEvent(name, key, value, { "x-event-type": type ?? name, ...traceHeaders() })];
   }
 }

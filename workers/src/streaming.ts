@@ -23,7 +23,9 @@ export function streamingOverrides(config: Config, log: Logger): { overrides: Wo
     clientId: `camunda-orchestrator-worker-${config.TOPICS_PREFIX}`,
     brokers: config.KAFKA_BROKERS,
     ssl: config.KAFKA_SSL,
-    sasl: config.KAFKA_SASL_MECHANISM ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME ?? "", password: config.KAFKA_SASL_PASSWORD ?? "" } : undefined,
+    sasl: config.KAFKA_SASL_MECHANISM
+      ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME ?? "", password: config.KAFKA_SASL_PASSWORD ?? "" }
+      : undefined,
     redisUrl: config.REDIS_URL,
     onError: (err, context) => log.warn({ err: errorText(err), context }, "event bus error"),
   });
@@ -49,7 +51,10 @@ export function streamingOverrides(config: Config, log: Logger): { overrides: Wo
       extraHandlers: () => ({ [PUBLISH_AND_WAIT]: publishAndWait }),
       afterStart: (zeebe, models) =>
         startEventBridge({
-          bus, zeebe, topics, log,
+          bus,
+          zeebe,
+          topics,
+          log,
           dedup: createRedisDedup(redis, { ttlMs: config.DEDUP_TTL_MS }),
           messageStartProcesses: processesStartedByMessage(models),
           startMessageTtlMs: config.START_MESSAGE_TTL_MS,

@@ -5,9 +5,13 @@ import { processesStartedByMessage } from "../src/events/message-start";
 import { startMessageName } from "../src/events/start-message";
 
 // bpmnlint and bpmn-moddle ship no declarations that "moduleResolution: node" can see; type the few members used.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type El = { $type: string; id: string; [key: string]: any };
-interface Report { id?: string; message: string; category: string }
+interface Report {
+  id?: string;
+  message: string;
+  category: string;
+}
 const { Linter } = require("bpmnlint") as {
   Linter: new (opts: { config: object; resolver: object }) => { lint(root: El): Promise<Record<string, Report[]>> };
 };
@@ -23,7 +27,11 @@ const LINT_CONFIG = { extends: ["bpmnlint:recommended", "plugin:camunda-compat/c
 
 async function parse(xml: string): Promise<El> {
   const { rootElement, warnings } = await new BpmnModdle({ zeebe: zeebeSchema }).fromXML(xml);
-  assert.deepEqual(warnings.map((w) => w.message), [], "import warnings");
+  assert.deepEqual(
+    warnings.map((w) => w.message),
+    [],
+    "import warnings",
+  );
   return rootElement;
 }
 
@@ -34,8 +42,7 @@ async function lint(definitions: El): Promise<Report[]> {
 
 const processOf = (definitions: El): El => definitions.rootElements.find((e: El) => e.$type === "bpmn:Process");
 const elements = (definitions: El): El[] => processOf(definitions).flowElements ?? [];
-const taskType = (el: El): string | undefined =>
-  el.extensionElements?.values?.find((v: El) => v.$type === "zeebe:TaskDefinition")?.type;
+const taskType = (el: El): string | undefined => el.extensionElements?.values?.find((v: El) => v.$type === "zeebe:TaskDefinition")?.type;
 const eventDefinition = (el: El): El | undefined => el.eventDefinitions?.[0];
 
 /** Problems in how the saga wires compensation; empty when every rule holds. */
@@ -49,9 +56,15 @@ function compensationProblems(definitions: El): string[] {
     const boundary = all.find(
       (e) => e.$type === "bpmn:BoundaryEvent" && e.attachedToRef === step && eventDefinition(e)?.$type === "bpmn:CompensateEventDefinition",
     );
-    if (!boundary) { problems.push(`${step.id}: no compensation boundary`); continue; }
+    if (!boundary) {
+      problems.push(`${step.id}: no compensation boundary`);
+      continue;
+    }
     const handler = associations.find((a) => a.sourceRef === boundary)?.targetRef as El | undefined;
-    if (!handler) { problems.push(`${boundary.id}: no association to a handler`); continue; }
+    if (!handler) {
+      problems.push(`${boundary.id}: no association to a handler`);
+      continue;
+    }
     if (handler.isForCompensation !== true) problems.push(`${handler.id}: not isForCompensation`);
     if (taskType(handler) !== `compensate-${svc}`) problems.push(`${handler.id}: type ${taskType(handler)} does not compensate ${svc}`);
   }
@@ -67,13 +80,21 @@ function stepsInOrder(definitions: El): El[] {
     if (order.includes(el)) break;
     order.push(el);
   }
-  const compensable = new Set(all.filter((e) => e.$type === "bpmn:BoundaryEvent" && eventDefinition(e)?.$type === "bpmn:CompensateEventDefinition").map((b) => b.attachedToRef));
+  const compensable = new Set(
+    all.filter((e) => e.$type === "bpmn:BoundaryEvent" && eventDefinition(e)?.$type === "bpmn:CompensateEventDefinition").map((b) => b.attachedToRef),
+  );
   return order.filter((e) => compensable.has(e));
 }
 
 /** The activityRefs of the compensation throw events after the "Roll back" gateway, in flow order. */
 function undoChain(definitions: El): { refs: string[]; last: El } {
-  const gateway = elements(definitions).find((e) => e.$type === "bpmn:ExclusiveGateway" && e.outgoing?.length === 1 && e.incoming?.length > 1 && eventDefinition(e.outgoing[0].targetRef)?.$type === "bpmn:CompensateEventDefinition")!;
+  const gateway = elements(definitions).find(
+    (e) =>
+      e.$type === "bpmn:ExclusiveGateway" &&
+      e.outgoing?.length === 1 &&
+      e.incoming?.length > 1 &&
+      eventDefinition(e.outgoing[0].targetRef)?.$type === "bpmn:CompensateEventDefinition",
+  )!;
   const refs: string[] = [];
   let el: El = gateway.outgoing[0].targetRef;
   for (;;) {
@@ -113,22 +134,38 @@ function assertDiagramComplete(definitions: El): void {
   type Box = { of: El; what: string; x: number; y: number; width: number; height: number };
   const boxes: Box[] = plane.planeElement
     .filter((d: El) => d.$type === "bpmndi:BPMNShape")
-    .flatMap((d: El) => [{ of: d.bpmnElement, what: d.bpmnElement.id, ...d.bounds }, ...(d.label?.bounds ? [{ of: d.bpmnElement, what: `${d.bpmnElement.id} label`, ...d.label.bounds }] : [])]);
+    .flatMap((d: El) => [
+      { of: d.bpmnElement, what: d.bpmnElement.id, ...d.bounds },
+      ...(d.label?.bounds ? [{ of: d.bpmnElement, what: `${d.bpmnElement.id} label`, ...d.label.bounds }] : []),
+    ]);
   const related = (a: El, b: El) => a === b || a.attachedToRef === b || b.attachedToRef === a;
   const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-  const overlaps = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => !related(a.of, b.of) && overlap(a, b)).map((b) => `${a.what} / ${b.what}`));
+  const overlaps = boxes.flatMap((a, i) =>
+    boxes
+      .slice(i + 1)
+      .filter((b) => !related(a.of, b.of) && overlap(a, b))
+      .map((b) => `${a.what} / ${b.what}`),
+  );
   assert.deepEqual(overlaps, [], "shapes drawn over each other");
 }
 
 describe("BPMN templates", () => {
   const files = [
-    ...readdirSync(WORKFLOWS).filter((f) => f.endsWith(".bpmn")).map((f) => join(WORKFLOWS, f)),
-    ...readdirSync(EXAMPLES).filter((f) => f.endsWith(".bpmn")).map((f) => join(EXAMPLES, f)),
+    ...readdirSync(WORKFLOWS)
+      .filter((f) => f.endsWith(".bpmn"))
+      .map((f) => join(WORKFLOWS, f)),
+    ...readdirSync(EXAMPLES)
+      .filter((f) => f.endsWith(".bpmn"))
+      .map((f) => join(EXAMPLES, f)),
   ];
 
   it("ships the two templates and the three seed examples", () => {
     assert.deepEqual(files.map((f) => f.slice(WORKFLOWS.length + 1)).sort(), [
-      "compensation-saga.bpmn", "examples/ecommerce-order.bpmn", "examples/financial-transaction.bpmn", "examples/healthcare-patient-journey.bpmn", "parallel-orchestration.bpmn",
+      "compensation-saga.bpmn",
+      "examples/ecommerce-order.bpmn",
+      "examples/financial-transaction.bpmn",
+      "examples/healthcare-patient-journey.bpmn",
+      "parallel-orchestration.bpmn",
     ]);
   });
 
@@ -138,9 +175,15 @@ describe("BPMN templates", () => {
       const definitions = await parse(xml);
       const reports = await lint(definitions);
       const errors = reports.filter((r) => r.category === "error" || r.category === "rule-error");
-      assert.deepEqual(errors.map((e) => `${e.id} ${e.message}`), []);
+      assert.deepEqual(
+        errors.map((e) => `${e.id} ${e.message}`),
+        [],
+      );
       // Warnings do not fail the build, but the templates are expected to have none either.
-      assert.deepEqual(reports.map((r) => `${r.category} ${r.id} ${r.message}`), []);
+      assert.deepEqual(
+        reports.map((r) => `${r.category} ${r.id} ${r.message}`),
+        [],
+      );
       assert.equal(definitions.$attrs["modeler:executionPlatform"], "Camunda Cloud");
       assert.equal(definitions.$attrs["modeler:executionPlatformVersion"], "8.8.0");
       assert.equal(processOf(definitions).isExecutable, true);
@@ -162,7 +205,12 @@ describe("BPMN templates", () => {
       if (stepsInOrder(definitions).length > 0) {
         // TEAM convention 4: undo in reverse order of the steps, one compensation throw per step.
         const { refs, last } = undoChain(definitions);
-        assert.deepEqual(refs, stepsInOrder(definitions).map((s) => s.id).reverse());
+        assert.deepEqual(
+          refs,
+          stepsInOrder(definitions)
+            .map((s) => s.id)
+            .reverse(),
+        );
         assert.equal(last.$type, "bpmn:EndEvent");
       }
     });
@@ -175,9 +223,7 @@ describe("BPMN templates", () => {
     const joinGateway = gateways.find((g) => g.incoming.length > 1);
     assert.ok(split && joinGateway, "split and join gateways");
     const branches: El[] = split.outgoing.map((f: El) => f.targetRef);
-    assert.deepEqual(branches.map((t) => taskType(t)).sort(), [
-      "call-microservice-inventory", "call-microservice-payment", "call-microservice-shipping",
-    ]);
+    assert.deepEqual(branches.map((t) => taskType(t)).sort(), ["call-microservice-inventory", "call-microservice-payment", "call-microservice-shipping"]);
     for (const task of branches) assert.equal(task.outgoing[0].targetRef, joinGateway, `${task.id} leads to the join`);
     assert.equal(joinGateway.incoming.length, branches.length);
     // A branch that can leave early (boundary event) would deadlock the join.
@@ -198,7 +244,9 @@ describe("BPMN templates", () => {
     const boundaries = all.filter((e) => e.$type === "bpmn:BoundaryEvent" && e.outgoing?.length);
     const errorBoundaries = boundaries.filter((b) => eventDefinition(b)!.$type === "bpmn:ErrorEventDefinition");
     assert.deepEqual(errorBoundaries.map((b) => taskType(b.attachedToRef)).sort(), [
-      "call-microservice-inventory", "call-microservice-payment", "call-microservice-shipping",
+      "call-microservice-inventory",
+      "call-microservice-payment",
+      "call-microservice-shipping",
     ]);
     for (const b of errorBoundaries) assert.equal(eventDefinition(b)!.errorRef.errorCode, "BUSINESS_REJECTION");
 
@@ -230,18 +278,20 @@ describe("BPMN templates", () => {
   });
 
   it("reports a service task without a task definition as a lint error", async () => {
-    const xml = readFileSync(join(WORKFLOWS, "parallel-orchestration.bpmn"), "utf8")
-      .replace('<zeebe:taskDefinition type="call-microservice-payment" retries="3" />', "");
+    const xml = readFileSync(join(WORKFLOWS, "parallel-orchestration.bpmn"), "utf8").replace(
+      '<zeebe:taskDefinition type="call-microservice-payment" retries="3" />',
+      "",
+    );
     const errors = (await lint(await parse(xml))).filter((r) => r.category === "error");
-    assert.deepEqual(errors.map((e) => e.id), ["Task_Payment"]);
+    assert.deepEqual(
+      errors.map((e) => e.id),
+      ["Task_Payment"],
+    );
     assert.match(errors[0]!.message, /TaskDefinition/);
   });
 
   it("flags a compensation handler whose type compensates another service", async () => {
-    const xml = readFileSync(join(WORKFLOWS, "compensation-saga.bpmn"), "utf8")
-      .replace('type="compensate-payment"', 'type="compensate-inventory"');
-    assert.deepEqual(compensationProblems(await parse(xml)), [
-      "Task_CompensatePayment: type compensate-inventory does not compensate payment",
-    ]);
+    const xml = readFileSync(join(WORKFLOWS, "compensation-saga.bpmn"), "utf8").replace('type="compensate-payment"', 'type="compensate-inventory"');
+    assert.deepEqual(compensationProblems(await parse(xml)), ["Task_CompensatePayment: type compensate-inventory does not compensate payment"]);
   });
 });

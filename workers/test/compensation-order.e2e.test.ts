@@ -18,17 +18,29 @@ describe("worker end-to-end: compensation in reverse order", function () {
   const services: TestService[] = [];
   const svc = (name: string) => services.find((s) => s.name === name)!;
   const undos = (pik: string): (RecordedCall & { service: string })[] =>
-    services.flatMap((s) => s.callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik).map((c) => ({ ...c, service: s.name }))).sort((a, b) => a.at - b.at);
+    services
+      .flatMap((s) =>
+        s
+          .callsTo("/api/compensate")
+          .filter((c) => c.body.processInstanceKey === pik)
+          .map((c) => ({ ...c, service: s.name })),
+      )
+      .sort((a, b) => a.at - b.at);
 
   before(async () => {
     pg = await startPostgres();
     peer = await GatewayPeer.start();
-    const ok = (name: string) => startService(name, (c) => (c.path === "/api/compensate" ? { status: 200, body: { undone: true }, delayMs: 50 } : { status: 200, body: { done: name, item: c.body.item } }));
+    const ok = (name: string) =>
+      startService(name, (c) =>
+        c.path === "/api/compensate" ? { status: 200, body: { undone: true }, delayMs: 50 } : { status: 200, body: { done: name, item: c.body.item } },
+      );
     services.push(
       await ok("inventory"),
       await ok("payment"),
       await ok("audit"),
-      await startService("ledger", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: "ledger down" }, delayMs: 400 } : { status: 200, body: { entry: 1 } })),
+      await startService("ledger", (c) =>
+        c.path === "/api/compensate" ? { status: 500, body: { error: "ledger down" }, delayMs: 400 } : { status: 200, body: { entry: 1 } },
+      ),
       // Its first undo fails (a transient outage of the service); every later one succeeds.
       await startService("shipping", (c) => {
         if (c.path !== "/api/compensate") return { status: 200, body: { shipped: c.body.item } };
@@ -48,7 +60,13 @@ describe("worker end-to-end: compensation in reverse order", function () {
 
   async function runSteps(pik: string, steps: { service: string; elementId: string; elementInstanceKey?: string; item?: number }[]): Promise<void> {
     for (const s of steps) {
-      const key = peer.addJob({ type: `call-microservice-${s.service}`, processInstanceKey: pik, elementId: s.elementId, elementInstanceKey: s.elementInstanceKey, variables: { item: s.item ?? 0 } });
+      const key = peer.addJob({
+        type: `call-microservice-${s.service}`,
+        processInstanceKey: pik,
+        elementId: s.elementId,
+        elementInstanceKey: s.elementInstanceKey,
+        variables: { item: s.item ?? 0 },
+      });
       await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, `${s.elementId} done`);
     }
   }
@@ -57,14 +75,20 @@ describe("worker end-to-end: compensation in reverse order", function () {
 
   it("holds back the undo of an earlier step until the later step of another service is undone, whatever order the jobs come in", async () => {
     const pik = "6200000000000001";
-    await runSteps(pik, [{ service: "inventory", elementId: "Reserve" }, { service: "payment", elementId: "Charge" }]);
+    await runSteps(pik, [
+      { service: "inventory", elementId: "Reserve" },
+      { service: "payment", elementId: "Charge" },
+    ]);
     // Zeebe activates the handlers in no order: here the earlier step's handler comes first.
     const first = peer.addJob({ type: "compensate-inventory", processInstanceKey: pik, elementId: "UndoReserve" });
     await new Promise((r) => setTimeout(r, 400));
     const second = peer.addJob({ type: "compensate-payment", processInstanceKey: pik, elementId: "UndoCharge" });
     await peer.waitFor(completed([first, second]), 15000, "both compensations");
     const u = undos(pik);
-    assert.deepStrictEqual(u.map((c) => c.body.elementId), ["Charge", "Reserve"]);
+    assert.deepStrictEqual(
+      u.map((c) => c.body.elementId),
+      ["Charge", "Reserve"],
+    );
     assert.ok(u[1].at >= u[0].endedAt!, "Reserve's undo starts after Charge's undo was answered");
     assert.deepStrictEqual(retriesBurned([first, second]), [], "holding back burns no retry");
   });
@@ -80,37 +104,67 @@ describe("worker end-to-end: compensation in reverse order", function () {
     const key = peer.addJob({ type: "compensate-inventory", processInstanceKey: pik, elementId: "UndoInventory" });
     await peer.waitFor(completed([key]), 15000, "compensation");
     const u = undos(pik);
-    assert.deepStrictEqual(u.map((c) => [c.body.elementId, c.body.request.item]), [["Pack", 4], ["Reserve", 3], ["Reserve", 2], ["Reserve", 1]]);
+    assert.deepStrictEqual(
+      u.map((c) => [c.body.elementId, c.body.request.item]),
+      [
+        ["Pack", 4],
+        ["Reserve", 3],
+        ["Reserve", 2],
+        ["Reserve", 1],
+      ],
+    );
     assert.strictEqual(new Set(u.map((c) => c.headers["idempotency-key"])).size, 4, "one undo key per step instance");
-    const calls = svc("inventory").callsTo("/api/process").filter((c) => String(c.headers["idempotency-key"]).includes(pik));
-    assert.deepStrictEqual(u.map((c) => c.body.idempotencyKey).sort(), calls.map((c) => c.headers["idempotency-key"]).sort(), "each undo names the call it undoes");
+    const calls = svc("inventory")
+      .callsTo("/api/process")
+      .filter((c) => String(c.headers["idempotency-key"]).includes(pik));
+    assert.deepStrictEqual(
+      u.map((c) => c.body.idempotencyKey).sort(),
+      calls.map((c) => c.headers["idempotency-key"]).sort(),
+      "each undo names the call it undoes",
+    );
   });
 
   it("does not wait for ever on a later step whose handler never comes", async () => {
     const pik = "6200000000000003";
-    await runSteps(pik, [{ service: "inventory", elementId: "Reserve" }, { service: "audit", elementId: "Audit" }]);
+    await runSteps(pik, [
+      { service: "inventory", elementId: "Reserve" },
+      { service: "audit", elementId: "Audit" },
+    ]);
     const t0 = Date.now();
     const key = peer.addJob({ type: "compensate-inventory", processInstanceKey: pik, elementId: "UndoReserve" });
     await peer.waitFor(completed([key]), ORDER_WAIT_MS + 10000, "compensation despite the missing handler");
     const u = undos(pik);
-    assert.deepStrictEqual(u.map((c) => c.body.elementId), ["Reserve"]);
+    assert.deepStrictEqual(
+      u.map((c) => c.body.elementId),
+      ["Reserve"],
+    );
     assert.ok(u[0].at - t0 >= ORDER_WAIT_MS - 300, `held back for the ordering window first (${u[0].at - t0} ms)`);
     assert.deepStrictEqual(retriesBurned([key]), []);
   });
 
   it("waits for a later step whose undo is being retried, and goes on once that undo is dead-lettered", async () => {
     const pik = "6200000000000004";
-    await runSteps(pik, [{ service: "inventory", elementId: "Reserve" }, { service: "ledger", elementId: "Book" }]);
+    await runSteps(pik, [
+      { service: "inventory", elementId: "Reserve" },
+      { service: "ledger", elementId: "Book" },
+    ]);
     const ledger = peer.addJob({ type: "compensate-ledger", processInstanceKey: pik, elementId: "UndoBook", retries: 4 });
     await peer.waitFor(() => svc("ledger").callsTo("/api/compensate").length >= 1, 10000, "first ledger undo");
     const inv = peer.addJob({ type: "compensate-inventory", processInstanceKey: pik, elementId: "UndoReserve" });
     await peer.waitFor(completed([inv]), 20000, "inventory compensation");
     const lastLedgerFailure = peer.failures.filter((f) => f.jobKey === ledger);
-    assert.deepStrictEqual(lastLedgerFailure.map((f) => f.retries), [3, 2, 1, 0], "the ledger undo was retried, then dead-lettered");
+    assert.deepStrictEqual(
+      lastLedgerFailure.map((f) => f.retries),
+      [3, 2, 1, 0],
+      "the ledger undo was retried, then dead-lettered",
+    );
     const reserveUndo = undos(pik).find((c) => c.body.elementId === "Reserve")!;
     const ledgerUndos = svc("ledger").callsTo("/api/compensate");
     assert.strictEqual(ledgerUndos.length, 4);
-    assert.ok(reserveUndo.at >= ledgerUndos[3].endedAt!, `Reserve is undone only after Book's last undo attempt (${reserveUndo.at - ledgerUndos[3].endedAt!} ms after)`);
+    assert.ok(
+      reserveUndo.at >= ledgerUndos[3].endedAt!,
+      `Reserve is undone only after Book's last undo attempt (${reserveUndo.at - ledgerUndos[3].endedAt!} ms after)`,
+    );
     assert.deepStrictEqual(retriesBurned([inv]), []);
   });
 
@@ -118,12 +172,21 @@ describe("worker end-to-end: compensation in reverse order", function () {
     // Found by the fault suite (kill -9 during a compensation): the handlers a killed worker had begun come back
     // after their job timeout, long after the ordering window, and the earlier step was undone first.
     const pik = "6200000000000005";
-    await runSteps(pik, [{ service: "inventory", elementId: "Reserve" }, { service: "payment", elementId: "Charge" }]);
+    await runSteps(pik, [
+      { service: "inventory", elementId: "Reserve" },
+      { service: "payment", elementId: "Charge" },
+    ]);
     // What the killed worker left: both handlers begun (their leases have run out since), compensation begun a
     // minute ago (longer than the ordering window), nothing undone.
-    const handlers = [["inventory", "UndoReserve", "6200000000000501"], ["payment", "UndoCharge", "6200000000000502"]] as const;
+    const handlers = [
+      ["inventory", "UndoReserve", "6200000000000501"],
+      ["payment", "UndoCharge", "6200000000000502"],
+    ] as const;
     for (const [service, elementId, eik] of handlers) {
-      await worker.saga.begin({ processInstanceKey: pik, elementId, elementInstanceKey: eik, kind: "compensate" }, { service, idempotencyKey: `compensate-${pik}-${eik}`, request: null, jobKey: "1", leaseMs: 1 });
+      await worker.saga.begin(
+        { processInstanceKey: pik, elementId, elementInstanceKey: eik, kind: "compensate" },
+        { service, idempotencyKey: `compensate-${pik}-${eik}`, request: null, jobKey: "1", leaseMs: 1 },
+      );
     }
     await worker.saga.startCompensation(pik);
     const c = new Client({ connectionString: db });
@@ -131,12 +194,19 @@ describe("worker end-to-end: compensation in reverse order", function () {
     await c.query("update saga_compensations set started_at = now() - interval '1 minute' where process_instance_key = $1", [pik]);
     await c.end();
     // Zeebe hands the handlers out again after their job timeout; the earlier step's comes first.
-    const [first, second] = handlers.map(([service, elementId, elementInstanceKey], i) =>
-      new Promise<string>((r) => setTimeout(() => r(peer.addJob({ type: `compensate-${service}`, processInstanceKey: pik, elementId, elementInstanceKey })), i * 400)));
+    const [first, second] = handlers.map(
+      ([service, elementId, elementInstanceKey], i) =>
+        new Promise<string>((r) =>
+          setTimeout(() => r(peer.addJob({ type: `compensate-${service}`, processInstanceKey: pik, elementId, elementInstanceKey })), i * 400),
+        ),
+    );
     const keys = [await first, await second];
     await peer.waitFor(completed(keys), 15000, "both compensations");
     const u = undos(pik);
-    assert.deepStrictEqual(u.map((x) => x.body.elementId), ["Charge", "Reserve"]);
+    assert.deepStrictEqual(
+      u.map((x) => x.body.elementId),
+      ["Charge", "Reserve"],
+    );
     assert.ok(u[1].at >= u[0].endedAt!, "Reserve's undo starts after Charge's undo was answered");
     assert.deepStrictEqual(retriesBurned(keys), []);
   });
@@ -150,12 +220,20 @@ describe("worker end-to-end: compensation in reverse order", function () {
     const key = peer.addJob({ type: "compensate-shipping", processInstanceKey: pik, elementId: "UndoShipping", retries: 3 });
     await peer.waitFor(completed([key]), 15000, "compensation after one retry");
     const u = undos(pik);
-    assert.deepStrictEqual(u.map((c) => [c.body.request.item, c.headers["idempotency-key"]]), [
-      [2, `compensate-${pik}-6200000000000602`],
-      [2, `compensate-${pik}-6200000000000602`],
-      [1, `compensate-${pik}-6200000000000601`],
-    ], "item 2's undo failed, was retried with the same key, and item 1 was undone only after it");
-    assert.deepStrictEqual(peer.failures.filter((f) => f.jobKey === key).map((f) => f.retries), [2], "the failed undo used up one retry");
+    assert.deepStrictEqual(
+      u.map((c) => [c.body.request.item, c.headers["idempotency-key"]]),
+      [
+        [2, `compensate-${pik}-6200000000000602`],
+        [2, `compensate-${pik}-6200000000000602`],
+        [1, `compensate-${pik}-6200000000000601`],
+      ],
+      "item 2's undo failed, was retried with the same key, and item 1 was undone only after it",
+    );
+    assert.deepStrictEqual(
+      peer.failures.filter((f) => f.jobKey === key).map((f) => f.retries),
+      [2],
+      "the failed undo used up one retry",
+    );
     assert.strictEqual(peer.completions.filter((c) => c.jobKey === key).length, 1);
   });
 });

@@ -42,12 +42,29 @@ describe("service discovery", () => {
   it("resolves namespaces: configured, all, or the service account's own", () => {
     assert.deepStrictEqual(resolveNamespaces(["a", "b"]), ["a", "b"]);
     assert.deepStrictEqual(resolveNamespaces(["a", "*"]), ["*"]);
-    assert.deepStrictEqual(resolveNamespaces([], () => "shop\n"), ["shop"]);
-    assert.throws(() => resolveNamespaces([], () => { throw new Error("ENOENT"); }), /DISCOVERY_NAMESPACES/);
+    assert.deepStrictEqual(
+      resolveNamespaces([], () => "shop\n"),
+      ["shop"],
+    );
+    assert.throws(
+      () =>
+        resolveNamespaces([], () => {
+          throw new Error("ENOENT");
+        }),
+      /DISCOVERY_NAMESPACES/,
+    );
   });
 
   it("builds the cluster DNS URL from the http port", () => {
-    const svc = { metadata: { name: "pay", namespace: "shop" }, spec: { ports: [{ name: "grpc", port: 9000 }, { name: "http", port: 8081 }] } };
+    const svc = {
+      metadata: { name: "pay", namespace: "shop" },
+      spec: {
+        ports: [
+          { name: "grpc", port: 9000 },
+          { name: "http", port: 8081 },
+        ],
+      },
+    };
     assert.strictEqual(serviceUrl(svc), "http://pay.shop.svc.cluster.local:8081");
     assert.strictEqual(serviceUrl({ metadata: { name: "x", namespace: "n" }, spec: { ports: [] } }), undefined);
   });
@@ -74,7 +91,14 @@ describe("service discovery", () => {
       api.upsert("shop", "payment", 8080);
       api.upsert("shop", "unmanaged", 8080, { app: "x" });
       api.upsert("other", "elsewhere", 8080);
-      disc = new KubernetesDiscovery({ kubeConfig: kubeConfigFor(api.url), labelSelector: "orchestration.platform/managed=true", namespaces: ["shop"], log: pino({ level: "silent" }), restartBaseMs: 20, restartCapMs: 100 });
+      disc = new KubernetesDiscovery({
+        kubeConfig: kubeConfigFor(api.url),
+        labelSelector: "orchestration.platform/managed=true",
+        namespaces: ["shop"],
+        log: pino({ level: "silent" }),
+        restartBaseMs: 20,
+        restartCapMs: 100,
+      });
       let changes = 0;
       disc.onChange(() => changes++);
       await disc.start();
@@ -147,7 +171,10 @@ describe("service discovery", () => {
         assert.deepStrictEqual(disc.known(), ["payment"]);
         const skipped = lines.filter((l) => l.msg === "malformed Service skipped");
         assert.ok(skipped.length >= 7, JSON.stringify(lines));
-        assert.ok(skipped.every((l) => l.level === 40 && typeof l.reason === "string" && l.source === "list"), JSON.stringify(skipped));
+        assert.ok(
+          skipped.every((l) => l.level === 40 && typeof l.reason === "string" && l.source === "list"),
+          JSON.stringify(skipped),
+        );
         assert.ok((await metricValue(metrics, "worker_discovery_malformed_objects_total", { source: "list" })) >= 7);
         assert.deepStrictEqual(rejections, []);
       });
@@ -168,7 +195,8 @@ describe("service discovery", () => {
           { type: "BOOKMARK" },
           { type: "ERROR" },
           { object: { metadata: { name: "y", namespace: "shop" } } },
-        ]) api.emitRaw(event);
+        ])
+          api.emitRaw(event);
         api.upsert("shop", "stock", 9090);
         await eventually(() => disc.resolve("stock") !== undefined, "a valid event after the malformed ones");
         await new Promise((r) => setTimeout(r, 50));
@@ -224,7 +252,10 @@ describe("service discovery", () => {
         const handover = lines.find((l) => l.msg === "service name moved to another namespace");
         assert.ok(handover, JSON.stringify(lines));
         assert.strictEqual(handover.level, 40);
-        assert.deepStrictEqual([handover.service, handover.fromNamespace, handover.toNamespace, handover.reason], ["payment", "shop", "billing", "owner deleted"]);
+        assert.deepStrictEqual(
+          [handover.service, handover.fromNamespace, handover.toNamespace, handover.reason],
+          ["payment", "shop", "billing", "owner deleted"],
+        );
         assert.strictEqual(await metricValue(metrics, "worker_discovery_owner_changes_total", { service: "payment" }), 1);
         assert.strictEqual(await metricValue(metrics, "worker_discovery_refused_claims"), 0);
       });
@@ -253,7 +284,11 @@ describe("service discovery", () => {
         await eventually(() => api.watches >= 1, "watching");
         await eventually(() => disc.known().length === 1, "the name");
         await new Promise((r) => setTimeout(r, 100));
-        assert.strictEqual(disc.resolve("payment"), owner("payment", "zeta", 8080), "a newer Service in an alphabetically earlier namespace does not take over");
+        assert.strictEqual(
+          disc.resolve("payment"),
+          owner("payment", "zeta", 8080),
+          "a newer Service in an alphabetically earlier namespace does not take over",
+        );
         assert.strictEqual(await metricValue(metrics, "worker_discovery_name_collisions_total", { service: "payment", refused_namespace: "alpha" }), 1);
 
         const again = discovery(["*"]);
@@ -265,5 +300,89 @@ describe("service discovery", () => {
         }
       });
     });
+  });
+});
+
+describe("service discovery health", () => {
+  let api: FakeKubeApi;
+  let disc: KubernetesDiscovery | undefined;
+  let metrics: Metrics;
+  const options = (): KubernetesDiscoveryOptions => ({
+    kubeConfig: kubeConfigFor(api.url),
+    labelSelector: "orchestration.platform/managed=true",
+    namespaces: ["shop"],
+    log: pino({ level: "silent" }),
+    metrics,
+    restartBaseMs: 20,
+    restartCapMs: 60,
+  });
+  beforeEach(async () => {
+    api = await FakeKubeApi.start();
+    metrics = new Metrics(false);
+  });
+  afterEach(async () => {
+    await disc?.close();
+    disc = undefined;
+    await api.stop();
+  });
+
+  it("start() waits for the first successful list: a refused list keeps it waiting, counted and shown as watch down", async () => {
+    api.upsert("shop", "payment", 8080);
+    api.failLists = 3;
+    disc = new KubernetesDiscovery(options());
+    let started = false;
+    const starting = disc.start().then(() => (started = true));
+    await eventually(() => api.lists >= 2, "refused lists");
+    assert.strictEqual(started, false, "not started while the API refuses the list");
+    assert.strictEqual(disc.known().length, 0);
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 0);
+    assert.ok((await metricValue(metrics, "worker_discovery_watch_failures_total", { watched_namespace: "shop" })) >= 1);
+    assert.match(disc.health().watches[0].lastError ?? "", /Forbidden/);
+
+    await starting;
+    assert.strictEqual(disc.resolve("payment"), "http://payment.shop.svc.cluster.local:8080");
+    await eventually(() => disc!.health().watches[0].connected, "watch connected after the list");
+    assert.deepStrictEqual(
+      disc.health().watches.map((w) => ({ namespace: w.namespace, listed: w.listed, connected: w.connected })),
+      [{ namespace: "shop", listed: true, connected: true }],
+    );
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 1);
+    const listedAt = await metricValue(metrics, "worker_discovery_last_list_timestamp_seconds", { watched_namespace: "shop" });
+    assert.ok(Math.abs(listedAt - Date.now() / 1000) < 30, `last list at ${listedAt}`);
+  });
+
+  it("close() ends a start that is still waiting for its first list", async () => {
+    api.failLists = 1000;
+    disc = new KubernetesDiscovery(options());
+    const starting = disc.start();
+    await eventually(() => api.lists >= 1, "a refused list");
+    await disc.close();
+    await assert.rejects(starting, /closed before namespace shop was listed/);
+  });
+
+  it("a watch the API refuses shows as down until it is back; a re-list updates the last list time", async () => {
+    api.upsert("shop", "payment", 8080);
+    disc = new KubernetesDiscovery(options());
+    await disc.start();
+    await eventually(() => disc!.health().watches[0].connected, "watch connected");
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 1);
+    const firstList = await metricValue(metrics, "worker_discovery_last_list_timestamp_seconds", { watched_namespace: "shop" });
+
+    api.refuseWatches = true;
+    api.dropWatches();
+    await eventually(() => disc!.health().watches[0].connected === false, "watch down");
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 0);
+    await eventually(() => api.watches >= 3, "refused watch attempts");
+    assert.ok((await metricValue(metrics, "worker_discovery_watch_failures_total", { watched_namespace: "shop" })) >= 1);
+    assert.strictEqual(disc.resolve("payment"), "http://payment.shop.svc.cluster.local:8080", "the cache keeps serving while the watch is down");
+
+    await new Promise((r) => setTimeout(r, 1100)); // the timestamp has a resolution of a second
+    // The resume point is gone by the time the API answers again: coming back takes a re-list.
+    api.compact();
+    api.upsert("shop", "ledger", 8080);
+    api.refuseWatches = false;
+    await eventually(() => disc!.health().watches[0].connected && disc!.resolve("ledger") !== undefined, "watch back");
+    assert.strictEqual(await metricValue(metrics, "worker_discovery_watch_connected", { watched_namespace: "shop" }), 1);
+    assert.ok((await metricValue(metrics, "worker_discovery_last_list_timestamp_seconds", { watched_namespace: "shop" })) > firstList, "re-listed");
   });
 });

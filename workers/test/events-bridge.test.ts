@@ -2,7 +2,16 @@ import { strict as assert } from "node:assert";
 import { Camunda8 } from "@camunda8/sdk";
 import Redis from "ioredis";
 import {
-  BridgeZeebe, COMPENSATION_MESSAGE, createRedisDedup, DEFAULT_MESSAGE_TTL_MS, EventBus, InboundEvent, startEventBridge, topicNames, TopicNames, toZeebeAction,
+  BridgeZeebe,
+  COMPENSATION_MESSAGE,
+  createRedisDedup,
+  DEFAULT_MESSAGE_TTL_MS,
+  EventBus,
+  InboundEvent,
+  startEventBridge,
+  topicNames,
+  TopicNames,
+  toZeebeAction,
 } from "../src/events";
 import { RedisStreamsBus } from "../src/events/redis-streams-bus";
 import { GatewayPeer } from "./support/gateway-peer";
@@ -27,15 +36,26 @@ describe("events: bridge mapping (pure)", () => {
 
   it("maps triggers, responses and errors to Zeebe requests", () => {
     assert.deepEqual(toZeebeAction(ev(topics.triggers, { bpmnProcessId: "p" }), topics), {
-      kind: "start", request: { bpmnProcessId: "p", variables: {} },
+      kind: "start",
+      request: { bpmnProcessId: "p", variables: {} },
     });
     assert.deepEqual(toZeebeAction(ev(topics.responses, { messageName: "m", correlationKey: "c", variables: { a: 1 }, timeToLiveMs: 5000 }), topics), {
-      kind: "message", request: { name: "m", correlationKey: "c", timeToLive: 5000, messageId: "ev-1", variables: { a: 1 } },
-    });
-    assert.deepEqual(toZeebeAction(ev(topics.errors, { correlationKey: "c", error: "carrier lost parcel", variables: { b: 2 } }), topics, { defaultTimeToLiveMs: 1234 }), {
       kind: "message",
-      request: { name: COMPENSATION_MESSAGE, correlationKey: "c", timeToLive: 1234, messageId: "ev-1", variables: { b: 2, compensationRequest: { error: "carrier lost parcel", eventId: "ev-1" } } },
+      request: { name: "m", correlationKey: "c", timeToLive: 5000, messageId: "ev-1", variables: { a: 1 } },
     });
+    assert.deepEqual(
+      toZeebeAction(ev(topics.errors, { correlationKey: "c", error: "carrier lost parcel", variables: { b: 2 } }), topics, { defaultTimeToLiveMs: 1234 }),
+      {
+        kind: "message",
+        request: {
+          name: COMPENSATION_MESSAGE,
+          correlationKey: "c",
+          timeToLive: 1234,
+          messageId: "ev-1",
+          variables: { b: 2, compensationRequest: { error: "carrier lost parcel", eventId: "ev-1" } },
+        },
+      },
+    );
   });
 
   it("names the failing fields of an invalid event", () => {
@@ -88,18 +108,35 @@ describe("events: bridge over Redis Streams, real Redis de-dup and the real SDK 
   it("starts a process for a trigger, and publishes messages for responses and errors with TTL and event id", async () => {
     await start();
     await bus.publish(topics.triggers, { key: "o-1", value: { bpmnProcessId: "compensation-saga", variables: { sagaId: "o-1" } } });
-    await bus.publish(topics.responses, { key: "o-1", value: { messageName: "saga-confirmed", correlationKey: "o-1", variables: { ok: true } }, headers: { "event-id": "resp-1" } });
+    await bus.publish(topics.responses, {
+      key: "o-1",
+      value: { messageName: "saga-confirmed", correlationKey: "o-1", variables: { ok: true } },
+      headers: { "event-id": "resp-1" },
+    });
     await bus.publish(topics.errors, { key: "o-2", value: { correlationKey: "o-2", error: { code: "DAMAGED" } }, headers: { "event-id": "err-1" } });
     await eventually(() => peer.processStarts.some((s) => s.variables.sagaId === "o-1") && peer.messages.some((m) => m.messageId === "err-1"), "zeebe calls");
 
     assert.deepEqual(peer.processStarts.find((s) => s.variables.sagaId === "o-1")!.bpmnProcessId, "compensation-saga");
-    assert.deepEqual(peer.messages.find((m) => m.messageId === "resp-1"), {
-      name: "saga-confirmed", correlationKey: "o-1", timeToLive: DEFAULT_MESSAGE_TTL_MS, messageId: "resp-1", variables: { ok: true },
-    });
-    assert.deepEqual(peer.messages.find((m) => m.messageId === "err-1"), {
-      name: COMPENSATION_MESSAGE, correlationKey: "o-2", timeToLive: DEFAULT_MESSAGE_TTL_MS, messageId: "err-1",
-      variables: { compensationRequest: { error: { code: "DAMAGED" }, eventId: "err-1" } },
-    });
+    assert.deepEqual(
+      peer.messages.find((m) => m.messageId === "resp-1"),
+      {
+        name: "saga-confirmed",
+        correlationKey: "o-1",
+        timeToLive: DEFAULT_MESSAGE_TTL_MS,
+        messageId: "resp-1",
+        variables: { ok: true },
+      },
+    );
+    assert.deepEqual(
+      peer.messages.find((m) => m.messageId === "err-1"),
+      {
+        name: COMPENSATION_MESSAGE,
+        correlationKey: "o-2",
+        timeToLive: DEFAULT_MESSAGE_TTL_MS,
+        messageId: "err-1",
+        variables: { compensationRequest: { error: { code: "DAMAGED" }, eventId: "err-1" } },
+      },
+    );
     assert.deepEqual(deadLetters, []);
   });
 
@@ -124,7 +161,11 @@ describe("events: bridge over Redis Streams, real Redis de-dup and the real SDK 
     const bad = deadLetters.find((d) => d.key === "bad")!;
     assert.equal(bad.id, "dead-letter/bad-1");
     assert.deepEqual(bad.value, {
-      reason: (bad.value as { reason: string }).reason, sourceTopic: topics.triggers, eventId: "bad-1", key: "bad", value: { bpmnProcessId: 5 },
+      reason: (bad.value as { reason: string }).reason,
+      sourceTopic: topics.triggers,
+      eventId: "bad-1",
+      key: "bad",
+      value: { bpmnProcessId: 5 },
     });
     assert.match((bad.value as { reason: string }).reason, /^invalid trigger: bpmnProcessId: /);
     const raw = deadLetters.find((d) => d.key === "raw")!.value as { reason: string; value: unknown };

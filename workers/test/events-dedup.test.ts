@@ -43,7 +43,12 @@ describe("events: de-duplication in a real Redis", () => {
 
   it("removes the mark when the handler throws, so a redelivery is processed", async () => {
     const dedup = createRedisDedup(redis, { ttlMs: 60_000 });
-    await assert.rejects(dedup.once("g", "e-fail", async () => { throw new Error("zeebe down"); }), /zeebe down/);
+    await assert.rejects(
+      dedup.once("g", "e-fail", async () => {
+        throw new Error("zeebe down");
+      }),
+      /zeebe down/,
+    );
     assert.equal(await redis.exists(dedupKey("g", "e-fail")), 0);
     let runs = 0;
     assert.equal(await dedup.once("g", "e-fail", async () => void runs++), true);
@@ -55,14 +60,20 @@ describe("events: de-duplication in a real Redis", () => {
     let release!: () => void;
     const first = dedup.once("g", "e-busy", () => new Promise<void>((r) => (release = r)));
     await sleep(20);
-    await assert.rejects(dedup.once("g", "e-busy", async () => assert.fail("must not run")), EventInFlightError);
+    await assert.rejects(
+      dedup.once("g", "e-busy", async () => assert.fail("must not run")),
+      EventInFlightError,
+    );
     release();
     assert.equal(await first, true);
     assert.equal(await dedup.once("g", "e-busy", async () => assert.fail("must not run")), false);
 
     // A crash mid-handler leaves only the "processing" lease; once it expires the event is handled.
     await redis.set(dedupKey("g", "e-crash"), "processing", "PX", 100);
-    await assert.rejects(dedup.once("g", "e-crash", async () => undefined), EventInFlightError);
+    await assert.rejects(
+      dedup.once("g", "e-crash", async () => undefined),
+      EventInFlightError,
+    );
     await sleep(150);
     assert.equal(await dedup.once("g", "e-crash", async () => undefined), true);
   });

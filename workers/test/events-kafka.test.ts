@@ -6,9 +6,16 @@ import { KafkaBus } from "../src/events/kafka-bus";
 import { fromKafkaRecord, toKafkaMessage } from "../src/events/kafka-mapping";
 import { freePort, KafkaMockServer, startKafkaMock } from "./support/servers";
 
-const record = (m: Partial<KafkaMessage>): KafkaMessage => ({
-  key: null, value: null, timestamp: "0", attributes: 0, offset: "0", headers: {}, ...m,
-} as KafkaMessage);
+const record = (m: Partial<KafkaMessage>): KafkaMessage =>
+  ({
+    key: null,
+    value: null,
+    timestamp: "0",
+    attributes: 0,
+    offset: "0",
+    headers: {},
+    ...m,
+  }) as KafkaMessage;
 
 describe("events: Kafka mapping", () => {
   it("maps an outbound event to a JSON message with key and headers, adding an event id", () => {
@@ -22,16 +29,23 @@ describe("events: Kafka mapping", () => {
   });
 
   it("maps a record to an inbound event, id from the event-id header (Buffer or string)", () => {
-    const e = fromKafkaRecord("p.responses", 2, record({
-      key: Buffer.from("k1"), value: Buffer.from('{"messageName":"m"}'), offset: "41", headers: { "event-id": Buffer.from("abc") },
-    }));
-    assert.deepEqual(e, { topic: "p.responses", id: "abc", key: "k1", value: { messageName: "m" } });
+    const e = fromKafkaRecord(
+      "p.responses",
+      2,
+      record({
+        key: Buffer.from("k1"),
+        value: Buffer.from('{"messageName":"m"}'),
+        offset: "41",
+        headers: { "event-id": Buffer.from("abc") },
+      }),
+    );
+    assert.deepEqual(e, { topic: "p.responses", id: "abc", key: "k1", value: { messageName: "m" }, headers: { "event-id": "abc" } });
     assert.equal(fromKafkaRecord("t", 0, record({ headers: { "event-id": ["first", "second"] } })).id, "first");
   });
 
   it("falls back to topic/partition/offset as id, and passes non-JSON values as text", () => {
     const e = fromKafkaRecord("p.triggers", 3, record({ value: Buffer.from("{oops"), offset: "17" }));
-    assert.deepEqual(e, { topic: "p.triggers", id: "p.triggers/3/17", key: null, value: "{oops" });
+    assert.deepEqual(e, { topic: "p.triggers", id: "p.triggers/3/17", key: null, value: "{oops", headers: {} });
   });
 });
 
@@ -39,13 +53,18 @@ describe("events: Kafka bus without a broker", () => {
   it("ping rejects within its timeout when nothing listens at the broker address", async () => {
     const reported: string[] = [];
     const bus = new KafkaBus({
-      brokers: [`127.0.0.1:${await freePort()}`], clientId: "ping-test", pingTimeoutMs: 1500,
+      brokers: [`127.0.0.1:${await freePort()}`],
+      clientId: "ping-test",
+      pingTimeoutMs: 1500,
       onError: (err, context) => reported.push(`${context}: ${(err as Error).message}`),
     });
     const started = Date.now();
     await assert.rejects(bus.ping());
     assert.ok(Date.now() - started < 5000);
-    assert.ok(reported.some((r) => r.includes("ECONNREFUSED")), "connection errors reach onError");
+    assert.ok(
+      reported.some((r) => r.includes("ECONNREFUSED")),
+      "connection errors reach onError",
+    );
     await bus.close();
   });
 });
@@ -68,11 +87,35 @@ describe("events: Kafka bus on the mock Kafka cluster (librdkafka)", function ()
       await bus.ping();
       const got: InboundEvent[] = [];
       // Published before subscribing (the first publish creates the topic): a new group reads from the beginning.
-      await bus.publish(topic, { key: "k", value: { n: 1 }, headers: { "event-id": "kafka-1" } });
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+      await bus.publish(topic, { key: "k", value: { n: 1 }, headers: { "event-id": "kafka-1", traceparent } });
       await bus.subscribe([topic], `g-${randomUUID()}`, async (e) => void got.push(e));
       const deadline = Date.now() + 60_000;
       while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(got, [{ topic, id: "kafka-1", key: "k", value: { n: 1 } }]);
+      // Headers come back too: the trace context of the producer among them.
+      assert.deepEqual(got, [{ topic, id: "kafka-1", key: "k", value: { n: 1 }, headers: { "event-id": "kafka-1", traceparent } }]);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it("reports a consumer group's lag: everything before it reads, nothing once it has committed", async () => {
+    const bus = new KafkaBus({ brokers: kafka.brokers, clientId: "events-lag", onError: () => undefined });
+    const topic = `events-lag-${randomUUID()}`;
+    const group = `g-${randomUUID()}`;
+    try {
+      for (let i = 0; i < 3; i++) await bus.publish(topic, { key: `k${i}`, value: i });
+      assert.deepEqual(await bus.consumerLag(group, [topic]), { [topic]: 3 });
+      let seen = 0;
+      await bus.subscribe([topic], group, async () => void (seen += 1));
+      const deadline = Date.now() + 60_000;
+      let lag = await bus.consumerLag(group, [topic]);
+      while ((seen < 3 || lag[topic] !== 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        lag = await bus.consumerLag(group, [topic]);
+      }
+      assert.strictEqual(seen, 3);
+      assert.deepEqual(lag, { [topic]: 0 });
     } finally {
       await bus.close();
     }

@@ -20,13 +20,21 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 10_000
 
 const topics = topicNames("shop");
 const job = (over: Partial<PublishAndWaitJob> = {}): PublishAndWaitJob => ({
-  key: "42", processInstanceKey: "7", bpmnProcessId: "compensation-saga", elementId: "Task_PublishSagaCompleted",
-  variables: { sagaId: "o-1", total: 10 }, customHeaders: { topic: "workflow-events", correlationKey: "sagaId" }, ...over,
+  key: "42",
+  processInstanceKey: "7",
+  bpmnProcessId: "compensation-saga",
+  elementId: "Task_PublishSagaCompleted",
+  variables: { sagaId: "o-1", total: 10 },
+  customHeaders: { topic: "workflow-events", correlationKey: "sagaId" },
+  ...over,
 });
 
 describe("events: publish-and-wait checks", () => {
   const unusedBus: EventBus = {
-    publish: async () => assert.fail("must not publish"), subscribe: async () => undefined, ping: async () => undefined, close: async () => undefined,
+    publish: async () => assert.fail("must not publish"),
+    subscribe: async () => undefined,
+    ping: async () => undefined,
+    close: async () => undefined,
   };
 
   it("resolves a topic suffix to this orchestrator's topic and keeps full names", () => {
@@ -54,9 +62,16 @@ describe("events: publish-and-wait checks", () => {
   });
 
   it("reports a failing bus as retryable", async () => {
-    const down: EventBus = { ...unusedBus, publish: async () => { throw new Error("ECONNREFUSED"); } };
-    await assert.rejects(handlePublishAndWait(job(), down, topics), (err: unknown) =>
-      err instanceof PublishAndWaitError && err.retryable && /publishing to shop.workflow-events failed: ECONNREFUSED/.test(err.message));
+    const down: EventBus = {
+      ...unusedBus,
+      publish: async () => {
+        throw new Error("ECONNREFUSED");
+      },
+    };
+    await assert.rejects(
+      handlePublishAndWait(job(), down, topics),
+      (err: unknown) => err instanceof PublishAndWaitError && err.retryable && /publishing to shop.workflow-events failed: ECONNREFUSED/.test(err.message),
+    );
   });
 });
 
@@ -89,20 +104,31 @@ describe("events: publish-and-wait as an SDK job worker against the gateway peer
     });
     try {
       await new Promise((r) => setTimeout(r, 200));
-      const allKey = peer.addJob({ type: "publish-and-wait", variables: { sagaId: "o-9", total: 3 }, customHeaders: { topic: "workflow-events", correlationKey: "sagaId" } });
+      const allKey = peer.addJob({
+        type: "publish-and-wait",
+        variables: { sagaId: "o-9", total: 3 },
+        customHeaders: { topic: "workflow-events", correlationKey: "sagaId" },
+      });
       const oneKey = peer.addJob({
-        type: "publish-and-wait", variables: { orderNo: 12, order: { items: 2 }, secretish: "x" },
+        type: "publish-and-wait",
+        variables: { orderNo: 12, order: { items: 2 }, secretish: "x" },
         customHeaders: { topic: "shop.triggers", correlationKey: "orderNo", payloadVariable: "order" },
       });
       await eventually(() => peer.completions.length === 2 && published.length === 2, "two completions and two events");
 
       const all = published.find((e) => e.topic === topics.workflowEvents)!;
-      assert.deepEqual(all, { topic: topics.workflowEvents, id: `job-${allKey}`, key: "o-9", value: { sagaId: "o-9", total: 3 } });
+      const jobHeaders = (key: string) => ({
+        "event-id": `job-${key}`,
+        "bpmn-process-id": "test-process",
+        "process-instance-key": peer.completions.find((c) => c.jobKey === key)!.job.processInstanceKey,
+        "element-id": "publish-and-wait",
+      });
+      assert.deepEqual(all, { topic: topics.workflowEvents, id: `job-${allKey}`, key: "o-9", value: { sagaId: "o-9", total: 3 }, headers: jobHeaders(allKey) });
       assert.deepEqual(peer.completions.find((c) => c.jobKey === allKey)!.variables, {
         publishedEvent: { topic: topics.workflowEvents, eventId: `job-${allKey}`, key: "o-9" },
       });
       const one = published.find((e) => e.topic === topics.triggers)!;
-      assert.deepEqual(one, { topic: topics.triggers, id: `job-${oneKey}`, key: "12", value: { items: 2 } });
+      assert.deepEqual(one, { topic: topics.triggers, id: `job-${oneKey}`, key: "12", value: { items: 2 }, headers: jobHeaders(oneKey) });
     } finally {
       await worker.close();
     }
@@ -116,7 +142,11 @@ describe("events: what the worker does with a publish-and-wait job (streaming wi
   const recordingJob = (over: Partial<PublishAndWaitJob> = {}): WorkerJob & { actions: Action[] } => {
     const actions: Action[] = [];
     return {
-      ...job(over), type: "publish-and-wait", elementInstanceKey: "43", retries: 3, actions,
+      ...job(over),
+      type: "publish-and-wait",
+      elementInstanceKey: "43",
+      retries: 3,
+      actions,
       complete: async (v) => actions.push({ kind: "complete", arg: v }),
       fail: async (c) => actions.push({ kind: "fail", arg: c }),
       error: async () => assert.fail("publish-and-wait never throws a BPMN error"),
@@ -127,8 +157,13 @@ describe("events: what the worker does with a publish-and-wait job (streaming wi
   before(async () => {
     server = await startRedis();
     const config = loadConfig({
-      DATABASE_URL: "postgres://unused@127.0.0.1:1/x", ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: server.url,
-      TOPICS_PREFIX: "shop", BACKOFF_BASE_MS: "200", BACKOFF_CAP_MS: "5000",
+      DATABASE_URL: "postgres://unused@127.0.0.1:1/x",
+      ENABLE_EVENT_STREAMING: "true",
+      EVENT_BUS: "redis-streams",
+      REDIS_URL: server.url,
+      TOPICS_PREFIX: "shop",
+      BACKOFF_BASE_MS: "200",
+      BACKOFF_CAP_MS: "5000",
     });
     streaming = streamingOverrides(config, pino({ level: "silent" }));
   });
@@ -167,7 +202,7 @@ describe("events: what the worker does with a publish-and-wait job (streaming wi
     }
     assert.deepEqual([last.actions[0].arg.retries, last.actions[0].arg.retryBackOff], [0, 0], "the last retry ends as an incident, without backoff");
     const again = recordingJob();
-    for (const until = Date.now() + 10000; ; ) {
+    for (const until = Date.now() + 10000; ;) {
       await handle(again);
       if (again.actions.at(-1)?.kind === "complete" || Date.now() > until) break;
       await new Promise((r) => setTimeout(r, 200));
@@ -178,7 +213,10 @@ describe("events: what the worker does with a publish-and-wait job (streaming wi
   it("a misconfigured task is an incident at once: no retries, no backoff", async () => {
     const j = recordingJob({ customHeaders: { correlationKey: "sagaId" } });
     await handle(j);
-    assert.deepEqual(j.actions.map((a) => [a.kind, a.arg.retries, a.arg.retryBackOff]), [["fail", 0, 0]]);
+    assert.deepEqual(
+      j.actions.map((a) => [a.kind, a.arg.retries, a.arg.retryBackOff]),
+      [["fail", 0, 0]],
+    );
     assert.match(j.actions[0].arg.errorMessage, /header "topic" is missing/);
   });
 });

@@ -16,7 +16,13 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
 describe("events: Redis Streams mapping", () => {
   it("round-trips key, JSON value and headers, and takes the id from the event-id header", () => {
     const fields = toStreamFields({ key: "order-1", value: { a: [1, "x"] }, headers: { "event-id": "e-1", trace: "t" } });
-    assert.deepEqual(fromStreamEntry("p.triggers", "1-0", fields), { topic: "p.triggers", id: "e-1", key: "order-1", value: { a: [1, "x"] } });
+    assert.deepEqual(fromStreamEntry("p.triggers", "1-0", fields), {
+      topic: "p.triggers",
+      id: "e-1",
+      key: "order-1",
+      value: { a: [1, "x"] },
+      headers: { "event-id": "e-1", trace: "t" },
+    });
     assert.equal(JSON.parse(fields[fields.indexOf("headers") + 1]!).trace, "t");
   });
 
@@ -25,7 +31,7 @@ describe("events: Redis Streams mapping", () => {
     const b = fromStreamEntry("t", "1-0", toStreamFields({ key: "k", value: 1 }));
     assert.match(a.id, /^[0-9a-f-]{36}$/);
     assert.notEqual(a.id, b.id);
-    assert.deepEqual(fromStreamEntry("t", "7-1", ["value", "not json"]), { topic: "t", id: "7-1", key: null, value: "not json" });
+    assert.deepEqual(fromStreamEntry("t", "7-1", ["value", "not json"]), { topic: "t", id: "7-1", key: null, value: "not json", headers: {} });
   });
 });
 
@@ -63,7 +69,7 @@ describe("events: Redis Streams bus against a real redis-server", () => {
     await b.publish("rt.a", { key: "k1", value: { n: 1 }, headers: { "event-id": "id-1" } });
     await b.publish("rt.b", { key: "k2", value: [true] });
     await eventually(() => got.length === 2, "two events");
-    assert.deepEqual(got[0], { topic: "rt.a", id: "id-1", key: "k1", value: { n: 1 } });
+    assert.deepEqual(got[0], { topic: "rt.a", id: "id-1", key: "k1", value: { n: 1 }, headers: { "event-id": "id-1" } });
     assert.equal(got[1]!.topic, "rt.b");
     assert.deepEqual(got[1]!.value, [true]);
 

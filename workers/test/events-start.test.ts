@@ -46,7 +46,10 @@ describe("events: idempotent process start (bridge on the mock Kafka cluster)", 
     await bus.publish(topics.responses, { key: "warm-up", value: {} });
     await bus.publish(topics.errors, { key: "warm-up", value: {} });
     await startEventBridge({
-      bus, zeebe, topics, log,
+      bus,
+      zeebe,
+      topics,
+      log,
       group: prefix, // a group of its own per test: no rebalance waiting on another test's consumer
       dedup: createRedisDedup(redis, { ttlMs: 60_000, leaseMs: 5_000 }),
       messageStartProcesses: processesStartedByMessage(readWorkflows(SHIPPED)),
@@ -75,9 +78,17 @@ describe("events: idempotent process start (bridge on the mock Kafka cluster)", 
     };
     const bus = await bridge(prefix, zeebe, redis);
     try {
-      await bus.publish(topicNames(prefix).triggers, { key: "o-1", value: { bpmnProcessId: "compensation-saga", variables: { sagaId: "o-1" } }, headers: { "event-id": "trigger-o-1" } });
+      await bus.publish(topicNames(prefix).triggers, {
+        key: "o-1",
+        value: { bpmnProcessId: "compensation-saga", variables: { sagaId: "o-1" } },
+        headers: { "event-id": "trigger-o-1" },
+      });
       // The failed mark makes the handler throw, so Kafka hands the trigger out again; the retry meets Zeebe's refusal.
-      await eventually(async () => killed && (await redis.get(`dedup:${prefix}:trigger-o-1`).catch(() => null)) === "done", "the redelivered trigger handled (its mark in the new Redis)", 60_000);
+      await eventually(
+        async () => killed && (await redis.get(`dedup:${prefix}:trigger-o-1`).catch(() => null)) === "done",
+        "the redelivered trigger handled (its mark in the new Redis)",
+        60_000,
+      );
       assert.strictEqual(instancesOf("o-1").length, 1, "exactly one instance");
       assert.ok(lines.includes("zeebe already has this event (same message id): nothing to do"), "the redelivery met Zeebe's refusal");
       assert.deepStrictEqual(instancesOf("o-1")[0].startMessage, "start:compensation-saga");
@@ -103,9 +114,16 @@ describe("events: idempotent process start (bridge on the mock Kafka cluster)", 
       await eventually(async () => (await redis.get(`dedup:${prefix}:trigger-o-2`)) === "done", "the second delivery handled", 60_000);
       assert.strictEqual(instancesOf("o-2").length, 1, "exactly one instance");
       const message = peer.messages.find((m) => m.messageId === "trigger-o-2")!;
-      assert.deepStrictEqual({ ...message, variables: undefined }, {
-        name: "start:compensation-saga", correlationKey: "trigger-o-2", timeToLive: 3_600_000, messageId: "trigger-o-2", variables: undefined,
-      });
+      assert.deepStrictEqual(
+        { ...message, variables: undefined },
+        {
+          name: "start:compensation-saga",
+          correlationKey: "trigger-o-2",
+          timeToLive: 3_600_000,
+          messageId: "trigger-o-2",
+          variables: undefined,
+        },
+      );
     } finally {
       await bus.close();
       redis.disconnect();

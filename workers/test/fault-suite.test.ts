@@ -20,7 +20,10 @@ describe("fault suite: kill -9 of the worker process (quick scenarios)", functio
   for (const scenario of QUICK_SCENARIOS) {
     it(`${scenario.name}: ${scenario.proves}`, async () => {
       const t0 = Date.now();
-      const result = { ...(await scenario.run({ pg, launch: { kind: "ts-node" }, seed: suiteSeed(), log: () => undefined })), seconds: (Date.now() - t0) / 1000 };
+      const result = {
+        ...(await scenario.run({ pg, launch: { kind: "ts-node" }, seed: suiteSeed(), log: () => undefined })),
+        seconds: (Date.now() - t0) / 1000,
+      };
       assert.ok(passed(result), renderTable([result]));
       assert.ok(result.kills > 0, "the scenario killed the worker");
     });

@@ -7,7 +7,12 @@ describe("gateway peer with the real @camunda8/sdk client", () => {
   let c8: Camunda8;
   before(async () => {
     peer = await GatewayPeer.start();
-    c8 = new Camunda8({ ZEEBE_GRPC_ADDRESS: peer.address, CAMUNDA_AUTH_STRATEGY: "NONE", CAMUNDA_LOG_LEVEL: "none", zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: "NONE" } } as any);
+    c8 = new Camunda8({
+      ZEEBE_GRPC_ADDRESS: peer.address,
+      CAMUNDA_AUTH_STRATEGY: "NONE",
+      CAMUNDA_LOG_LEVEL: "none",
+      zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: "NONE" },
+    } as any);
   });
   after(async () => {
     await c8.getZeebeGrpcApiClient().close();
@@ -52,7 +57,10 @@ describe("gateway peer with the real @camunda8/sdk client", () => {
     await worker.close();
     assert.deepStrictEqual(peer.completions.find((c) => c.job.elementId === "ok")!.variables, { done: 7 });
     assert.strictEqual(peer.failures.length, 2);
-    assert.deepStrictEqual(peer.failures.map((f) => f.retries), [2, 1]);
+    assert.deepStrictEqual(
+      peer.failures.map((f) => f.retries),
+      [2, 1],
+    );
     assert.strictEqual(peer.failures[0].retryBackOff, 100);
     assert.strictEqual(peer.errors[0].errorCode, "E1");
     assert.ok(seen.includes("flaky:1"));
@@ -78,6 +86,9 @@ describe("gateway peer with the real @camunda8/sdk client", () => {
     await worker.close();
     assert.strictEqual(deliveries, 2);
     assert.ok(peer.timedOut >= 1);
-    assert.deepStrictEqual(peer.completions.filter((c) => c.jobKey === key).map((c) => c.variables), [{ delivery: 2 }]);
+    assert.deepStrictEqual(
+      peer.completions.filter((c) => c.jobKey === key).map((c) => c.variables),
+      [{ delivery: 2 }],
+    );
   });
 });

@@ -44,7 +44,15 @@ describe("call handler and saga patterns", () => {
     const metrics = new Metrics(false);
     const log = pino({ level: "silent" });
     return {
-      config: { CALL_TIMEOUT_MS: 2000, BACKOFF_BASE_MS: 100, BACKOFF_CAP_MS: 1000, SAGA_PATTERNS: patterns, JOB_TIMEOUT_MS: 60000, RESPONSE_MAX_BYTES: 1048576, COMPENSATION_ORDER_WAIT_MS: 1000 },
+      config: {
+        CALL_TIMEOUT_MS: 2000,
+        BACKOFF_BASE_MS: 100,
+        BACKOFF_CAP_MS: 1000,
+        SAGA_PATTERNS: patterns,
+        JOB_TIMEOUT_MS: 60000,
+        RESPONSE_MAX_BYTES: 1048576,
+        COMPENSATION_ORDER_WAIT_MS: 1000,
+      },
       registry: staticRegistry(registry),
       saga: new SagaLog(pool),
       availability: new SagaLogAvailability(async () => undefined),
@@ -79,7 +87,10 @@ describe("call handler and saga patterns", () => {
   it("with retry off, a transient failure fails with no retries left (incident)", async () => {
     const job = recordingJob("B");
     await handleCall(job, "svc", deps(["compensation", "timeout"], { svc: closed }));
-    assert.deepStrictEqual(job.actions.map((a) => [a.kind, a.arg.retries, a.arg.retryBackOff]), [["fail", 0, 0]]);
+    assert.deepStrictEqual(
+      job.actions.map((a) => [a.kind, a.arg.retries, a.arg.retryBackOff]),
+      [["fail", 0, 0]],
+    );
   });
 
   it("with timeout on, the timeoutMs header applies; with timeout off only CALL_TIMEOUT_MS does", async () => {

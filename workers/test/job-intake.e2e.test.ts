@@ -41,10 +41,11 @@ async function startHugeService(name: string, totalBytes: number): Promise<TestS
     calls,
     written,
     callsTo: (p) => calls.filter((c) => c.path === p),
-    stop: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -80,10 +81,11 @@ describe("worker end-to-end: job intake and completion", function () {
     const secret = "4111111111111111111";
     const printed: string[] = [];
     const originals = { out: process.stdout.write, err: process.stderr.write };
-    const capture = (orig: typeof process.stdout.write) => ((chunk: unknown, ...rest: unknown[]) => {
-      printed.push(String(chunk));
-      return (orig as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-    }) as typeof process.stdout.write;
+    const capture = (orig: typeof process.stdout.write) =>
+      ((chunk: unknown, ...rest: unknown[]) => {
+        printed.push(String(chunk));
+        return (orig as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+      }) as typeof process.stdout.write;
     process.stdout.write = capture(originals.out);
     process.stderr.write = capture(originals.err);
     try {
@@ -93,12 +95,20 @@ describe("worker end-to-end: job intake and completion", function () {
       await peer.waitFor(() => peer.completions.some((c) => c.jobKey === healthy), 10000, "a healthy job after them");
       for (const k of bad) {
         const fails = peer.failures.filter((f) => f.jobKey === k);
-        assert.deepStrictEqual(fails.map((f) => f.retries), [0], "an incident at once, no retry");
+        assert.deepStrictEqual(
+          fails.map((f) => f.retries),
+          [0],
+          "an incident at once, no retry",
+        );
         assert.match(fails[0].errorMessage, /card\.number/);
         assert.match(fails[0].errorMessage, /2\^53/);
         assert.ok(!fails[0].errorMessage.includes(secret), "the value is not in the incident message");
       }
-      assert.deepStrictEqual(svc("cards").calls.map((c) => c.body.ok), [2], "no call for the unparseable jobs");
+      assert.deepStrictEqual(
+        svc("cards").calls.map((c) => c.body.ok),
+        [2],
+        "no call for the unparseable jobs",
+      );
     } finally {
       process.stdout.write = originals.out;
       process.stderr.write = originals.err;
@@ -135,7 +145,11 @@ describe("worker end-to-end: job intake and completion", function () {
     await peer.waitFor(() => keys.every((k) => peer.failures.some((f) => f.jobKey === k)), 15000, "both failed");
     for (const k of keys) {
       const fails = peer.failures.filter((f) => f.jobKey === k);
-      assert.deepStrictEqual(fails.map((f) => f.retries), [0], "an incident: the same call would give the same reply");
+      assert.deepStrictEqual(
+        fails.map((f) => f.retries),
+        [0],
+        "an incident: the same call would give the same reply",
+      );
       assert.match(fails[0].errorMessage, /RESPONSE_MAX_BYTES/);
       assert.match(fails[0].errorMessage, /1048576/);
     }

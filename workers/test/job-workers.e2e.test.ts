@@ -73,8 +73,14 @@ describe("worker end-to-end: job workers", function () {
     await peer.waitFor(() => peer.failures.filter((f) => f.jobKey === key).length === 3, 10000, "three failures");
     await new Promise((r) => setTimeout(r, 300)); // an incident (retries 0) is never handed out again
     const failures = peer.failures.filter((f) => f.jobKey === key);
-    assert.deepStrictEqual(failures.map((f) => f.retries), [2, 1, 0]);
-    assert.deepStrictEqual(failures.map((f) => f.retryBackOff), [100, 100, 100]);
+    assert.deepStrictEqual(
+      failures.map((f) => f.retries),
+      [2, 1, 0],
+    );
+    assert.deepStrictEqual(
+      failures.map((f) => f.retryBackOff),
+      [100, 100, 100],
+    );
     assert.strictEqual(crashes.length, 3);
     for (const f of failures) {
       assert.match(f.errorMessage, /^worker error: connect to postgres:\/\/.*db\.internal\/saga failed$/);
@@ -98,7 +104,14 @@ describe("worker end-to-end: job workers", function () {
     const key = peer.addJob({ type: "complete-then-crash", retries: 3 });
     await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, "the completion");
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepStrictEqual(peer.completions.filter((c) => c.jobKey === key).map((c) => c.variables), [{ done: true }]);
-    assert.deepStrictEqual(peer.failures.filter((f) => f.jobKey === key), [], "no failure after the completion");
+    assert.deepStrictEqual(
+      peer.completions.filter((c) => c.jobKey === key).map((c) => c.variables),
+      [{ done: true }],
+    );
+    assert.deepStrictEqual(
+      peer.failures.filter((f) => f.jobKey === key),
+      [],
+      "no failure after the completion",
+    );
   });
 });

@@ -1,7 +1,6 @@
 // The worker as a process (src/main.ts): configuration errors, streaming wiring against real
 // Redis Streams, the bundled models, and graceful shutdown on SIGTERM.
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import Redis from "ioredis";
 import * as os from "os";
@@ -11,41 +10,8 @@ import { FakeKubeApi } from "./support/fake-kube-api";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson, workflowsDir } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
+import { MainProcess, runMain, waitForOutput, waitReady } from "./support/main-process";
 import { freePort, PostgresServer, RedisServer, startPostgres, startRedis } from "./support/servers";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const MAIN = path.join(ROOT, "workers", "src", "main.ts");
-
-function runMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitReady(run: ReturnType<typeof runMain>, port: number): Promise<void> {
-  const deadline = Date.now() + 60000;
-  for (;;) {
-    const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then((r) => r.status === 200, () => false);
-    if (ok) return;
-    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`worker never became ready:\n${run.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function waitForOutput(run: ReturnType<typeof runMain>, pattern: RegExp, what: string, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(run.output())) {
-    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no ${what} in the worker's output:\n${run.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A kubeconfig file pointing at the loopback API peer (read by KubeConfig.loadFromDefault). */
 function kubeconfigFile(server: string, token: string): { file: string; remove(): void } {
@@ -69,7 +35,10 @@ describe("worker process (main.ts)", function () {
   it("exits 2 with one line naming a bad variable", async () => {
     const run = runMain({ DATABASE_URL: "postgres://db/x", SAGA_PATTERNS: "compensation,magic" });
     assert.strictEqual(await run.exited, 2);
-    assert.strictEqual(run.output(), "invalid configuration: SAGA_PATTERNS each entry must be one of compensation, timeout, retry (got \"compensation,magic\")\n");
+    assert.strictEqual(
+      run.output(),
+      'invalid configuration: SAGA_PATTERNS each entry must be one of compensation, timeout, retry (got "compensation,magic")\n',
+    );
   });
 
   describe("with PostgreSQL, Redis Streams, the gateway peer and a service", () => {
@@ -77,7 +46,7 @@ describe("worker process (main.ts)", function () {
     let redis: RedisServer;
     let peer: GatewayPeer;
     let svc: TestService;
-    let run: ReturnType<typeof runMain> | undefined;
+    let run: MainProcess | undefined;
     let port: number;
 
     before(async () => {
@@ -99,7 +68,10 @@ describe("worker process (main.ts)", function () {
       });
       const deadline = Date.now() + 60000;
       for (;;) {
-        const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then((r) => r.status === 200, () => false);
+        const ok = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ok) break;
         if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`worker never became ready:\n${run.output()}`);
         await new Promise((r) => setTimeout(r, 200));
@@ -115,7 +87,12 @@ describe("worker process (main.ts)", function () {
 
     it("deploys the bundled models and logs JSON", () => {
       assert.deepStrictEqual(peer.deployments.map((d) => d.name).sort(), ["compensation-saga.bpmn", "parallel-orchestration.bpmn"]);
-      const started = run!.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).find((l) => l.msg === "worker started");
+      const started = run!
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.msg === "worker started");
       assert.ok(started, run!.output());
       assert.ok(started.types.includes("publish-and-wait"));
       assert.ok(started.types.includes("call-microservice-inventory"));
@@ -125,6 +102,14 @@ describe("worker process (main.ts)", function () {
     it("checks the de-duplication Redis for readiness besides the bus, PostgreSQL and Zeebe", async () => {
       const ready = await getJson(`http://127.0.0.1:${port}/actuator/ready`);
       assert.deepStrictEqual(ready.body.checks, { zeebe: "UP", postgres: "UP", eventBus: "UP", dedupRedis: "UP" });
+    });
+
+    it("reports event streaming connectivity in /metrics: the bus up, the bridge's lag per inbound topic", async () => {
+      const metrics = (await getJson(`http://127.0.0.1:${port}/metrics`)).text;
+      assert.match(metrics, /\nworker_event_bus_up\{bus="redis-streams"\} 1\n/);
+      for (const topic of ["shop.triggers", "shop.responses", "shop.errors"]) {
+        assert.match(metrics, new RegExp(`\\nworker_event_consumer_lag\\{topic="${topic}",group="event-bridge"\\} 0\\n`));
+      }
     });
 
     it("publishes step events to Redis Streams and starts a process once for a trigger delivered twice", async () => {
@@ -140,6 +125,9 @@ describe("worker process (main.ts)", function () {
           await new Promise((r) => setTimeout(r, 50));
         }
         assert.deepStrictEqual(types, ["step.started", "step.completed"]);
+        // Tracing is not configured: no trace context goes out, to the service or with the events.
+        assert.ok(svc.calls.every((c) => c.headers.traceparent === undefined));
+        assert.ok((await client.xrange("shop.workflow-events", "-", "+")).every(([, f]) => !("traceparent" in JSON.parse(f[f.indexOf("headers") + 1]))));
         assert.strictEqual(await client.xlen("shop.service-results"), 1);
       } finally {
         client.disconnect();
@@ -167,7 +155,10 @@ describe("worker process (main.ts)", function () {
       while (!run!.output().includes("shutting down") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       const queued = peer.addJob({ type: "call-microservice-inventory", elementId: "Late", variables: { orderId: "o-late" } });
       assert.strictEqual(await run!.exited, 0, run!.output());
-      assert.ok(peer.completions.some((c) => c.jobKey === key), "the running job was drained");
+      assert.ok(
+        peer.completions.some((c) => c.jobKey === key),
+        "the running job was drained",
+      );
       assert.ok(!peer.completions.some((c) => c.jobKey === queued), "no new job after SIGTERM");
       assert.match(run!.output(), /"msg":"shutdown complete"/);
     });
@@ -178,7 +169,7 @@ describe("worker process (main.ts)", function () {
     let peer: GatewayPeer;
     let kube: FakeKubeApi;
     let kubeconfig: ReturnType<typeof kubeconfigFile>;
-    let run: ReturnType<typeof runMain> | undefined;
+    let run: MainProcess | undefined;
     let port: number;
 
     before(async () => {
@@ -210,7 +201,14 @@ describe("worker process (main.ts)", function () {
       assert.match(run.output(), /"msg":"malformed Service skipped"/);
 
       await new Promise((r) => setTimeout(r, 200));
-      for (const event of [{ type: "ADDED" }, { type: "MODIFIED", object: null }, { type: "DELETED", object: { spec: {} } }, { type: "BOOKMARK" }, { type: "ERROR" }]) kube.emitRaw(event);
+      for (const event of [
+        { type: "ADDED" },
+        { type: "MODIFIED", object: null },
+        { type: "DELETED", object: { spec: {} } },
+        { type: "BOOKMARK" },
+        { type: "ERROR" },
+      ])
+        kube.emitRaw(event);
       kube.upsert("shop", "ledger", 8080);
       await waitForOutput(run, /"type":"call-microservice-ledger","msg":"job worker started"/, "worker for a Service added after the malformed events");
       await new Promise((r) => setTimeout(r, 300));
@@ -220,6 +218,10 @@ describe("worker process (main.ts)", function () {
       const metrics = (await getJson(`http://127.0.0.1:${port}/metrics`)).text;
       assert.match(metrics, /worker_discovery_malformed_objects_total\{source="watch"\} [5-9]/);
       assert.match(metrics, /worker_unhandled_rejections_total 0/);
+      // Discovery health: both Services known, the watch of the namespace connected, listed at start.
+      assert.match(metrics, /\nworker_discovery_services 2\n/);
+      assert.match(metrics, /\nworker_discovery_watch_connected\{watched_namespace="shop"\} 1\n/);
+      assert.match(metrics, /\nworker_discovery_last_list_timestamp_seconds\{watched_namespace="shop"\} \d{10}\n/);
       assert.doesNotMatch(run.output(), /unhandled|worker failed/i);
     });
   });
@@ -231,13 +233,15 @@ describe("worker process (main.ts)", function () {
     let redis: RedisServer;
     let peer: GatewayPeer;
     const services: TestService[] = [];
-    let run: ReturnType<typeof runMain> | undefined;
+    let run: MainProcess | undefined;
     let port: number;
 
     before(async () => {
       [pg, redis, peer] = await Promise.all([startPostgres(), startRedis({ password: MARKER }), GatewayPeer.start({ redeliverFailedJobs: false })]);
       services.push(
-        await startService("inventory", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: `undo of ${PAYLOAD} failed` } } : { status: 200, body: { reserved: PAYLOAD } })),
+        await startService("inventory", (c) =>
+          c.path === "/api/compensate" ? { status: 500, body: { error: `undo of ${PAYLOAD} failed` } } : { status: 200, body: { reserved: PAYLOAD } },
+        ),
         await startService("payment", () => ({ status: 500, body: { error: `card ${PAYLOAD} declined` } })),
         await startService("shipping", () => ({ status: 422, body: { reason: PAYLOAD } })),
       );
@@ -282,7 +286,9 @@ describe("worker process (main.ts)", function () {
 
       const pik = "7000000000000001";
       const variables = { orderId: "o-secret", card: PAYLOAD };
-      const keys = ["inventory", "payment", "shipping", "ledger"].map((svc) => peer.addJob({ type: `call-microservice-${svc}`, processInstanceKey: pik, elementId: `Call-${svc}`, variables }));
+      const keys = ["inventory", "payment", "shipping", "ledger"].map((svc) =>
+        peer.addJob({ type: `call-microservice-${svc}`, processInstanceKey: pik, elementId: `Call-${svc}`, variables }),
+      );
       const settled = (k: string) => [...peer.completions, ...peer.failures, ...peer.errors].some((a) => a.jobKey === k);
       await peer.waitFor(() => keys.every(settled), 15000, "the four calls");
       assert.ok(peer.completions.some((c) => c.jobKey === keys[0]));
@@ -299,11 +305,28 @@ describe("worker process (main.ts)", function () {
       await run.exited;
 
       const output = run.output();
-      for (const expected of [/"msg":"call failed; job failed"/, /"msg":"outbox publish failed; will retry"/, /"msg":"(redis|event bus) error"/, /request cannot be constructed from a URL that includes credentials: http:\/\/ledger:\*\*\*@/i]) {
+      for (const expected of [
+        /"msg":"call failed; job failed"/,
+        /"msg":"outbox publish failed; will retry"/,
+        /"msg":"(redis|event bus) error"/,
+        /request cannot be constructed from a URL that includes credentials: http:\/\/ledger:\*\*\*@/i,
+      ]) {
         assert.match(output, expected);
       }
-      assert.ok(!output.includes(MARKER), `a credential in the output:\n${output.split("\n").filter((l) => l.includes(MARKER)).join("\n")}`);
-      assert.ok(!output.includes(PAYLOAD), `a payload in the output:\n${output.split("\n").filter((l) => l.includes(PAYLOAD)).join("\n")}`);
+      assert.ok(
+        !output.includes(MARKER),
+        `a credential in the output:\n${output
+          .split("\n")
+          .filter((l) => l.includes(MARKER))
+          .join("\n")}`,
+      );
+      assert.ok(
+        !output.includes(PAYLOAD),
+        `a payload in the output:\n${output
+          .split("\n")
+          .filter((l) => l.includes(PAYLOAD))
+          .join("\n")}`,
+      );
       const messages = [...peer.failures.map((f) => f.errorMessage), ...peer.errors.map((e) => e.errorMessage)].join("\n");
       assert.ok(!messages.includes(MARKER) && !messages.includes(PAYLOAD), messages);
     });

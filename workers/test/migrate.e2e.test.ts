@@ -19,7 +19,10 @@ const V1 = fs.readFileSync(path.join(TEMPLATES_DIR, "compensation-saga.bpmn"), "
 function version2(): string {
   const notify = `<bpmn:serviceTask id="Task_Notify" name="Notify customer"><bpmn:extensionElements><zeebe:taskDefinition type="call-microservice-notification" retries="3" /></bpmn:extensionElements><bpmn:incoming>Flow_ToCompleted</bpmn:incoming><bpmn:outgoing>Flow_NotifyToEnd</bpmn:outgoing></bpmn:serviceTask>`;
   const xml = V1.replaceAll("Task_AwaitConfirmation", "Task_AwaitApproval")
-    .replace('<bpmn:sequenceFlow id="Flow_ToCompleted" sourceRef="Task_AwaitApproval" targetRef="End_SagaCompleted" />', `<bpmn:sequenceFlow id="Flow_ToCompleted" sourceRef="Task_AwaitApproval" targetRef="Task_Notify" /><bpmn:sequenceFlow id="Flow_NotifyToEnd" sourceRef="Task_Notify" targetRef="End_SagaCompleted" />${notify}`)
+    .replace(
+      '<bpmn:sequenceFlow id="Flow_ToCompleted" sourceRef="Task_AwaitApproval" targetRef="End_SagaCompleted" />',
+      `<bpmn:sequenceFlow id="Flow_ToCompleted" sourceRef="Task_AwaitApproval" targetRef="Task_Notify" /><bpmn:sequenceFlow id="Flow_NotifyToEnd" sourceRef="Task_Notify" targetRef="End_SagaCompleted" />${notify}`,
+    )
     .replace("<bpmn:incoming>Flow_ToCompleted</bpmn:incoming>\n    </bpmn:endEvent>", "<bpmn:incoming>Flow_NotifyToEnd</bpmn:incoming>\n    </bpmn:endEvent>");
   assert.notStrictEqual(xml, V1);
   return xml;
@@ -54,7 +57,10 @@ describe("migration command: arguments", () => {
 
   it("exits 2 naming what is wrong: missing options, a bad version, an unknown option, a bad mapping file", async () => {
     assert.deepStrictEqual(await run(["--process", "p"]).then((r) => [r.code, r.err.split("\n")[0]]), [2, "migrate: missing --from, --to, --mapping"]);
-    assert.deepStrictEqual(await run(["--process", "p", "--from", "one", "--to", "2", "--mapping", "m"]).then((r) => [r.code, r.err.split("\n")[0]]), [2, 'migrate: --from must be a version number (1, 2, ...), got "one"']);
+    assert.deepStrictEqual(await run(["--process", "p", "--from", "one", "--to", "2", "--mapping", "m"]).then((r) => [r.code, r.err.split("\n")[0]]), [
+      2,
+      'migrate: --from must be a version number (1, 2, ...), got "one"',
+    ]);
     assert.strictEqual((await run(["--proces", "p"])).code, 2);
     const notJson = await run(["--process", "p", "--from", "1", "--to", "2", "--mapping", mappingFile("{ nope")]);
     assert.strictEqual(notJson.code, 2);
@@ -66,7 +72,11 @@ describe("migration command: arguments", () => {
   });
 
   it("runs as an npm script with util.parseArgs and a non-zero exit for bad usage", () => {
-    const r = spawnSync("npm", ["run", "--silent", "migrate", "-w", "workers", "--", "--process", "p"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ZEEBE_REST_ADDRESS: "" } });
+    const r = spawnSync("npm", ["run", "--silent", "migrate", "-w", "workers", "--", "--process", "p"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, ZEEBE_REST_ADDRESS: "" },
+    });
     assert.strictEqual(r.status, 2, r.stderr);
     assert.match(r.stderr, /migrate: missing --from, --to, --mapping/);
   });
@@ -77,11 +87,23 @@ describe("migration command: in the image", () => {
     // HOME below a regular file: no one, root included, can create $HOME/.camunda there.
     const blocker = path.join(tempDir("home-"), "file");
     fs.writeFileSync(blocker, "");
-    const r = spawnSync("npm", ["run", "--silent", "migrate", "-w", "workers", "--", "--process", "p", "--from", "1", "--to", "2", "--mapping", mappingFile({ A: "A" })], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { ...process.env, HOME: path.join(blocker, "home"), CAMUNDA_AUTH_STRATEGY: "OAUTH", ZEEBE_CLIENT_ID: "c", ZEEBE_CLIENT_SECRET: "s", CAMUNDA_OAUTH_URL: "http://127.0.0.1:1/token", ZEEBE_REST_ADDRESS: "http://127.0.0.1:1" },
-    });
+    const r = spawnSync(
+      "npm",
+      ["run", "--silent", "migrate", "-w", "workers", "--", "--process", "p", "--from", "1", "--to", "2", "--mapping", mappingFile({ A: "A" })],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          HOME: path.join(blocker, "home"),
+          CAMUNDA_AUTH_STRATEGY: "OAUTH",
+          ZEEBE_CLIENT_ID: "c",
+          ZEEBE_CLIENT_SECRET: "s",
+          CAMUNDA_OAUTH_URL: "http://127.0.0.1:1/token",
+          ZEEBE_REST_ADDRESS: "http://127.0.0.1:1",
+        },
+      },
+    );
     assert.doesNotMatch(r.stderr, /Cannot write to OAuth cache dir/);
     // It got as far as asking the (unreachable) token endpoint: the REST API failed while searching.
     assert.strictEqual(r.status, 4, r.stderr);
@@ -106,19 +128,35 @@ describe("workflow versions and migration on the executing peer", function () {
   };
   /** A worker revision with these models; the previous revision keeps running (a rollout). */
   const startWorkerWith = async (xml: string) => {
-    const config = testConfig(peer, db, services, { WORKFLOWS_DIR: dirWith(xml), ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: redis.url });
+    const config = testConfig(peer, db, services, {
+      WORKFLOWS_DIR: dirWith(xml),
+      ENABLE_EVENT_STREAMING: "true",
+      EVENT_BUS: "redis-streams",
+      REDIS_URL: redis.url,
+    });
     workers.push(await runStreamingWorker(config));
   };
   const migrate = async (mapping: unknown, extra: string[] = []) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runMigrate(["--process", "compensation-saga", "--from", "1", "--to", "2", "--mapping", mappingFile(mapping), ...extra], { ZEEBE_REST_ADDRESS: peer.restAddress, CAMUNDA_AUTH_STRATEGY: "NONE" }, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await runMigrate(
+      ["--process", "compensation-saga", "--from", "1", "--to", "2", "--mapping", mappingFile(mapping), ...extra],
+      { ZEEBE_REST_ADDRESS: peer.restAddress, CAMUNDA_AUTH_STRATEGY: "NONE" },
+      { out: (l) => out.push(l), err: (l) => err.push(l) },
+    );
     return { code, out: out.join("\n"), err: err.join("\n") };
   };
-  const confirm = (sagaId: string) => producer.publish("shop.responses", { key: sagaId, value: { messageName: "saga-confirmed", correlationKey: sagaId }, headers: { "event-id": `confirm-${sagaId}` } });
+  const confirm = (sagaId: string) =>
+    producer.publish("shop.responses", {
+      key: sagaId,
+      value: { messageName: "saga-confirmed", correlationKey: sagaId },
+      headers: { "event-id": `confirm-${sagaId}` },
+    });
   const waiting = (pik: string) => peer.waitFor(() => peer.instance(pik).subscriptions.size > 0, 15000, `instance ${pik} waiting for confirmation`);
   const calls = (name: string, pik: string, p = "/api/process") =>
-    svc(name).callsTo(p).filter((c) => (p === "/api/compensate" ? c.body.processInstanceKey === pik : String(c.headers["idempotency-key"]).includes(pik)));
+    svc(name)
+      .callsTo(p)
+      .filter((c) => (p === "/api/compensate" ? c.body.processInstanceKey === pik : String(c.headers["idempotency-key"]).includes(pik)));
 
   before(async () => {
     [pg, redis, peer] = await Promise.all([startPostgres(), startRedis(), GatewayPeer.start({ execute: true, rest: true })]);
@@ -147,7 +185,10 @@ describe("workflow versions and migration on the executing peer", function () {
 
     // Version 2 rolls out: a new worker revision deploys it while the old one still runs.
     await startWorkerWith(version2());
-    assert.deepStrictEqual(peer.engine!.definitions.map((d) => d.version), [1, 2]);
+    assert.deepStrictEqual(
+      peer.engine!.definitions.map((d) => d.version),
+      [1, 2],
+    );
     const onV2 = start("new-on-v2");
     assert.strictEqual(peer.instance(onV2).definition.version, 2);
 
@@ -169,7 +210,11 @@ describe("workflow versions and migration on the executing peer", function () {
     const unknown = await migrate({ Task_AwaitConfirmation: "Task_AwaitConfirmation", Task_Shipping: "Task_Shipping" });
     assert.strictEqual(unknown.code, 3);
     assert.match(unknown.err, /target element "Task_AwaitConfirmation" does not exist in the target version/);
-    const noVersion = await runMigrate(["--process", "compensation-saga", "--from", "1", "--to", "7", "--mapping", mappingFile({})], { ZEEBE_REST_ADDRESS: peer.restAddress }, { out: () => undefined, err: () => undefined });
+    const noVersion = await runMigrate(
+      ["--process", "compensation-saga", "--from", "1", "--to", "7", "--mapping", mappingFile({})],
+      { ZEEBE_REST_ADDRESS: peer.restAddress },
+      { out: () => undefined, err: () => undefined },
+    );
     assert.strictEqual(noVersion, 3);
     for (const pik of [completes, compensates, midStep]) assert.strictEqual(peer.instance(pik).definition.version, 1, "nothing migrated");
 
@@ -194,11 +239,18 @@ describe("workflow versions and migration on the executing peer", function () {
     assert.strictEqual(calls("notification", completes).length, 1);
 
     // On version 2: a compensation request undoes the steps completed on version 1, in reverse order.
-    await producer.publish("shop.errors", { key: "compensates-on-v2", value: { correlationKey: "compensates-on-v2", error: "cancelled by customer" }, headers: { "event-id": "err-v2" } });
+    await producer.publish("shop.errors", {
+      key: "compensates-on-v2",
+      value: { correlationKey: "compensates-on-v2", error: "cancelled by customer" },
+      headers: { "event-id": "err-v2" },
+    });
     const k = await peer.waitForEnd(compensates);
     assert.deepStrictEqual(k.endEvents, ["End_SagaCompensated"]);
     const undo = ["inventory", "payment", "shipping"].map((s) => ({ s, at: calls(s, compensates, "/api/compensate")[0]?.at })).sort((a, b) => a.at - b.at);
-    assert.deepStrictEqual(undo.map((u) => u.s), ["shipping", "payment", "inventory"]);
+    assert.deepStrictEqual(
+      undo.map((u) => u.s),
+      ["shipping", "payment", "inventory"],
+    );
 
     // Migrated while its shipping job ran (held by the old revision): the job completes on version 2,
     // the old revision drains and stops, and the new one carries the saga on.

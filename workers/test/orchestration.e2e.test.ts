@@ -26,7 +26,9 @@ describe("worker end-to-end: orchestration, retries, rejection", function () {
       await startService("payment", (c) => ({ status: 200, body: { charged: c.body.amount } })),
       await startService("shipping", () => ({ status: 201, body: { label: "L-1" } })),
       await startService("flaky", () => (++transientCalls <= 2 ? { status: 503, body: { error: "busy" } } : { status: 200, body: { ok: transientCalls } })),
-      await startService("strict", (c) => (c.path === "/api/slow" ? { status: 200, body: {}, delayMs: 1500 } : { status: 422, body: { error: "card declined" } })),
+      await startService("strict", (c) =>
+        c.path === "/api/slow" ? { status: 200, body: {}, delayMs: 1500 } : { status: 422, body: { error: "card declined" } },
+      ),
     );
   });
   after(async () => {
@@ -39,15 +41,38 @@ describe("worker end-to-end: orchestration, retries, rejection", function () {
   it("runs parallel branches: each service called once with variables, idempotency key, results under the right variable", async () => {
     const db = await freshDatabase(pg.url, "orchestration");
     const bus = new RecordingBus();
-    worker = await runWorker(testConfig(peer, db, services, { ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: "redis://127.0.0.1:1", WORKFLOWS_DIR: workflowsDir(["call-microservice-ghost"]) }), bus);
-    assert.ok(peer.deployments.some((d) => d.name === "test.bpmn"), "models deployed at start-up");
+    worker = await runWorker(
+      testConfig(peer, db, services, {
+        ENABLE_EVENT_STREAMING: "true",
+        EVENT_BUS: "redis-streams",
+        REDIS_URL: "redis://127.0.0.1:1",
+        WORKFLOWS_DIR: workflowsDir(["call-microservice-ghost"]),
+      }),
+      bus,
+    );
+    assert.ok(
+      peer.deployments.some((d) => d.name === "test.bpmn"),
+      "models deployed at start-up",
+    );
     assert.ok(worker.jobWorkers.types().includes("call-microservice-ghost"), "types from the models are subscribed");
 
     const pik = "4000000000000001";
     const vars = { orderId: "o-1", items: ["a", "b"], amount: 42 };
     peer.addJob({ type: "call-microservice-inventory", processInstanceKey: pik, elementId: "ReserveStock", variables: vars });
-    peer.addJob({ type: "call-microservice-payment", processInstanceKey: pik, elementId: "ChargeCard", variables: vars, customHeaders: { resultVariable: "paymentResult" } });
-    peer.addJob({ type: "call-microservice-shipping", processInstanceKey: pik, elementId: "CreateLabel", variables: vars, customHeaders: { path: "/api/labels" } });
+    peer.addJob({
+      type: "call-microservice-payment",
+      processInstanceKey: pik,
+      elementId: "ChargeCard",
+      variables: vars,
+      customHeaders: { resultVariable: "paymentResult" },
+    });
+    peer.addJob({
+      type: "call-microservice-shipping",
+      processInstanceKey: pik,
+      elementId: "CreateLabel",
+      variables: vars,
+      customHeaders: { path: "/api/labels" },
+    });
     await peer.waitFor(() => peer.completions.length === 3, 10000, "3 completions");
 
     const byElement = Object.fromEntries(peer.completions.map((c) => [c.job.elementId, c.variables]));
@@ -64,12 +89,20 @@ describe("worker end-to-end: orchestration, retries, rejection", function () {
     assert.ok(keys.every((k) => typeof k === "string" && k.includes(pik)));
     assert.strictEqual(new Set(keys).size, 3, "one key per element");
 
-    const steps = await Promise.all(["ReserveStock", "ChargeCard", "CreateLabel"].map((e) => worker!.saga.get({ processInstanceKey: pik, elementId: e, kind: "call" })));
-    assert.deepStrictEqual(steps.map((s) => s?.status), ["succeeded", "succeeded", "succeeded"]);
+    const steps = await Promise.all(
+      ["ReserveStock", "ChargeCard", "CreateLabel"].map((e) => worker!.saga.get({ processInstanceKey: pik, elementId: e, kind: "call" })),
+    );
+    assert.deepStrictEqual(
+      steps.map((s) => s?.status),
+      ["succeeded", "succeeded", "succeeded"],
+    );
     assert.deepStrictEqual(steps[1]?.response, { charged: 42 });
 
     // Events leave through the outbox, published by the relay shortly after the saga log has them.
-    await eventually(() => bus.on("shop.workflow-events").filter((e) => e.type === "step.completed").length === 3 && bus.on("shop.service-results").length === 3, "step events");
+    await eventually(
+      () => bus.on("shop.workflow-events").filter((e) => e.type === "step.completed").length === 3 && bus.on("shop.service-results").length === 3,
+      "step events",
+    );
     const wf = bus.on("shop.workflow-events");
     assert.strictEqual(wf.filter((e) => e.type === "step.started").length, 3);
     assert.strictEqual(wf.filter((e) => e.type === "step.completed").length, 3);
@@ -101,7 +134,10 @@ describe("worker end-to-end: orchestration, retries, rejection", function () {
     const key = peer.addJob({ type: "call-microservice-flaky", retries: 3, elementId: "Flaky" });
     await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 15000, "flaky completion");
     const fails = peer.failures.filter((f) => f.jobKey === key);
-    assert.deepStrictEqual(fails.map((f) => f.retries), [2, 1]);
+    assert.deepStrictEqual(
+      fails.map((f) => f.retries),
+      [2, 1],
+    );
     assert.ok(fails[0].retryBackOff >= 50 && fails[0].retryBackOff <= 100, `first backoff ${fails[0].retryBackOff}`);
     assert.ok(fails[1].retryBackOff >= 100 && fails[1].retryBackOff <= 200, `second backoff ${fails[1].retryBackOff}`);
     assert.ok(fails[1].retryBackOff > fails[0].retryBackOff);
@@ -110,7 +146,14 @@ describe("worker end-to-end: orchestration, retries, rejection", function () {
     const c = peer.completions.find((x) => x.jobKey === key)!;
     assert.deepStrictEqual(c.variables, { flaky: { ok: 3 } });
     const attempts = await worker!.saga.attempts({ processInstanceKey: c.job.processInstanceKey, elementId: "Flaky", kind: "call" });
-    assert.deepStrictEqual(attempts.map((a) => [a.attempt, a.outcome, a.httpStatus]), [[1, "transient", 503], [2, "transient", 503], [3, "succeeded", 200]]);
+    assert.deepStrictEqual(
+      attempts.map((a) => [a.attempt, a.outcome, a.httpStatus]),
+      [
+        [1, "transient", 503],
+        [2, "transient", 503],
+        [3, "succeeded", 200],
+      ],
+    );
   });
 
   it("treats a call exceeding the per-call timeout header as transient", async () => {
@@ -133,7 +176,10 @@ describe("worker end-to-end: orchestration, retries, rejection", function () {
   it("starts workers for a service discovered after start-up, without a restart", async () => {
     const cache = new ServiceCache();
     const late = await startService("latecomer", () => ({ status: 200, body: { hello: "late" } }));
-    const other = await startWorker(testConfig(peer, await freshDatabase(pg.url, "latecomer"), []), pino({ level: "silent" }), { registry: cache, defaultMetrics: false });
+    const other = await startWorker(testConfig(peer, await freshDatabase(pg.url, "latecomer"), []), pino({ level: "silent" }), {
+      registry: cache,
+      defaultMetrics: false,
+    });
     try {
       assert.ok(!other.jobWorkers.types().includes("call-microservice-latecomer"));
       cache.set("latecomer", late.url);

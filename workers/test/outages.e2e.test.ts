@@ -57,7 +57,11 @@ describe("worker end-to-end: dependency outages", function () {
       assert.match(r.body.checks.postgres, /read-only/);
       key = peer.addJob({ type: "call-microservice-orders", processInstanceKey: "6300000000000001", elementId: "Place", variables: { n: 1 }, retries: 3 });
       await new Promise((r) => setTimeout(r, 2000));
-      assert.deepStrictEqual(peer.failures.filter((f) => f.jobKey === key && f.retries < 3), [], "no retry used up by the outage");
+      assert.deepStrictEqual(
+        peer.failures.filter((f) => f.jobKey === key && f.retries < 3),
+        [],
+        "no retry used up by the outage",
+      );
       assert.strictEqual(callsFor("6300000000000001").length, 0, "no call without a saga-log record");
     } finally {
       await setReadOnly(pg.url, false);
@@ -74,7 +78,15 @@ describe("worker end-to-end: dependency outages", function () {
     let recoveredAt = 0;
     let keys: string[] = [];
     try {
-      keys = peer.addJobs(Array.from({ length: 100 }, (_, i) => ({ type: "call-microservice-orders", processInstanceKey: pik(i), elementId: "Place", variables: { n: i }, retries: 3 })));
+      keys = peer.addJobs(
+        Array.from({ length: 100 }, (_, i) => ({
+          type: "call-microservice-orders",
+          processInstanceKey: pik(i),
+          elementId: "Place",
+          variables: { n: i },
+          retries: 3,
+        })),
+      );
       await new Promise((r) => setTimeout(r, 5000));
       const r = await ready();
       assert.strictEqual(r.status, 503);
@@ -89,7 +101,11 @@ describe("worker end-to-end: dependency outages", function () {
     console.log(`      drained 100 jobs ${drainMs} ms after PostgreSQL came back`);
     assert.ok(drainMs <= 5000, `drained in ${drainMs} ms`);
     for (let i = 0; i < 100; i++) assert.strictEqual(callsFor(pik(i)).length, 1, `job ${i} called once`);
-    assert.deepStrictEqual(peer.failures.filter((f) => keys.includes(f.jobKey) && f.retries < 3), [], "no retry used up by the outage");
+    assert.deepStrictEqual(
+      peer.failures.filter((f) => keys.includes(f.jobKey) && f.retries < 3),
+      [],
+      "no retry used up by the outage",
+    );
     assert.strictEqual((await ready()).status, 200);
   });
 });

@@ -19,9 +19,14 @@ describe("worker end-to-end: events and dead letters through the outbox", functi
 
   before(async () => {
     [pg, peer] = await Promise.all([startPostgres(), GatewayPeer.start()]);
-    ledger = await startService("ledger", (c) => (c.path === "/api/compensate" ? { status: 500, body: { error: "ledger down" } } : { status: 200, body: { entry: 7 } }));
+    ledger = await startService("ledger", (c) =>
+      c.path === "/api/compensate" ? { status: 500, body: { error: "ledger down" } } : { status: 200, body: { entry: 7 } },
+    );
     const db = await freshDatabase(pg.url, "outbox_e2e");
-    worker = await runWorker(testConfig(peer, db, [ledger], { ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: "redis://127.0.0.1:1" }), bus);
+    worker = await runWorker(
+      testConfig(peer, db, [ledger], { ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: "redis://127.0.0.1:1" }),
+      bus,
+    );
   });
   after(async () => {
     await worker?.stop(1000);
@@ -50,11 +55,18 @@ describe("worker end-to-end: events and dead letters through the outbox", functi
     assert.match(deadLetter.event.headers!["event-id"]!, /^[0-9a-f-]{36}$/);
 
     // Every step event of the saga arrives too, in the order written, each exactly once.
-    await eventually(() => bus.on("shop.workflow-events").some((e) => e.type === "step.failed" && e.deadLettered === true), "step.failed of the dead-lettered compensation", 40_000);
-    const workflow = bus.published.filter((p) => p.topic === "shop.workflow-events" && (p.event.value as { processInstanceKey: string }).processInstanceKey === pik);
-    assert.deepStrictEqual(workflow.map((p) => (p.event.value as { type: string; elementId: string }).type + " " + (p.event.value as { elementId: string }).elementId), [
-      "step.started Book", "step.completed Book", "step.failed UndoBook",
-    ]);
+    await eventually(
+      () => bus.on("shop.workflow-events").some((e) => e.type === "step.failed" && e.deadLettered === true),
+      "step.failed of the dead-lettered compensation",
+      40_000,
+    );
+    const workflow = bus.published.filter(
+      (p) => p.topic === "shop.workflow-events" && (p.event.value as { processInstanceKey: string }).processInstanceKey === pik,
+    );
+    assert.deepStrictEqual(
+      workflow.map((p) => (p.event.value as { type: string; elementId: string }).type + " " + (p.event.value as { elementId: string }).elementId),
+      ["step.started Book", "step.completed Book", "step.failed UndoBook"],
+    );
     await new Promise((r) => setTimeout(r, 500));
     const ids = bus.published.map((p) => p.event.headers!["event-id"]);
     assert.strictEqual(new Set(ids).size, ids.length, "no event published twice");

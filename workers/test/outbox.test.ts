@@ -19,7 +19,12 @@ import { KafkaMockServer, PostgresServer, startKafkaMock, startPostgres } from "
 
 const quiet = { warn: () => undefined };
 /** A bus that only publishes, through the given function. */
-const publishing = (publish: EventBus["publish"]): EventBus => ({ publish, subscribe: async () => undefined, ping: async () => undefined, close: async () => undefined });
+const publishing = (publish: EventBus["publish"]): EventBus => ({
+  publish,
+  subscribe: async () => undefined,
+  ping: async () => undefined,
+  close: async () => undefined,
+});
 
 describe("outbox and relay", function () {
   this.timeout(60_000);
@@ -29,8 +34,20 @@ describe("outbox and relay", function () {
   let dbNo = 0;
 
   const relay = (bus: EventBus, over: Partial<OutboxRelayOptions> = {}, on = pool) =>
-    new OutboxRelay({ pool: on, bus, metrics: new Metrics(false), log: quiet, batchSize: 50, pollIntervalMs: 20, retentionMs: 3_600_000, retryBaseMs: 50, retryCapMs: 200, ...over });
-  const rows = async () => (await pool.query("select event_id, topic, event_key, published_at, publish_attempts, last_error from event_outbox order by id")).rows;
+    new OutboxRelay({
+      pool: on,
+      bus,
+      metrics: new Metrics(false),
+      log: quiet,
+      batchSize: 50,
+      pollIntervalMs: 20,
+      retentionMs: 3_600_000,
+      retryBaseMs: 50,
+      retryCapMs: 200,
+      ...over,
+    });
+  const rows = async () =>
+    (await pool.query("select event_id, topic, event_key, published_at, publish_attempts, last_error from event_outbox order by id")).rows;
   const ev = (key: string, n: number, topic = "t.workflow-events"): OutboxEvent => outboxEvent(topic, key, { n }, { "x-event-type": "test" });
 
   before(async () => {
@@ -52,17 +69,29 @@ describe("outbox and relay", function () {
     const ref = (eik: string) => ({ processInstanceKey: "1", elementId: "A", elementInstanceKey: eik, kind: "call" as const });
     const input = { service: "svc", idempotencyKey: "k", request: { x: 1 }, jobKey: "j", leaseMs: 60_000 };
     assert.strictEqual((await saga.begin(ref("10"), input)).state, "claimed");
-    assert.strictEqual(await saga.finish(ref("10"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { ok: true } }, [ev("1", 1), ev("1", 2)]), true);
-    assert.deepStrictEqual((await rows()).map((r) => r.event_key), ["1", "1"]);
+    assert.strictEqual(
+      await saga.finish(ref("10"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { ok: true } }, [ev("1", 1), ev("1", 2)]),
+      true,
+    );
+    assert.deepStrictEqual(
+      (await rows()).map((r) => r.event_key),
+      ["1", "1"],
+    );
 
     // PostgreSQL cannot store \u0000 in jsonb: the step's update fails, and its events are not written either.
     await saga.begin(ref("11"), input);
-    await assert.rejects(saga.finish(ref("11"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { bad: "\u0000" } }, [ev("2", 1)]));
+    await assert.rejects(
+      saga.finish(ref("11"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { bad: "\u0000" } }, [ev("2", 1)]),
+    );
     assert.strictEqual((await saga.get(ref("11")))?.status, "started");
     // An attempt that no longer holds the step (another delivery took it over) records nothing, events included.
     await saga.begin(ref("12"), input);
     assert.strictEqual(await saga.finish(ref("12"), 7, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j" }, [ev("3", 1)]), false);
-    assert.deepStrictEqual((await rows()).map((r) => r.event_key), ["1", "1"], "no event for a change that did not happen");
+    assert.deepStrictEqual(
+      (await rows()).map((r) => r.event_key),
+      ["1", "1"],
+      "no event for a change that did not happen",
+    );
 
     // A value PostgreSQL could not hold as jsonb is carried as JSON text by the outbox itself.
     await saga.recordEvents([outboxEvent("t.x", "3", { text: "nul \u0000 and \ud800" })]);
@@ -77,10 +106,11 @@ describe("outbox and relay", function () {
     for (const k of keys) for (let i = 0; i < 5; i++) await saga.recordEvents([ev(k, i)]);
     const published: { relay: string; key: string; n: number; id: string }[] = [];
     // A bus that takes a little while per publish, so the two relays' rounds overlap.
-    const slowBus = (name: string) => publishing(async (_topic: string, e: OutboundEvent) => {
-      await new Promise((r) => setTimeout(r, Math.random() * 3));
-      published.push({ relay: name, key: e.key, n: (e.value as { n: number }).n, id: e.headers!["event-id"]! });
-    });
+    const slowBus = (name: string) =>
+      publishing(async (_topic: string, e: OutboundEvent) => {
+        await new Promise((r) => setTimeout(r, Math.random() * 3));
+        published.push({ relay: name, key: e.key, n: (e.value as { n: number }).n, id: e.headers!["event-id"]! });
+      });
     const second = SagaLog.connect(new URL(pool.options.connectionString!).toString());
     const a = relay(slowBus("a"), { batchSize: 30 });
     const b = relay(slowBus("b"), { batchSize: 30 }, second);
@@ -98,7 +128,11 @@ describe("outbox and relay", function () {
     assert.ok(new Set(published.map((p) => p.relay)).size === 2, "both replicas took part");
     for (const k of keys) {
       const order = published.filter((p) => p.key === k).map((p) => p.n);
-      assert.deepStrictEqual(order, [...order].sort((x, y) => x - y), `order of ${k}`);
+      assert.deepStrictEqual(
+        order,
+        [...order].sort((x, y) => x - y),
+        `order of ${k}`,
+      );
     }
   });
 
@@ -131,7 +165,10 @@ describe("outbox and relay", function () {
     assert.strictEqual(failed?.publish_attempts, 1);
     failA = false;
     await eventually(async () => (await r.runOnce(), bus.published.length === 3), "a's events after the retry delay", 5_000);
-    assert.deepStrictEqual(bus.published.map((p) => `${p.event.key}${(p.event.value as { n: number }).n}`), ["b1", "a1", "a2"]);
+    assert.deepStrictEqual(
+      bus.published.map((p) => `${p.event.key}${(p.event.value as { n: number }).n}`),
+      ["b1", "a1", "a2"],
+    );
   });
 
   it("deletes published events past the retention, keeps the rest, and reports the backlog", async () => {
@@ -142,7 +179,10 @@ describe("outbox and relay", function () {
     assert.strictEqual((await r.backlog()).count, 2);
     await pool.query("update event_outbox set published_at = now() - interval '2 minutes' where published_at is not null");
     assert.strictEqual(await r.cleanup(), 1);
-    assert.deepStrictEqual((await rows()).map((x) => x.event_key), ["a", "b"]);
+    assert.deepStrictEqual(
+      (await rows()).map((x) => x.event_key),
+      ["a", "b"],
+    );
 
     const metrics = new Metrics(false);
     const running = relay(bus, { metrics, batchSize: 1 });
@@ -183,7 +223,10 @@ describe("outbox and relay", function () {
         const got: { key: string; id: string; value: unknown }[] = [];
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await consumer.run({ eachMessage: async ({ message }) => void got.push({ key: String(message.key), id: String(message.headers!["event-id"]), value: JSON.parse(String(message.value)) }) });
+        await consumer.run({
+          eachMessage: async ({ message }) =>
+            void got.push({ key: String(message.key), id: String(message.headers!["event-id"]), value: JSON.parse(String(message.value)) }),
+        });
         await eventually(() => got.length >= 2, "both records consumed", 40_000);
         assert.deepStrictEqual(got[1], { key: "pik-1", id: written.eventId, value: { reason: "compensation failed" } });
         assert.strictEqual(got.length, 2);

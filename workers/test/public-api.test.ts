@@ -12,12 +12,18 @@ describe("the worker's public API", function () {
   let peer: GatewayPeer;
   let worker: RunningWorker;
   const post = (path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) =>
-    fetch(`http://127.0.0.1:${worker.port}${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+    fetch(`http://127.0.0.1:${worker.port}${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) }).then(
+      async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }),
+    );
 
   before(async () => {
     [pg, peer] = await Promise.all([startPostgres(), GatewayPeer.start()]);
     // workflowsDir writes a model with process id "test-process".
-    worker = await startWorker(testConfig(peer, await freshDatabase(pg.url, "public_api"), [], { WORKFLOWS_DIR: workflowsDir(["call-microservice-inventory"]) }), pino({ level: "silent" }), { defaultMetrics: false });
+    worker = await startWorker(
+      testConfig(peer, await freshDatabase(pg.url, "public_api"), [], { WORKFLOWS_DIR: workflowsDir(["call-microservice-inventory"]) }),
+      pino({ level: "silent" }),
+      { defaultMetrics: false },
+    );
   });
   after(async () => {
     await worker?.stop(0);
@@ -29,7 +35,10 @@ describe("the worker's public API", function () {
     const res = await post(PUBLIC_API_PATHS.processInstances, { bpmnProcessId: "test-process", variables: { orderId: "o-1" } });
     assert.strictEqual(res.status, 201);
     assert.strictEqual(res.body.bpmnProcessId, "test-process");
-    assert.deepStrictEqual(peer.processStarts.map((s) => [s.bpmnProcessId, s.variables]), [["test-process", { orderId: "o-1" }]]);
+    assert.deepStrictEqual(
+      peer.processStarts.map((s) => [s.bpmnProcessId, s.variables]),
+      [["test-process", { orderId: "o-1" }]],
+    );
   });
 
   it("refuses a process it did not deploy, without calling Zeebe", async () => {
@@ -40,9 +49,21 @@ describe("the worker's public API", function () {
   });
 
   it("publishes a message with its TTL in milliseconds and its id", async () => {
-    const res = await post(PUBLIC_API_PATHS.messages, { name: "payment-received", correlationKey: "o-1", variables: { amount: 5 }, timeToLiveMs: 60000, messageId: "evt-9" });
+    const res = await post(PUBLIC_API_PATHS.messages, {
+      name: "payment-received",
+      correlationKey: "o-1",
+      variables: { amount: 5 },
+      timeToLiveMs: 60000,
+      messageId: "evt-9",
+    });
     assert.strictEqual(res.status, 202);
-    assert.deepStrictEqual(peer.messages.at(-1), { name: "payment-received", correlationKey: "o-1", timeToLive: 60000, messageId: "evt-9", variables: { amount: 5 } });
+    assert.deepStrictEqual(peer.messages.at(-1), {
+      name: "payment-received",
+      correlationKey: "o-1",
+      timeToLive: 60000,
+      messageId: "evt-9",
+      variables: { amount: 5 },
+    });
   });
 
   it("answers bad input with 4xx naming the problem", async () => {

@@ -25,7 +25,12 @@ describe("redaction", () => {
       it(`masks ${expected}`, () => assert.strictEqual(redact(input), expected));
     }
     it("leaves text without credentials alone", () => {
-      for (const t of ["connect ECONNREFUSED 127.0.0.1:5432", "http://payment.shop.svc.cluster.local:8080/api/process", "grpc://zeebe:26500", "a@b is not a URL"]) {
+      for (const t of [
+        "connect ECONNREFUSED 127.0.0.1:5432",
+        "http://payment.shop.svc.cluster.local:8080/api/process",
+        "grpc://zeebe:26500",
+        "a@b is not a URL",
+      ]) {
         assert.strictEqual(redact(t), t);
       }
     });
@@ -53,10 +58,22 @@ describe("redaction", () => {
       [{ DATABASE_URL: `mysql://db/x?password=${MARKER}` }, "DATABASE_URL", /password=\*\*\*/],
       [{ ...base, REDIS_URL: `http://:${MARKER}@redis:6379` }, "REDIS_URL", /\(got "http:\/\/\*\*\*@redis:6379"\)$/],
       [{ ...base, ZEEBE_GRPC_ADDRESS: `https://client:${MARKER}@zeebe:443` }, "ZEEBE_GRPC_ADDRESS", /client:\*\*\*@zeebe/],
-      [{ ...base, CAMUNDA_AUTH_STRATEGY: "OAUTH", ZEEBE_CLIENT_ID: "id", ZEEBE_CLIENT_SECRET: MARKER, CAMUNDA_OAUTH_URL: `ftp://id:${MARKER}@login/oauth` }, "CAMUNDA_OAUTH_URL", /id:\*\*\*@login/],
-      [{ ...base, DISCOVERY_STATIC_SERVICES: `{"payment":"http://u:${MARKER}@pay:8080","stock":"nope"}` }, "DISCOVERY_STATIC_SERVICES", /"payment":"http:\/\/u:\*\*\*@pay:8080"/],
+      [
+        { ...base, CAMUNDA_AUTH_STRATEGY: "OAUTH", ZEEBE_CLIENT_ID: "id", ZEEBE_CLIENT_SECRET: MARKER, CAMUNDA_OAUTH_URL: `ftp://id:${MARKER}@login/oauth` },
+        "CAMUNDA_OAUTH_URL",
+        /id:\*\*\*@login/,
+      ],
+      [
+        { ...base, DISCOVERY_STATIC_SERVICES: `{"payment":"http://u:${MARKER}@pay:8080","stock":"nope"}` },
+        "DISCOVERY_STATIC_SERVICES",
+        /"payment":"http:\/\/u:\*\*\*@pay:8080"/,
+      ],
       [{ ...base, KAFKA_SASL_MECHANISM: "plain", KAFKA_SASL_PASSWORD: MARKER }, "KAFKA_SASL_USERNAME", /not set/],
-      [{ ...base, ZEEBE_CLIENT_SECRET: "" , CAMUNDA_AUTH_STRATEGY: "OAUTH", ZEEBE_CLIENT_ID: MARKER, CAMUNDA_OAUTH_URL: "https://login/oauth" }, "ZEEBE_CLIENT_SECRET", /not set/],
+      [
+        { ...base, ZEEBE_CLIENT_SECRET: "", CAMUNDA_AUTH_STRATEGY: "OAUTH", ZEEBE_CLIENT_ID: MARKER, CAMUNDA_OAUTH_URL: "https://login/oauth" },
+        "ZEEBE_CLIENT_SECRET",
+        /not set/,
+      ],
     ];
     for (const [env, variable, shown] of bad) {
       it(`names ${variable} without echoing a credential (${shown})`, () => {
@@ -94,9 +111,19 @@ describe("redaction", () => {
 
     it("masks credentials in strings, messages and secret-named fields, at any depth", () => {
       const { lines, log } = capture();
-      log.info({ target: { url: `postgres://saga:${MARKER}@db/x`, headers: { authorization: `Bearer ${MARKER}`, "x-api-key": MARKER } }, password: MARKER, clientSecret: MARKER }, `connecting to redis://:${MARKER}@r:6379`);
+      log.info(
+        {
+          target: { url: `postgres://saga:${MARKER}@db/x`, headers: { authorization: `Bearer ${MARKER}`, "x-api-key": MARKER } },
+          password: MARKER,
+          clientSecret: MARKER,
+        },
+        `connecting to redis://:${MARKER}@r:6379`,
+      );
       log.info(`plain message with https://u:${MARKER}@h/`);
-      assert.ok(lines.every((l) => !l.includes(MARKER)), lines.join(""));
+      assert.ok(
+        lines.every((l) => !l.includes(MARKER)),
+        lines.join(""),
+      );
       const first = JSON.parse(lines[0]);
       assert.strictEqual(first.target.url, "postgres://saga:***@db/x");
       assert.strictEqual(first.msg, "connecting to redis://***@r:6379");
@@ -105,10 +132,17 @@ describe("redaction", () => {
 
     it("reduces errors to type, code, message and stack, wherever they sit", () => {
       const { lines, log } = capture();
-      const err = Object.assign(new Error(`call to http://u:${MARKER}@svc failed`), { code: "EFAIL", response: { body: PAYLOAD }, command: { args: [MARKER, PAYLOAD] } });
+      const err = Object.assign(new Error(`call to http://u:${MARKER}@svc failed`), {
+        code: "EFAIL",
+        response: { body: PAYLOAD },
+        command: { args: [MARKER, PAYLOAD] },
+      });
       log.error({ err, nested: { cause: err } }, "job handler crashed");
       log.error(err);
-      assert.ok(lines.every((l) => !l.includes(MARKER) && !l.includes(PAYLOAD)), lines.join(""));
+      assert.ok(
+        lines.every((l) => !l.includes(MARKER) && !l.includes(PAYLOAD)),
+        lines.join(""),
+      );
       const line = JSON.parse(lines[0]);
       assert.deepStrictEqual(Object.keys(line.err).sort(), ["code", "message", "stack", "type"]);
       assert.strictEqual(line.err.message, "call to http://u:***@svc failed");

@@ -28,7 +28,10 @@ describe("HTTP redirects", () => {
         assert.strictEqual(elsewhere.calls.length, 0, "the redirect target received the request");
         assert.strictEqual(res.status, status);
         assert.strictEqual(res.outcome.kind, "transient");
-        assert.match((res.outcome as { reason: string }).reason, new RegExp(`^HTTP ${status} redirect to http://127\\.0\\.0\\.1:\\d+/steal refused: redirects are never followed$`));
+        assert.match(
+          (res.outcome as { reason: string }).reason,
+          new RegExp(`^HTTP ${status} redirect to http://127\\.0\\.0\\.1:\\d+/steal refused: redirects are never followed$`),
+        );
         assert.ok(!JSON.stringify(res).includes(SECRET), JSON.stringify(res));
       } finally {
         await moved.stop();
@@ -40,7 +43,10 @@ describe("HTTP redirects", () => {
     const moved = await startService("moved", () => ({ status: 307, headers: { location: location(`user:${SECRET}@`) } }));
     try {
       const res = await postJson(`${moved.url}/api/process`, {}, {}, 2000);
-      assert.match((res.outcome as { reason: string }).reason, /^HTTP 307 redirect to http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/steal refused: redirects are never followed$/);
+      assert.match(
+        (res.outcome as { reason: string }).reason,
+        /^HTTP 307 redirect to http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/steal refused: redirects are never followed$/,
+      );
       assert.strictEqual(elsewhere.calls.length, 0);
     } finally {
       await moved.stop();
@@ -68,7 +74,9 @@ describe("HTTP redirects", () => {
       [pg, peer] = await Promise.all([startPostgres(), GatewayPeer.start({ redeliverFailedJobs: false })]);
       services.push(
         await startService("moved", () => ({ status: 307, headers: { location: location() } })),
-        await startService("undo", (c) => (c.path === "/api/compensate" ? { status: 308, headers: { location: location() } } : { status: 200, body: { done: true } })),
+        await startService("undo", (c) =>
+          c.path === "/api/compensate" ? { status: 308, headers: { location: location() } } : { status: 200, body: { done: true } },
+        ),
       );
       worker = await runWorker(testConfig(peer, await freshDatabase(pg.url, "redirects"), services));
     });
@@ -98,7 +106,10 @@ describe("HTTP redirects", () => {
       await peer.waitFor(() => peer.failures.some((f) => f.jobKey === comp), 10000, "compensation failure");
       const failure = peer.failures.find((f) => f.jobKey === comp)!;
       assert.strictEqual(failure.retries, 2);
-      assert.match(failure.errorMessage, /^compensation of undo failed: HTTP 308 redirect to http:\/\/127\.0\.0\.1:\d+\/steal refused: redirects are never followed$/);
+      assert.match(
+        failure.errorMessage,
+        /^compensation of undo failed: HTTP 308 redirect to http:\/\/127\.0\.0\.1:\d+\/steal refused: redirects are never followed$/,
+      );
       assert.ok(!failure.errorMessage.includes(SECRET));
       assert.strictEqual(elsewhere.calls.length, 0);
     });

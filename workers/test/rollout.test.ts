@@ -20,7 +20,9 @@ const silent = pino({ level: "silent" });
 
 /** A model with one service task per type, under a given process id. */
 function model(dir: string, file: string, processId: string, types: string[]): void {
-  const tasks = types.map((t, i) => `<bpmn:serviceTask id="t${i}"><bpmn:extensionElements><zeebe:taskDefinition type="${t}"/></bpmn:extensionElements></bpmn:serviceTask>`).join("");
+  const tasks = types
+    .map((t, i) => `<bpmn:serviceTask id="t${i}"><bpmn:extensionElements><zeebe:taskDefinition type="${t}"/></bpmn:extensionElements></bpmn:serviceTask>`)
+    .join("");
   fs.writeFileSync(
     path.join(dir, file),
     `<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t"><bpmn:process id="${processId}" isExecutable="true">${tasks}</bpmn:process></bpmn:definitions>`,
@@ -58,7 +60,10 @@ describe("worker start-up and rollout", function () {
     it("refuses to start, naming the model, the task type and why, before connecting to anything", async () => {
       const dir = workflowsDir(["call-microservice-inventory"]);
       model(dir, "notify.bpmn", "notify", ["publish-and-wait", "compensate-inventory"]);
-      const config = testConfig({ address: "grpc://127.0.0.1:1" } as GatewayPeer, "postgres://nobody@127.0.0.1:1/none", [], { WORKFLOWS_DIR: dir, SAGA_PATTERNS: "retry" });
+      const config = testConfig({ address: "grpc://127.0.0.1:1" } as GatewayPeer, "postgres://nobody@127.0.0.1:1/none", [], {
+        WORKFLOWS_DIR: dir,
+        SAGA_PATTERNS: "retry",
+      });
       await assert.rejects(startWorker(config, silent), (err: Error) => {
         assert.ok(err instanceof ConfigError, String(err));
         assert.match(err.message, /notify\.bpmn uses task type publish-and-wait, which this worker does not serve: event streaming is off/);
@@ -73,7 +78,13 @@ describe("worker start-up and rollout", function () {
       model(dir, "notify.bpmn", "notify", ["publish-and-wait"]);
       const child: ChildProcess = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", MAIN], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), DATABASE_URL: "postgres://db/x", WORKFLOWS_DIR: dir, DISCOVERY_STATIC_SERVICES: "{}" },
+        env: {
+          PATH: process.env.PATH ?? "",
+          TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"),
+          DATABASE_URL: "postgres://db/x",
+          WORKFLOWS_DIR: dir,
+          DISCOVERY_STATIC_SERVICES: "{}",
+        },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
@@ -97,7 +108,12 @@ describe("worker start-up and rollout", function () {
       let peer: GatewayPeer | undefined;
       let worker: RunningWorker | undefined;
       try {
-        await waitUntil("the ops server", () => getJson(`http://127.0.0.1:${port}/actuator/health`).then((r) => r.status === 200, () => false));
+        await waitUntil("the ops server", () =>
+          getJson(`http://127.0.0.1:${port}/actuator/health`).then(
+            (r) => r.status === 200,
+            () => false,
+          ),
+        );
         await waitUntil("the deployment phase", async () => JSON.stringify((await ready(port)).body).includes("starting: workflow deployment"));
         const notReady = await ready(port);
         assert.strictEqual(notReady.status, 503);
@@ -138,7 +154,13 @@ describe("worker start-up and rollout", function () {
       const v2 = workflowsDir([]);
       model(v2, "order.bpmn", "order", ["call-microservice-inventory", "call-microservice-inventory-audit"]);
       const knative = (revision: string, dir: string) =>
-        testConfig(peer, database, [inventory], { K_SERVICE: "checkout-worker", K_REVISION: revision, ROLLOUT_POLL_MS: "50", WORKFLOWS_DIR: dir, SHUTDOWN_DRAIN_MS: "10000" });
+        testConfig(peer, database, [inventory], {
+          K_SERVICE: "checkout-worker",
+          K_REVISION: revision,
+          ROLLOUT_POLL_MS: "50",
+          WORKFLOWS_DIR: dir,
+          SHUTDOWN_DRAIN_MS: "10000",
+        });
 
       blue = await startWorker(knative("checkout-worker-00001", v1), silent, { revisionSource: revisions, defaultMetrics: false });
       const slow = peer.addJob({ type: "call-microservice-inventory", bpmnProcessId: "order", variables: { orderId: "slow", slow: true } });
@@ -148,12 +170,19 @@ describe("worker start-up and rollout", function () {
       green = await startWorker(knative("checkout-worker-00002", v2), silent, { revisionSource: revisions, defaultMetrics: false });
       assert.strictEqual((await ready(green.port)).status, 200);
       assert.strictEqual((await ready(blue.port)).status, 200, "the old revision keeps serving until the new one is ready");
-      assert.deepStrictEqual(peer.deployments.filter((d) => d.name === "order.bpmn").map((d) => d.content.includes("inventory-audit")), [false, true], "v1, then v2");
+      assert.deepStrictEqual(
+        peer.deployments.filter((d) => d.name === "order.bpmn").map((d) => d.content.includes("inventory-audit")),
+        [false, true],
+        "v1, then v2",
+      );
 
       // Knative marks the new revision ready: the old one stops taking jobs and drains the one it holds.
       revisions.latest = "checkout-worker-00002";
       assert.strictEqual(await blue.retired, "checkout-worker-00002");
-      assert.ok(peer.completions.some((c) => c.jobKey === slow), "the running job was finished, not abandoned");
+      assert.ok(
+        peer.completions.some((c) => c.jobKey === slow),
+        "the running job was finished, not abandoned",
+      );
       const retired = await ready(blue.port);
       assert.strictEqual(retired.status, 503);
       assert.match(retired.body.checks.rollout, /retired: revision checkout-worker-00002 took over/);
@@ -177,4 +206,3 @@ describe("worker start-up and rollout", function () {
     });
   });
 });
-

@@ -10,7 +10,10 @@ import { PostgresServer, startPostgres } from "./support/servers";
 describe("saga log batching helpers", () => {
   it("splits items into rounds without repeated keys, keeping indexes", () => {
     const rounds = uniqueRounds(["a", "b", "a", "c", "a"], (x) => x);
-    assert.deepStrictEqual(rounds.map((r) => r.map((e) => `${e.item}${e.index}`)), [["a0", "b1", "c3"], ["a2"], ["a4"]]);
+    assert.deepStrictEqual(
+      rounds.map((r) => r.map((e) => `${e.item}${e.index}`)),
+      [["a0", "b1", "c3"], ["a2"], ["a4"]],
+    );
   });
 
   it("runs the calls of one event-loop turn as one execution and maps results back", async () => {
@@ -31,7 +34,10 @@ describe("saga log batching helpers", () => {
       throw new Error("db down");
     });
     const r = await Promise.allSettled([b.submit(1), b.submit(2)]);
-    assert.deepStrictEqual(r.map((x) => x.status), ["rejected", "rejected"]);
+    assert.deepStrictEqual(
+      r.map((x) => x.status),
+      ["rejected", "rejected"],
+    );
   });
 
   it("runs each item alone when a batch fails on its data, so only the bad item fails", async () => {
@@ -45,7 +51,10 @@ describe("saga log batching helpers", () => {
       (err) => (err as Error).message === "bad data",
     );
     const r = await Promise.allSettled([b.submit(1), b.submit(13), b.submit(3)]);
-    assert.deepStrictEqual(r.map((x) => (x.status === "fulfilled" ? x.value : "rejected")), [10, "rejected", 30]);
+    assert.deepStrictEqual(
+      r.map((x) => (x.status === "fulfilled" ? x.value : "rejected")),
+      [10, "rejected", 30],
+    );
     assert.deepStrictEqual(runs, [[1, 13, 3], [1], [13], [3]]);
   });
 });
@@ -74,10 +83,16 @@ describe("saga log in PostgreSQL", () => {
     await pool.query(`insert into saga_steps (process_instance_key, element_id, kind, service, status, idempotency_key, request, response, attempts, updated_at) values
       ('9', 'Reserve', 'call', 'inventory', 'succeeded', 'call-9-old', '{}', '{"r":1}', 1, now() - interval '2 minutes'),
       ('9', 'Charge', 'call', 'payment', 'succeeded', 'call-9-old2', '{}', '{"c":1}', 1, now() - interval '1 minute')`);
-    assert.deepStrictEqual(await migrate(pool), MIGRATIONS.slice(1).map((m) => m.version));
+    assert.deepStrictEqual(
+      await migrate(pool),
+      MIGRATIONS.slice(1).map((m) => m.version),
+    );
     assert.deepStrictEqual(await migrate(pool), []);
     const undo = await log.undoCandidates("9", "inventory");
-    assert.deepStrictEqual(undo.map((s) => [s.elementInstanceKey, s.idempotencyKey, s.completedSeq]), [["v1:Reserve", "call-9-old", 1]]);
+    assert.deepStrictEqual(
+      undo.map((s) => [s.elementInstanceKey, s.idempotencyKey, s.completedSeq]),
+      [["v1:Reserve", "call-9-old", 1]],
+    );
     assert.deepStrictEqual(await log.laterToUndo("9", 1, 60000), ["Charge"], "Charge succeeded after Reserve");
   });
 
@@ -87,7 +102,10 @@ describe("saga log in PostgreSQL", () => {
     assert.strictEqual(r[1].state, "claimed");
     assert.strictEqual(r[2].state, "busy", "a duplicate in the same batch finds the step in progress");
     assert.ok(r[2].state === "busy" && r[2].retryInMs > 55000 && r[2].retryInMs <= 60000);
-    assert.strictEqual(await log.finish(ref("10"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { ok: true }, httpStatus: 200 }), true);
+    assert.strictEqual(
+      await log.finish(ref("10"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j", response: { ok: true }, httpStatus: 200 }),
+      true,
+    );
     assert.strictEqual(await log.finish(ref("11"), 1, "svc", { status: "failed", outcome: "transient", jobKey: "j", httpStatus: 503 }), true);
     const again = await Promise.all([log.begin(ref("10"), input()), log.begin(ref("11"), { ...input(), request: { x: 2 } })]);
     assert.ok(again[0].state === "finished" && again[0].row.status === "succeeded");
@@ -104,7 +122,11 @@ describe("saga log in PostgreSQL", () => {
     assert.strictEqual(await log.finish(ref("20"), 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j1" }), false, "attempt 1 lost the step");
     assert.strictEqual((await log.get(ref("20")))?.status, "started");
     assert.strictEqual(await log.finish(ref("20"), 2, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j2" }), true);
-    assert.deepStrictEqual((await log.attempts(ref("20"))).map((a) => a.outcome), ["succeeded", "succeeded"], "both attempts are on record");
+    assert.deepStrictEqual(
+      (await log.attempts(ref("20"))).map((a) => a.outcome),
+      ["succeeded", "succeeded"],
+      "both attempts are on record",
+    );
   });
 
   it("fails only the step whose data PostgreSQL refuses when it shares a batch", async () => {
@@ -113,7 +135,10 @@ describe("saga log in PostgreSQL", () => {
       log.begin(ref("31"), { ...input(), request: { bad: "\u0000" } }),
       log.begin(ref("32"), input()),
     ]);
-    assert.deepStrictEqual(r.map((x) => x.status), ["fulfilled", "rejected", "fulfilled"]);
+    assert.deepStrictEqual(
+      r.map((x) => x.status),
+      ["fulfilled", "rejected", "fulfilled"],
+    );
     assert.match(String((r[1] as PromiseRejectedResult).reason), /PostgreSQL refused the step's data/);
   });
 

@@ -69,7 +69,9 @@ describe("compensation-saga template end to end (executing peer, real worker)", 
   });
 
   const callsOf = (name: string, pik: string, path: string) =>
-    svc(name).callsTo(path).filter((c) => (path === "/api/compensate" ? c.body.processInstanceKey === pik : c.headers["idempotency-key"]?.toString().includes(pik)));
+    svc(name)
+      .callsTo(path)
+      .filter((c) => (path === "/api/compensate" ? c.body.processInstanceKey === pik : c.headers["idempotency-key"]?.toString().includes(pik)));
   const stream = async (topic: string) => (await client.xrange(topic, "-", "+")).map(([id, f]) => fromStreamEntry(topic, id, f).value as Record<string, any>);
   const start = async (scenario: string, sagaId: string, extra: Record<string, unknown> = {}) => {
     const zb = peer.engine!;
@@ -84,7 +86,10 @@ describe("compensation-saga template end to end (executing peer, real worker)", 
     assert.strictEqual(undoPay.length, 1, "payment undone once");
     assert.strictEqual(undoInv.length, 1, "inventory undone once");
     assert.strictEqual(callsOf("shipping", pik, "/api/compensate").length, 0, "shipping never completed: not compensated");
-    assert.ok(undoInv[0].at >= undoPay[0].at + 290, `inventory undone after payment's undo finished (payment at ${undoPay[0].at}, inventory at ${undoInv[0].at})`);
+    assert.ok(
+      undoInv[0].at >= undoPay[0].at + 290,
+      `inventory undone after payment's undo finished (payment at ${undoPay[0].at}, inventory at ${undoInv[0].at})`,
+    );
     const runs = peer.instance(pik).compensations;
     const pay = runs.find((r) => r.compensates === "Task_Payment")!;
     const inv = runs.find((r) => r.compensates === "Task_Inventory")!;
@@ -107,7 +112,11 @@ describe("compensation-saga template end to end (executing peer, real worker)", 
         });
         assert.throws(
           () => checkServed(readWorkflows(TEMPLATES_DIR), config),
-          (err: Error) => err instanceof ConfigError && /compensation-saga\.bpmn uses task type compensate-payment, which this worker does not serve: the compensation saga pattern is off/.test(err.message),
+          (err: Error) =>
+            err instanceof ConfigError &&
+            /compensation-saga\.bpmn uses task type compensate-payment, which this worker does not serve: the compensation saga pattern is off/.test(
+              err.message,
+            ),
         );
       });
       continue;
@@ -143,10 +152,17 @@ describe("compensation-saga template end to end (executing peer, real worker)", 
 
         // All steps succeed; the confirmation arrives on the responses topic and correlates.
         await peer.waitFor(() => peer.instance(ok).subscriptions.size > 0, 15000, "ok: waiting for confirmation");
-        await producer.publish(`shop-${tag}.responses`, { key: `${tag}-ok`, value: { messageName: "saga-confirmed", correlationKey: `${tag}-ok` }, headers: { "event-id": `confirm-${tag}` } });
+        await producer.publish(`shop-${tag}.responses`, {
+          key: `${tag}-ok`,
+          value: { messageName: "saga-confirmed", correlationKey: `${tag}-ok` },
+          headers: { "event-id": `confirm-${tag}` },
+        });
         const okEnd = await peer.waitForEnd(ok, 15000);
         assert.deepStrictEqual(okEnd.endEvents, ["End_SagaCompleted"]);
-        assert.deepStrictEqual(["inventory", "payment", "shipping"].map((s) => callsOf(s, ok, "/api/process").length), [1, 1, 1]);
+        assert.deepStrictEqual(
+          ["inventory", "payment", "shipping"].map((s) => callsOf(s, ok, "/api/process").length),
+          [1, 1, 1],
+        );
         assert.deepStrictEqual(okEnd.variables.shipping, { done: "shipping", sagaId: `${tag}-ok` });
 
         // Step 3 rejected.
@@ -163,7 +179,11 @@ describe("compensation-saga template end to end (executing peer, real worker)", 
         }
 
         // The slow step takes the timeout path and compensates what completed.
-        await peer.waitFor(() => peer.instance(slow).elements.some((e) => e.elementId === "Task_Shipping" && e.event === "terminated"), 15000, "shipping interrupted by its timer");
+        await peer.waitFor(
+          () => peer.instance(slow).elements.some((e) => e.elementId === "Task_Shipping" && e.event === "terminated"),
+          15000,
+          "shipping interrupted by its timer",
+        );
         const timer = [...peer.instance(slow).definition.model.elements.values()].find((e) => e.attachedTo === "Task_Shipping" && e.event === "timer")!;
         assert.ok(elementsOf(peer.instance(slow), "completed").includes(timer.id), "the timer boundary of shipping fired");
         if (compensation) {

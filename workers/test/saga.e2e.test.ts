@@ -23,11 +23,12 @@ describe("worker end-to-end: saga", function () {
     pg = await startPostgres();
     peer = await GatewayPeer.start({ execute: true });
     // Payment's compensation fails for order o-dl (dead letter); every other undo succeeds.
-    const ok = (name: string) => startService(name, (c) => {
-      if (c.path !== "/api/compensate") return { status: 200, body: { done: name, orderId: c.body.orderId } };
-      if (name === "payment" && c.body.request?.orderId === "o-dl") return { status: 500, body: { error: "refund system down" } };
-      return { status: 200, body: { undone: c.body.elementId } };
-    });
+    const ok = (name: string) =>
+      startService(name, (c) => {
+        if (c.path !== "/api/compensate") return { status: 200, body: { done: name, orderId: c.body.orderId } };
+        if (name === "payment" && c.body.request?.orderId === "o-dl") return { status: 500, body: { error: "refund system down" } };
+        return { status: 200, body: { undone: c.body.elementId } };
+      });
     services.push(
       await ok("inventory"),
       await ok("payment"),
@@ -37,7 +38,15 @@ describe("worker end-to-end: saga", function () {
     );
     db = await freshDatabase(pg.url, "saga");
     bus = new RecordingBus();
-    worker = await runWorker(testConfig(peer, db, services, { ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: "redis://127.0.0.1:1", WORKFLOWS_DIR: TEMPLATES_DIR }), bus);
+    worker = await runWorker(
+      testConfig(peer, db, services, {
+        ENABLE_EVENT_STREAMING: "true",
+        EVENT_BUS: "redis-streams",
+        REDIS_URL: "redis://127.0.0.1:1",
+        WORKFLOWS_DIR: TEMPLATES_DIR,
+      }),
+      bus,
+    );
   });
   after(async () => {
     await worker?.stop(1000);
@@ -55,13 +64,19 @@ describe("worker end-to-end: saga", function () {
     assert.strictEqual(rejection.errorCode, "BUSINESS_REJECTION");
     assert.strictEqual(rejection.job.elementId, "Task_Shipping");
 
-    const undoInv = svc("inventory").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik);
-    const undoPay = svc("payment").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik);
+    const undoInv = svc("inventory")
+      .callsTo("/api/compensate")
+      .filter((c) => c.body.processInstanceKey === pik);
+    const undoPay = svc("payment")
+      .callsTo("/api/compensate")
+      .filter((c) => c.body.processInstanceKey === pik);
     assert.strictEqual(undoInv.length, 1);
     assert.strictEqual(undoPay.length, 1);
     assert.ok(undoPay[0].at <= undoInv[0].at, "payment (completed last) is undone first");
     assert.strictEqual(svc("shipping").callsTo("/api/compensate").length, 0, "rejected step is not compensated");
-    const payCall = svc("payment").callsTo("/api/process").find((c) => c.body.orderId === "o-9")!;
+    const payCall = svc("payment")
+      .callsTo("/api/process")
+      .find((c) => c.body.orderId === "o-9")!;
     assert.deepStrictEqual(undoPay[0].body.request, payCall.body, "the undo gets the step's request as sent");
     assert.deepStrictEqual(payCall.body, { ...vars, inventory: { done: "inventory", orderId: "o-9" } });
     assert.deepStrictEqual(undoPay[0].body.response, { done: "payment", orderId: "o-9" });
@@ -72,7 +87,12 @@ describe("worker end-to-end: saga", function () {
     const payUndoJob = peer.completions.find((c) => c.job.processInstanceKey === pik && c.job.type === "compensate-payment")!;
     peer.redeliver(payUndoJob.job);
     await peer.waitFor(() => peer.completions.filter((c) => c.jobKey === payUndoJob.jobKey).length === 2, 10000, "redelivered compensation");
-    assert.strictEqual(svc("payment").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik).length, 1);
+    assert.strictEqual(
+      svc("payment")
+        .callsTo("/api/compensate")
+        .filter((c) => c.body.processInstanceKey === pik).length,
+      1,
+    );
 
     const charge = await worker!.saga.get({ processInstanceKey: pik, elementId: "Task_Payment", kind: "call" });
     assert.strictEqual(charge?.status, "compensated");
@@ -80,12 +100,24 @@ describe("worker end-to-end: saga", function () {
     assert.strictEqual(undoShip, undefined, "Zeebe never starts the handler of the rejected step");
 
     // Events leave through the outbox: the relay publishes them shortly after the saga log has them.
-    await eventually(() => bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik && e.type === "step.compensated").length === 2, "step.compensated events");
+    await eventually(
+      () => bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik && e.type === "step.compensated").length === 2,
+      "step.compensated events",
+    );
     await eventually(() => bus.on("shop.compensation-triggers").filter((e) => e.processInstanceKey === pik).length === 2, "compensation triggers");
     const wf = bus.on("shop.workflow-events").filter((e) => e.processInstanceKey === pik);
-    assert.deepStrictEqual(wf.filter((e) => e.type === "step.compensated").map((e) => e.elementId), ["Task_Payment", "Task_Inventory"]);
+    assert.deepStrictEqual(
+      wf.filter((e) => e.type === "step.compensated").map((e) => e.elementId),
+      ["Task_Payment", "Task_Inventory"],
+    );
     assert.ok(wf.some((e) => e.type === "step.failed" && e.elementId === "Task_Shipping" && e.rejected === true));
-    assert.deepStrictEqual(bus.on("shop.compensation-triggers").filter((e) => e.processInstanceKey === pik).map((e) => e.compensates[0]), ["Task_Payment", "Task_Inventory"]);
+    assert.deepStrictEqual(
+      bus
+        .on("shop.compensation-triggers")
+        .filter((e) => e.processInstanceKey === pik)
+        .map((e) => e.compensates[0]),
+      ["Task_Payment", "Task_Inventory"],
+    );
   });
 
   it("a step redelivered after a crash (completion lost, new worker process) is not executed twice", async () => {
@@ -97,12 +129,25 @@ describe("worker end-to-end: saga", function () {
     const step = async () => worker!.saga.get({ processInstanceKey: pik, elementId: "Reserve", kind: "call" });
     const deadline = Date.now() + 5000;
     while ((await step())?.status !== "succeeded" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const job = { ...peer.completions[0].job, key, processInstanceKey: pik, elementId: "Reserve", elementInstanceKey: key, type: "call-microservice-inventory", variables: { orderId: "o-crash" }, customHeaders: {}, retries: 3 };
+    const job = {
+      ...peer.completions[0].job,
+      key,
+      processInstanceKey: pik,
+      elementId: "Reserve",
+      elementInstanceKey: key,
+      type: "call-microservice-inventory",
+      variables: { orderId: "o-crash" },
+      customHeaders: {},
+      retries: 3,
+    };
     assert.ok(!peer.completions.some((c) => c.jobKey === key), "the first completion was lost");
 
     // The worker "crashes": a new one, sharing only the database, gets the job again after its timeout.
     await worker!.stop(500);
-    worker = await runWorker(testConfig(peer, db, services, { ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: "redis://127.0.0.1:1" }), bus);
+    worker = await runWorker(
+      testConfig(peer, db, services, { ENABLE_EVENT_STREAMING: "true", EVENT_BUS: "redis-streams", REDIS_URL: "redis://127.0.0.1:1" }),
+      bus,
+    );
     peer.redeliver(job);
     await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, "completion from the log");
     assert.strictEqual(svc("inventory").callsTo("/api/process").length, callsBefore + 1, "service called once");
@@ -116,15 +161,27 @@ describe("worker end-to-end: saga", function () {
     const pik = peer.engine!.createInstance({ bpmnProcessId: "compensation-saga", variables: vars }).key;
     await peer.waitFor(() => peer.instance(pik).incidents.length === 1, 20000, "incident");
     const fails = peer.failures.filter((f) => f.job.processInstanceKey === pik && f.job.type === "compensate-payment");
-    assert.deepStrictEqual(fails.map((f) => f.retries), [4, 3, 2, 1, 0], "the model's 5 retries");
+    assert.deepStrictEqual(
+      fails.map((f) => f.retries),
+      [4, 3, 2, 1, 0],
+      "the model's 5 retries",
+    );
     assert.ok(fails[1].retryBackOff > fails[0].retryBackOff);
     assert.match(fails[4].errorMessage, /dead-lettered/);
-    const undoCalls = svc("payment").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik);
+    const undoCalls = svc("payment")
+      .callsTo("/api/compensate")
+      .filter((c) => c.body.processInstanceKey === pik);
     assert.strictEqual(undoCalls.length, 5);
     const instance = peer.instance(pik);
     assert.strictEqual(instance.state, "ACTIVE", "the instance waits at the incident");
     assert.strictEqual(instance.incidents[0].elementId, "Task_CompensatePayment");
-    assert.strictEqual(svc("inventory").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik).length, 0, "inventory is not undone before payment");
+    assert.strictEqual(
+      svc("inventory")
+        .callsTo("/api/compensate")
+        .filter((c) => c.body.processInstanceKey === pik).length,
+      0,
+      "inventory is not undone before payment",
+    );
 
     // The dead letter leaves through the outbox, behind the instance's earlier events.
     await eventually(() => bus.on("shop.dead-letter").some((d) => d.processInstanceKey === pik), "the dead letter");
@@ -152,10 +209,20 @@ describe("worker end-to-end: saga", function () {
       assert.match(ready.body.checks.postgres, /DOWN/);
       assert.strictEqual(ready.body.checks.zeebe, "UP");
 
-      const key = peer.addJob({ type: "call-microservice-payment", processInstanceKey: "5000000000000004", elementId: "Charge", variables: { orderId: "o-pg" }, retries: 3 });
+      const key = peer.addJob({
+        type: "call-microservice-payment",
+        processInstanceKey: "5000000000000004",
+        elementId: "Charge",
+        variables: { orderId: "o-pg" },
+        retries: 3,
+      });
       await new Promise((r) => setTimeout(r, 1500));
       assert.ok(peer.pending("call-microservice-payment") === 0 && !peer.completions.some((c) => c.jobKey === key), "the job is held by the worker");
-      assert.deepStrictEqual(peer.failures.filter((f) => f.jobKey === key && f.retries < 3), [], "retries are not used up by an outage");
+      assert.deepStrictEqual(
+        peer.failures.filter((f) => f.jobKey === key && f.retries < 3),
+        [],
+        "retries are not used up by an outage",
+      );
       assert.strictEqual(svc("payment").calls.filter((c) => c.body?.orderId === "o-pg").length, 0, "no call without a saga log");
     } finally {
       await pg.resume();
@@ -171,7 +238,10 @@ describe("worker end-to-end: saga", function () {
     const abandoned = await worker!.stop(5000);
     worker = undefined;
     assert.strictEqual(abandoned, 0);
-    assert.ok(peer.completions.some((c) => c.jobKey === key), "the running job completed during the drain");
+    assert.ok(
+      peer.completions.some((c) => c.jobKey === key),
+      "the running job completed during the drain",
+    );
   });
 
   it("stop() gives up on a job that outlives the drain bound, within the bound", async () => {

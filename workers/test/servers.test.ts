@@ -30,7 +30,11 @@ describe("test servers", () => {
   });
 
   it("starts Redis on a free port and removes its directory on stop", async () => {
-    const listDirs = () => fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("redis-test-")).sort();
+    const listDirs = () =>
+      fs
+        .readdirSync(os.tmpdir())
+        .filter((d) => d.startsWith("redis-test-"))
+        .sort();
     const before = listDirs();
     const r = await startRedis();
     try {

@@ -22,7 +22,9 @@ describe("worker end-to-end: each step runs once", function () {
     pg = await startPostgres();
     peer = await GatewayPeer.start();
     services.push(
-      await startService("payment", (c) => (c.path === "/api/compensate" ? { status: 200, body: { undone: c.body.request.item } } : { status: 200, body: { charged: c.body.item } })),
+      await startService("payment", (c) =>
+        c.path === "/api/compensate" ? { status: 200, body: { undone: c.body.request.item } } : { status: 200, body: { charged: c.body.item } },
+      ),
       await startService("ledger", () => ({ status: 200, body: { booked: true } })),
       // Answers every call at the same moment, so that their saga-log writes share a batch.
       await startService("batch", (c) => ({ status: 200, body: c.body.n === 5 ? { note: "bad\u0000byte" } : { n: c.body.n }, until: batchReplies })),
@@ -43,20 +45,40 @@ describe("worker end-to-end: each step runs once", function () {
     const pik = "6100000000000001";
     const keys: string[] = [];
     for (const item of [1, 2, 3]) {
-      const key = peer.addJob({ type: "call-microservice-payment", processInstanceKey: pik, elementId: "Charge", elementInstanceKey: `61000000000001${item}0`, variables: { item } });
+      const key = peer.addJob({
+        type: "call-microservice-payment",
+        processInstanceKey: pik,
+        elementId: "Charge",
+        elementInstanceKey: `61000000000001${item}0`,
+        variables: { item },
+      });
       keys.push(key);
       await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, `iteration ${item}`);
     }
-    const calls = svc("payment").callsTo("/api/process").filter((c) => String(c.headers["idempotency-key"]).includes(pik));
-    assert.deepStrictEqual(calls.map((c) => c.body.item), [1, 2, 3], "one call per iteration, each with its own variables");
+    const calls = svc("payment")
+      .callsTo("/api/process")
+      .filter((c) => String(c.headers["idempotency-key"]).includes(pik));
+    assert.deepStrictEqual(
+      calls.map((c) => c.body.item),
+      [1, 2, 3],
+      "one call per iteration, each with its own variables",
+    );
     assert.strictEqual(new Set(calls.map((c) => c.headers["idempotency-key"])).size, 3, "one Idempotency-Key per iteration");
-    assert.deepStrictEqual(keys.map((k) => peer.completions.find((c) => c.jobKey === k)!.variables), [1, 2, 3].map((item) => ({ payment: { charged: item } })));
+    assert.deepStrictEqual(
+      keys.map((k) => peer.completions.find((c) => c.jobKey === k)!.variables),
+      [1, 2, 3].map((item) => ({ payment: { charged: item } })),
+    );
 
     // A redelivery of iteration 2 (same element instance) answers from the log with iteration 2's result.
     peer.redeliver(peer.completions.find((c) => c.jobKey === keys[1])!.job);
     await peer.waitFor(() => peer.completions.filter((c) => c.jobKey === keys[1]).length === 2, 10000, "redelivered iteration");
     assert.deepStrictEqual(peer.completions.filter((c) => c.jobKey === keys[1])[1].variables, { payment: { charged: 2 } });
-    assert.strictEqual(svc("payment").callsTo("/api/process").filter((c) => String(c.headers["idempotency-key"]).includes(pik)).length, 3);
+    assert.strictEqual(
+      svc("payment")
+        .callsTo("/api/process")
+        .filter((c) => String(c.headers["idempotency-key"]).includes(pik)).length,
+      3,
+    );
   });
 
   it("fails only the job whose variables PostgreSQL cannot store, as an incident that says why; its batch runs normally", async () => {
@@ -88,7 +110,9 @@ describe("worker end-to-end: each step runs once", function () {
   it("fails only the job whose reply body PostgreSQL cannot store; the other replies of the same moment are logged once", async () => {
     const pik = "6100000000000003";
     batchReplies = new Promise<void>((r) => (releaseBatch = r));
-    const keys = peer.addJobs(Array.from({ length: 10 }, (_, n) => ({ type: "call-microservice-batch", processInstanceKey: pik, elementId: `Batch${n}`, variables: { n } })));
+    const keys = peer.addJobs(
+      Array.from({ length: 10 }, (_, n) => ({ type: "call-microservice-batch", processInstanceKey: pik, elementId: `Batch${n}`, variables: { n } })),
+    );
     await peer.waitFor(() => svc("batch").calls.filter((c) => String(c.headers["idempotency-key"]).includes(pik)).length === 10, 10000, "10 calls in flight");
     releaseBatch();
     const settled = (k: string) => peer.completions.some((c) => c.jobKey === k) || peer.failures.some((f) => f.jobKey === k && f.retries === 0);
@@ -98,16 +122,27 @@ describe("worker end-to-end: each step runs once", function () {
     const calls = svc("batch").calls.filter((c) => String(c.headers["idempotency-key"]).includes(pik));
     assert.strictEqual(calls.length, 10, `each step called once (got ${calls.length})`);
     assert.strictEqual(keys.filter((k) => peer.completions.some((c) => c.jobKey === k)).length, 9);
-    assert.deepStrictEqual(peer.failures.filter((f) => keys.includes(f.jobKey) && f.jobKey !== keys[5]), []);
+    assert.deepStrictEqual(
+      peer.failures.filter((f) => keys.includes(f.jobKey) && f.jobKey !== keys[5]),
+      [],
+    );
     const bad = peer.failures.filter((f) => f.jobKey === keys[5]);
-    assert.deepStrictEqual(bad.map((f) => f.retries), [0]);
+    assert.deepStrictEqual(
+      bad.map((f) => f.retries),
+      [0],
+    );
     assert.match(bad[0].errorMessage, /reply|response/);
     assert.match(bad[0].errorMessage, /U\+0000/);
     assert.match(bad[0].errorMessage, /note/);
   });
 
   it("never lets a second delivery call a step while the first delivery's call is open (timeoutMs header beyond the job timeout)", async () => {
-    const key = peer.addJob({ type: "call-microservice-slowpay", elementId: "SlowCharge", retries: 2, customHeaders: { timeoutMs: String(10 * JOB_TIMEOUT_MS) } });
+    const key = peer.addJob({
+      type: "call-microservice-slowpay",
+      elementId: "SlowCharge",
+      retries: 2,
+      customHeaders: { timeoutMs: String(10 * JOB_TIMEOUT_MS) },
+    });
     await peer.waitFor(() => peer.failures.some((f) => f.jobKey === key && f.retries === 0), 20000, "incident after timeouts");
     const calls = svc("slowpay").calls;
     assert.ok(calls.length >= 2, `retried (${calls.length} calls)`);
@@ -120,12 +155,26 @@ describe("worker end-to-end: each step runs once", function () {
     const pik = "6100000000000004";
     const ref = { processInstanceKey: pik, elementId: "Charge", elementInstanceKey: "6100000000000400", kind: "call" as const };
     // A worker began the step and died: the log says "in progress".
-    const begun = await worker.saga.begin(ref, { service: "payment", idempotencyKey: `call-${pik}-6100000000000400`, request: { item: 9 }, jobKey: "lost-job", leaseMs: JOB_TIMEOUT_MS });
+    const begun = await worker.saga.begin(ref, {
+      service: "payment",
+      idempotencyKey: `call-${pik}-6100000000000400`,
+      request: { item: 9 },
+      jobKey: "lost-job",
+      leaseMs: JOB_TIMEOUT_MS,
+    });
     assert.strictEqual(begun.state, "claimed");
     const t0 = Date.now();
-    const key = peer.addJob({ type: "call-microservice-payment", processInstanceKey: pik, elementId: "Charge", elementInstanceKey: ref.elementInstanceKey, variables: { item: 9 } });
+    const key = peer.addJob({
+      type: "call-microservice-payment",
+      processInstanceKey: pik,
+      elementId: "Charge",
+      elementInstanceKey: ref.elementInstanceKey,
+      variables: { item: 9 },
+    });
     await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 15000, "completion after the lease");
-    const calls = svc("payment").callsTo("/api/process").filter((c) => String(c.headers["idempotency-key"]).includes(pik));
+    const calls = svc("payment")
+      .callsTo("/api/process")
+      .filter((c) => String(c.headers["idempotency-key"]).includes(pik));
     assert.strictEqual(calls.length, 1);
     assert.ok(calls[0].at - t0 >= JOB_TIMEOUT_MS - 100, `called ${calls[0].at - t0} ms after the dead worker's begin; the lease is ${JOB_TIMEOUT_MS} ms`);
     assert.ok(!peer.failures.some((f) => f.jobKey === key && f.retries < 3), "waiting on a lease burns no retry");
@@ -140,7 +189,9 @@ describe("worker end-to-end: each step runs once", function () {
       { type: "compensate-payment", processInstanceKey: pik, elementId: "UndoCharge", customHeaders: { compensates: "Charge" } },
     ]);
     await peer.waitFor(() => keys.every((k) => peer.completions.some((c) => c.jobKey === k)), 15000, "both compensation jobs completed");
-    const undo = svc("payment").callsTo("/api/compensate").filter((c) => c.body.processInstanceKey === pik);
+    const undo = svc("payment")
+      .callsTo("/api/compensate")
+      .filter((c) => c.body.processInstanceKey === pik);
     assert.strictEqual(undo.length, 1, "one undo call");
     assert.strictEqual(undo[0].body.request.item, 7);
   });

@@ -17,7 +17,19 @@ import { freshDatabase, runStreamingWorker, tempDir, TEMPLATES_DIR, testConfig }
 import { RecordedCall, startService, TestService } from "./support/http-services";
 import { KafkaMockServer, PostgresServer, RedisServer, startKafkaMock, startPostgres, startRedis } from "./support/servers";
 
-const SERVICES = ["inventory", "payment", "shipping", "notification", "scheduling", "clinical", "billing", "compliance", "fraud-detection", "authorization", "settlement"];
+const SERVICES = [
+  "inventory",
+  "payment",
+  "shipping",
+  "notification",
+  "scheduling",
+  "clinical",
+  "billing",
+  "compliance",
+  "fraud-detection",
+  "authorization",
+  "settlement",
+];
 const TOPICS = topicNames("shop");
 
 /** Every service answers 200, except the one named by the variable rejectAt (409, a business rejection). */
@@ -37,8 +49,13 @@ function workflowsWithExamples(): string {
 }
 
 /** The calls a service got for one instance (its undo calls with p = "/api/compensate"). */
-const callsOf = (services: TestService[]) => (name: string, pik: string, p = "/api/process") =>
-  services.find((s) => s.name === name)!.callsTo(p).filter((c) => (p === "/api/compensate" ? c.body.processInstanceKey === pik : String(c.headers["idempotency-key"]).includes(pik)));
+const callsOf =
+  (services: TestService[]) =>
+  (name: string, pik: string, p = "/api/process") =>
+    services
+      .find((s) => s.name === name)!
+      .callsTo(p)
+      .filter((c) => (p === "/api/compensate" ? c.body.processInstanceKey === pik : String(c.headers["idempotency-key"]).includes(pik)));
 
 /** The undo calls of an instance, in the order they reached the services, each after the previous one finished. */
 function undoOrder(services: TestService[], pik: string, names: string[]): string[] {
@@ -49,7 +66,11 @@ function undoOrder(services: TestService[], pik: string, names: string[]): strin
 }
 
 /** An event the worker published, with its headers. */
-interface PublishedEvent { key: string | null; value: Record<string, any>; headers: Record<string, string> }
+interface PublishedEvent {
+  key: string | null;
+  value: Record<string, any>;
+  headers: Record<string, string>;
+}
 
 /** What the event-bus tests need, whichever bus carries the events. */
 interface BusFixture {
@@ -102,23 +123,32 @@ function eventBusTests(fixture: () => BusFixture, tag: string, { errorsTopic }: 
     await eventually(async () => (await published(TOPICS.workflowEvents)).some(isRequest), "the saga's request on the bus", 30_000);
     const request = (await published(TOPICS.workflowEvents)).find(isRequest)!;
     assert.strictEqual(request.key, sagaId);
-    await producer.publish(TOPICS.responses, { key: sagaId, value: { messageName: "saga-confirmed", correlationKey: sagaId, variables: { confirmedBy: "erp" } }, headers: { "event-id": `resp-${sagaId}` } });
+    await producer.publish(TOPICS.responses, {
+      key: sagaId,
+      value: { messageName: "saga-confirmed", correlationKey: sagaId, variables: { confirmedBy: "erp" } },
+      headers: { "event-id": `resp-${sagaId}` },
+    });
     const i = await peer.waitForEnd(pik, 60_000);
     assert.deepStrictEqual(i.endEvents, ["End_SagaCompleted"]);
     assert.strictEqual(i.variables.confirmedBy, "erp");
   });
 
-  if (errorsTopic) it("publish-and-wait: an errors event sends the waiting saga down its compensation path (all three steps undone in reverse)", async () => {
-    const { peer, producer, services } = fixture();
-    const sagaId = `pw-2-${tag}`;
-    const pik = start("compensation-saga", { sagaId });
-    await peer.waitFor(() => peer.instance(pik).subscriptions.size > 0, 15000, "waiting for confirmation");
-    await producer.publish(TOPICS.errors, { key: sagaId, value: { correlationKey: sagaId, error: "carrier lost the parcel" }, headers: { "event-id": `err-${sagaId}` } });
-    const i = await peer.waitForEnd(pik, 60_000);
-    assert.deepStrictEqual(i.endEvents, ["End_SagaCompensated"]);
-    assert.deepStrictEqual(undoOrder(services, pik, ["inventory", "payment", "shipping"]), ["shipping", "payment", "inventory"]);
-    assert.deepStrictEqual(i.variables.compensationRequest, { error: "carrier lost the parcel", eventId: `err-${sagaId}` });
-  });
+  if (errorsTopic)
+    it("publish-and-wait: an errors event sends the waiting saga down its compensation path (all three steps undone in reverse)", async () => {
+      const { peer, producer, services } = fixture();
+      const sagaId = `pw-2-${tag}`;
+      const pik = start("compensation-saga", { sagaId });
+      await peer.waitFor(() => peer.instance(pik).subscriptions.size > 0, 15000, "waiting for confirmation");
+      await producer.publish(TOPICS.errors, {
+        key: sagaId,
+        value: { correlationKey: sagaId, error: "carrier lost the parcel" },
+        headers: { "event-id": `err-${sagaId}` },
+      });
+      const i = await peer.waitForEnd(pik, 60_000);
+      assert.deepStrictEqual(i.endEvents, ["End_SagaCompensated"]);
+      assert.deepStrictEqual(undoOrder(services, pik, ["inventory", "payment", "shipping"]), ["shipping", "payment", "inventory"]);
+      assert.deepStrictEqual(i.variables.compensationRequest, { error: "carrier lost the parcel", eventId: `err-${sagaId}` });
+    });
 
   it("a trigger event delivered twice, and again after Redis lost the bridge's mark, starts one instance through the message start event", async () => {
     const { peer, producer, dedupRedis, published } = fixture();
@@ -144,11 +174,15 @@ function eventBusTests(fixture: () => BusFixture, tag: string, { errorsTopic }: 
     assert.strictEqual(started.length, 1);
     assert.strictEqual(started[0].variables.sagaId, sagaId);
     assert.deepStrictEqual(started[0].startedBy, { messageName: startMessageName("compensation-saga"), correlationKey: eventId });
-    assert.deepStrictEqual(peer.messages.filter((m) => m.messageId === eventId), [
-      { name: "start:compensation-saga", correlationKey: eventId, timeToLive: 3_600_000, messageId: eventId, variables: { sagaId } },
-    ]);
+    assert.deepStrictEqual(
+      peer.messages.filter((m) => m.messageId === eventId),
+      [{ name: "start:compensation-saga", correlationKey: eventId, timeToLive: 3_600_000, messageId: eventId, variables: { sagaId } }],
+    );
     assert.ok(!peer.processStarts.some((s) => s.variables.sagaId === sagaId && s.startMessage === undefined), "not started with CreateProcessInstance");
-    assert.ok((await published(TOPICS.deadLetter)).every((d) => d.value.eventId !== eventId), "the duplicates are not dead-lettered");
+    assert.ok(
+      (await published(TOPICS.deadLetter)).every((d) => d.value.eventId !== eventId),
+      "the duplicates are not dead-lettered",
+    );
   });
 }
 
@@ -190,15 +224,42 @@ describe("shipped models end to end (executing peer, real worker, Redis Streams)
     const pik = start("parallel-orchestration", { orderId: "p-1", amount: 42 });
     const i = await peer.waitForEnd(pik);
     assert.deepStrictEqual(i.endEvents, ["End_Done"]);
-    assert.deepStrictEqual(["inventory", "payment", "shipping"].map((s) => calls(s, pik).length), [1, 1, 1]);
+    assert.deepStrictEqual(
+      ["inventory", "payment", "shipping"].map((s) => calls(s, pik).length),
+      [1, 1, 1],
+    );
     assert.deepStrictEqual(calls("payment", pik)[0].body, { orderId: "p-1", amount: 42 });
     assert.deepStrictEqual([i.variables.inventory, i.variables.payment, i.variables.shipping], [{ by: "inventory" }, { by: "payment" }, { by: "shipping" }]);
   });
 
   const examples = [
-    { id: "ecommerce-order", key: "orderId", steps: ["payment", "inventory", "shipping", "notification"], rejectAt: "shipping", undone: ["inventory", "payment"], ok: "End_OrderCompleted", compensated: "End_OrderCancelled" },
-    { id: "healthcare-patient-journey", key: "patientId", steps: ["scheduling", "clinical", "billing", "compliance"], rejectAt: "compliance", undone: ["billing", "clinical", "scheduling"], ok: "End_JourneyCompleted", compensated: "End_JourneyRolledBack" },
-    { id: "financial-transaction", key: "transactionId", steps: ["fraud-detection", "authorization", "settlement"], rejectAt: "settlement", undone: ["authorization"], ok: "End_TransactionSettled", compensated: "End_TransactionReversed" },
+    {
+      id: "ecommerce-order",
+      key: "orderId",
+      steps: ["payment", "inventory", "shipping", "notification"],
+      rejectAt: "shipping",
+      undone: ["inventory", "payment"],
+      ok: "End_OrderCompleted",
+      compensated: "End_OrderCancelled",
+    },
+    {
+      id: "healthcare-patient-journey",
+      key: "patientId",
+      steps: ["scheduling", "clinical", "billing", "compliance"],
+      rejectAt: "compliance",
+      undone: ["billing", "clinical", "scheduling"],
+      ok: "End_JourneyCompleted",
+      compensated: "End_JourneyRolledBack",
+    },
+    {
+      id: "financial-transaction",
+      key: "transactionId",
+      steps: ["fraud-detection", "authorization", "settlement"],
+      rejectAt: "settlement",
+      undone: ["authorization"],
+      ok: "End_TransactionSettled",
+      compensated: "End_TransactionReversed",
+    },
   ];
   for (const ex of examples) {
     it(`${ex.id}: the happy path calls ${ex.steps.join(", ")} in order; ${ex.rejectAt} rejected undoes ${ex.undone.join(", ")} in that order`, async () => {
@@ -206,7 +267,10 @@ describe("shipped models end to end (executing peer, real worker, Redis Streams)
       const bad = start(ex.id, { [ex.key]: `${ex.id}-bad`, rejectAt: ex.rejectAt });
       const okEnd = await peer.waitForEnd(ok);
       assert.deepStrictEqual(okEnd.endEvents, [ex.ok]);
-      const order = ex.steps.map((s) => ({ s, at: calls(s, ok)[0]?.at ?? NaN })).sort((a, b) => a.at - b.at).map((x) => x.s);
+      const order = ex.steps
+        .map((s) => ({ s, at: calls(s, ok)[0]?.at ?? NaN }))
+        .sort((a, b) => a.at - b.at)
+        .map((x) => x.s);
       assert.deepStrictEqual(order, ex.steps);
       assert.deepStrictEqual(okEnd.compensations, []);
 
@@ -214,7 +278,11 @@ describe("shipped models end to end (executing peer, real worker, Redis Streams)
       assert.deepStrictEqual(badEnd.endEvents, [ex.compensated]);
       assert.deepStrictEqual(undoOrder(services, bad, ex.steps), ex.undone);
       const after = ex.steps.slice(ex.steps.indexOf(ex.rejectAt) + 1);
-      assert.deepStrictEqual(after.map((s) => calls(s, bad).length), after.map(() => 0), "no step after the rejection runs");
+      assert.deepStrictEqual(
+        after.map((s) => calls(s, bad).length),
+        after.map(() => 0),
+        "no step after the rejection runs",
+      );
     });
   }
 

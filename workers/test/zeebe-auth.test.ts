@@ -33,7 +33,11 @@ async function startTokenEndpoint(clientId: string, clientSecret: string, token:
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`, grants, stop: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`,
+    grants,
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 /** An access token shaped like the JWT the SDK decodes (it reads `exp` to know when to renew). */
@@ -54,7 +58,10 @@ describe("worker authentication to Zeebe", function () {
   });
 
   it("refuses BASIC without its credentials, naming the variable", () => {
-    assert.throws(() => loadConfig({ DATABASE_URL: "postgres://db/x", CAMUNDA_AUTH_STRATEGY: "BASIC", CAMUNDA_BASIC_AUTH_USERNAME: "w" }), /CAMUNDA_BASIC_AUTH_PASSWORD is required when CAMUNDA_AUTH_STRATEGY=BASIC \(not set\)/);
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: "postgres://db/x", CAMUNDA_AUTH_STRATEGY: "BASIC", CAMUNDA_BASIC_AUTH_USERNAME: "w" }),
+      /CAMUNDA_BASIC_AUTH_PASSWORD is required when CAMUNDA_AUTH_STRATEGY=BASIC \(not set\)/,
+    );
     assert.throws(() => loadConfig({ DATABASE_URL: "postgres://db/x", CAMUNDA_AUTH_STRATEGY: "BEARER" }), /CAMUNDA_AUTH_STRATEGY must be NONE, OAUTH or BASIC/);
   });
 
@@ -78,7 +85,10 @@ describe("worker authentication to Zeebe", function () {
         WORKFLOWS_DIR: workflowsDir(["call-microservice-inventory"]),
       });
       worker = await startWorker(config, pino({ level: "silent" }), { defaultMetrics: false });
-      assert.deepStrictEqual(peer.deployments.map((d) => d.name), ["test.bpmn"]);
+      assert.deepStrictEqual(
+        peer.deployments.map((d) => d.name),
+        ["test.bpmn"],
+      );
       assert.deepStrictEqual([...peer.authorizations], [expected]);
     });
   });
@@ -143,12 +153,18 @@ describe("worker authentication to Zeebe", function () {
       child.stderr!.on("data", (d) => (output += d));
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const ready = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then((r) => r.status === 200, () => false);
+        const ready = await getJson(`http://127.0.0.1:${port}/actuator/ready`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ready) break;
         if (child.exitCode !== null || Date.now() > deadline) assert.fail(`worker did not become ready (exit ${child.exitCode}):\n${output}`);
         await new Promise((r) => setTimeout(r, 250));
       }
-      assert.deepStrictEqual(peer.deployments.map((d) => d.name), ["test.bpmn"]);
+      assert.deepStrictEqual(
+        peer.deployments.map((d) => d.name),
+        ["test.bpmn"],
+      );
       assert.deepStrictEqual([...peer.authorizations], [`Bearer ${token}`]);
       assert.ok(tokens.grants.length >= 1 && tokens.grants.every((g) => g.client_id === "payments-client"));
       assert.deepStrictEqual(fs.readdirSync(home), [], "nothing written to HOME");

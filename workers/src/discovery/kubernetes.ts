@@ -8,7 +8,7 @@ import { backoffMs } from "../backoff";
 import { Metrics } from "../metrics";
 import { errorText } from "../redact";
 import { Claim, NameClaims } from "./claims";
-import { ServiceCache, ServiceRegistry } from "./registry";
+import { DiscoveryHealth, ServiceCache, ServiceRegistry, WatchHealth } from "./registry";
 import { parseService, serviceIdentity } from "./service-object";
 
 const SA_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -53,17 +53,32 @@ class ScreenedWatch extends k8s.Watch {
     config: k8s.KubeConfig,
     private readonly skipped: (reason: string, eventType: unknown) => void,
     private readonly failed: (err: unknown) => void,
+    /** The watch is open (true), or it ended (false) for whatever reason: health of the namespace's watch. */
+    private readonly connection: (connected: boolean) => void,
   ) {
     super(config);
   }
 
-  override watch(path: string, query: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: any, raw?: any) => void, done: (err: any) => void): Promise<AbortController> {
+  override async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, obj: any, raw?: any) => void,
+    done: (err: any) => void,
+  ): Promise<AbortController> {
     const screened = (phase: string, obj: unknown, raw?: unknown) => {
       const reason = screenEvent(phase, obj);
       if (reason) return this.skipped(reason, phase);
       this.guard(() => callback(phase, obj, raw));
     };
-    return super.watch(path, query, screened, (err) => this.guard(() => done(err)));
+    // Watch.watch resolves also when the request failed, after it called done: open only if it has not ended.
+    let ended = false;
+    const controller = await super.watch(path, query, screened, (err) => {
+      ended = true;
+      this.connection(false);
+      this.guard(() => done(err));
+    });
+    if (!ended) this.connection(true);
+    return controller;
   }
 
   /** Runs a callback that may throw or return a rejected promise; reports either instead of crashing. */
@@ -78,7 +93,8 @@ class ScreenedWatch extends k8s.Watch {
 
 /** Why ListWatch cannot take this watch event, or undefined when it can. */
 function screenEvent(phase: unknown, obj: unknown): string | undefined {
-  if (!["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"].includes(phase as string)) return `unknown watch event type ${JSON.stringify(phase)?.slice(0, 40)}`;
+  if (!["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"].includes(phase as string))
+    return `unknown watch event type ${JSON.stringify(phase)?.slice(0, 40)}`;
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return `${phase} event without an object`;
   if (phase === "BOOKMARK" || phase === "ERROR") return undefined;
   const id = serviceIdentity(obj);
@@ -94,6 +110,7 @@ export class KubernetesDiscovery implements ServiceRegistry {
   /** What resolve() currently answers per name, and which namespaces were refused it. */
   private readonly published = new Map<string, { owner: Claim; refused: Set<string> }>();
   private readonly dirty = new Set<string>();
+  private readonly watches = new Map<string, WatchHealth & { firstList: { resolve(): void; reject(err: Error): void } }>();
   private stopped = false;
 
   constructor(private readonly opts: KubernetesDiscoveryOptions) {
@@ -119,15 +136,30 @@ export class KubernetesDiscovery implements ServiceRegistry {
     });
   }
 
-  /** Lists and starts watching; resolves after the first list of every namespace. */
+  /** Per watched namespace: listed, connected, last list, last failure (metrics carry the same). */
+  health(): DiscoveryHealth {
+    return { services: this.known().length, watches: [...this.watches.values()].map(({ firstList: _, ...w }) => ({ ...w })) };
+  }
+
+  /**
+   * Lists and starts watching; resolves once every namespace has been listed successfully, so that no job is
+   * taken while the services are unknown. Until then failed lists are retried with a backoff, logged, counted
+   * and shown as watch down (e.g. RBAC missing); close() ends the wait with a rejection.
+   */
   async start(): Promise<void> {
     const api = this.opts.kubeConfig.makeApiClient(k8s.CoreV1Api);
     const labelSelector = this.opts.labelSelector;
+    const firstLists: Promise<void>[] = [];
     for (const ns of this.opts.namespaces) {
       const all = ns === "*";
       const path = all ? "/api/v1/services" : `/api/v1/namespaces/${encodeURIComponent(ns)}/services`;
+      const health = this.track(ns, firstLists);
       const list = async () => {
         const result = await (all ? api.listServiceForAllNamespaces({ labelSelector }) : api.listNamespacedService({ namespace: ns, labelSelector }));
+        health.listed = true;
+        health.lastListAt = Date.now();
+        this.metrics.discoveryLastList.set({ watched_namespace: ns }, Math.floor(health.lastListAt / 1000));
+        health.firstList.resolve();
         // ListWatch reads every item's metadata: only Services discovery can use get through.
         result.items = (Array.isArray(result.items) ? result.items : []).filter((item) => {
           const parsed = parseService(item);
@@ -143,6 +175,9 @@ export class KubernetesDiscovery implements ServiceRegistry {
       const restart = (err: unknown) => {
         if (this.stopped) return;
         failures += 1;
+        health.lastError = errorText(err);
+        this.setConnected(ns, false);
+        this.metrics.discoveryWatchFailures.inc({ watched_namespace: ns });
         const delay = backoffMs(failures, this.opts.restartBaseMs ?? 500, this.opts.restartCapMs ?? 30000);
         this.opts.log.warn({ namespace: ns, err: errorText(err), delayMs: delay }, "service watch failed; restarting");
         const t = setTimeout(() => {
@@ -151,7 +186,12 @@ export class KubernetesDiscovery implements ServiceRegistry {
         }, delay);
         this.restarts.add(t);
       };
-      const watch = new ScreenedWatch(this.opts.kubeConfig, (reason, eventType) => this.malformed("watch", reason, { eventType }), restart);
+      const watch = new ScreenedWatch(
+        this.opts.kubeConfig,
+        (reason, eventType) => this.malformed("watch", reason, { eventType }),
+        restart,
+        (up) => this.setConnected(ns, up),
+      );
       const informer = new k8s.ListWatch<k8s.V1Service>(path, watch, list, false, labelSelector);
       informer.on(k8s.ADD, (svc) => this.upsert(svc));
       informer.on(k8s.UPDATE, (svc) => this.upsert(svc));
@@ -161,13 +201,30 @@ export class KubernetesDiscovery implements ServiceRegistry {
       this.informers.push(informer);
       await informer.start();
     }
+    await Promise.all(firstLists);
   }
 
   async close(): Promise<void> {
     this.stopped = true;
+    for (const w of this.watches.values()) w.firstList.reject(new Error(`service discovery closed before namespace ${w.namespace} was listed`));
     for (const t of this.restarts) clearTimeout(t);
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.cache.close();
+  }
+
+  private track(namespace: string, firstLists: Promise<void>[]): WatchHealth & { firstList: { resolve(): void; reject(err: Error): void } } {
+    let firstList!: { resolve(): void; reject(err: Error): void };
+    firstLists.push(new Promise<void>((resolve, reject) => (firstList = { resolve, reject })));
+    const health = { namespace, listed: false, connected: false, firstList };
+    this.watches.set(namespace, health);
+    this.setConnected(namespace, false);
+    return health;
+  }
+
+  private setConnected(namespace: string, connected: boolean): void {
+    const w = this.watches.get(namespace);
+    if (w) w.connected = connected;
+    this.metrics.discoveryWatchConnected.set({ watched_namespace: namespace }, connected ? 1 : 0);
   }
 
   private malformed(source: "list" | "watch", reason: string, extra: Record<string, unknown> = {}): void {
@@ -227,7 +284,10 @@ export class KubernetesDiscovery implements ServiceRegistry {
     if (before && before.owner.namespace !== owner.namespace) {
       const reason = this.claims.has(name, before.owner.namespace) ? "higher-precedence claimant" : "owner deleted";
       this.metrics.discoveryOwnerChanges.inc({ service: name });
-      this.opts.log.warn({ service: name, fromNamespace: before.owner.namespace, toNamespace: owner.namespace, reason }, "service name moved to another namespace");
+      this.opts.log.warn(
+        { service: name, fromNamespace: before.owner.namespace, toNamespace: owner.namespace, reason },
+        "service name moved to another namespace",
+      );
     }
     for (const ns of refusedNow) {
       if (before?.refused.has(ns)) continue;

@@ -10,8 +10,26 @@ export interface ServiceRegistry {
   close(): Promise<void>;
 }
 
+/** Per watched namespace: listed at least once, watch connected now, last successful list, last failure. */
+export interface WatchHealth {
+  namespace: string;
+  listed: boolean;
+  connected: boolean;
+  /** Epoch ms of the last successful list. */
+  lastListAt?: number;
+  lastError?: string;
+}
+
+export interface DiscoveryHealth {
+  services: number;
+  watches: WatchHealth[];
+}
+
 export class UnknownServiceError extends Error {
-  constructor(readonly service: string, known: string[]) {
+  constructor(
+    readonly service: string,
+    known: string[],
+  ) {
     super(`unknown service "${service}": known services are ${known.length ? known.map((k) => `"${k}"`).join(", ") : "none"}`);
   }
 }

@@ -16,7 +16,8 @@ export function serviceIdentity(obj: unknown): Parsed<{ name: string; namespace:
   const meta = obj.metadata;
   if (!isRecord(meta)) return { ok: false, reason: "metadata is missing" };
   if (typeof meta.name !== "string" || !SERVICE_NAME.test(meta.name)) return { ok: false, reason: "metadata.name is missing or not a DNS-1035 label" };
-  if (typeof meta.namespace !== "string" || !NAMESPACE.test(meta.namespace)) return { ok: false, reason: "metadata.namespace is missing or not a DNS-1123 label" };
+  if (typeof meta.namespace !== "string" || !NAMESPACE.test(meta.namespace))
+    return { ok: false, reason: "metadata.namespace is missing or not a DNS-1123 label" };
   return { ok: true, name: meta.name, namespace: meta.namespace };
 }
 

@@ -13,6 +13,7 @@ import { EVENT_ID_HEADER } from "./event-id";
 import { describeIssues, errorSchema, responseSchema, triggerSchema } from "./payloads";
 import { startMessageName } from "./start-message";
 import { classifyZeebeError } from "./zeebe-errors";
+import { endSpan, runIn, startConsumerSpan, traceHeaders, tracingEnabled } from "../tracing";
 
 /** Message name the compensation-saga template waits on (boundary event of "Await confirmation"). */
 export const COMPENSATION_MESSAGE = "saga-compensation-requested";
@@ -20,10 +21,14 @@ export const DEFAULT_BRIDGE_GROUP = "event-bridge";
 export const DEFAULT_MESSAGE_TTL_MS = 600_000;
 /** How long a start message stays buffered, i.e. how long Zeebe refuses a second start for the same trigger. */
 export const DEFAULT_START_MESSAGE_TTL_MS = 3_600_000;
+/** The topics the bridge consumes. */
+export const bridgeTopics = (topics: TopicNames): string[] => [topics.triggers, topics.responses, topics.errors];
 
 // Same shape as the SDK's own JSON variables type (which it does not export), so its client fits BridgeZeebe.
 type Json = string | number | boolean | Json[] | JsonDoc[] | JsonDoc;
-interface JsonDoc { [key: string]: Json | undefined }
+interface JsonDoc {
+  [key: string]: Json | undefined;
+}
 export type Variables = { [key: string]: Json };
 /** Event values come from JSON, so their records hold JSON values. */
 const asVariables = (v: Record<string, unknown> | undefined): Variables => (v ?? {}) as Variables;
@@ -148,6 +153,8 @@ export async function startEventBridge(opts: EventBridgeOptions): Promise<void> 
         "no message start event for this process among the deployed models: triggers use CreateProcessInstance, which can start it twice if the de-duplication in Redis is lost",
       );
     }
+    // A started instance carries the trace context on (its jobs' spans continue it): see tracing.ts.
+    if (action.kind === "start" || action.kind === "start-message") Object.assign(action.request.variables, traceHeaders());
     try {
       const result = action.kind === "start" ? await zeebe.createProcessInstance(action.request) : await zeebe.publishMessage(action.request);
       // The SDK resolves null instead of acting when its client is closing: not done, so redeliver.
@@ -164,9 +171,21 @@ export async function startEventBridge(opts: EventBridgeOptions): Promise<void> 
     }
   };
 
-  await bus.subscribe([topics.triggers, topics.responses, topics.errors], group, async (event) => {
+  const handle = async (event: InboundEvent) => {
     if (!(await dedup.once(group, event.id, () => perform(event)))) {
       log.info({ eventId: event.id, topic: event.topic }, "duplicate event skipped");
+    }
+  };
+  await bus.subscribe(bridgeTopics(topics), group, async (event) => {
+    if (!tracingEnabled()) return handle(event);
+    // A span per delivery, continuing the producer's trace when the event's headers carry one.
+    const { span, ctx } = startConsumerSpan(event.topic, event.id, event.headers);
+    try {
+      await runIn(ctx, () => handle(event));
+      endSpan(span);
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
     }
   });
 }

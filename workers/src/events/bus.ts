@@ -13,6 +13,8 @@ export interface InboundEvent {
   id: string;
   key: string | null;
   value: unknown;
+  /** The record's headers (text values), e.g. its trace context (`traceparent`). */
+  headers?: Record<string, string>;
 }
 
 export interface EventBus {
@@ -20,6 +22,11 @@ export interface EventBus {
   subscribe(topics: string[], group: string, handler: (event: InboundEvent) => Promise<void>): Promise<void>;
   /** Throws when the bus is unreachable (readiness). */
   ping(): Promise<void>;
+  /**
+   * Per topic, the records `group` has yet to process: not delivered yet, or delivered and not acknowledged.
+   * Topics the group does not read yet, or whose lag the bus cannot tell, are left out.
+   */
+  consumerLag?(group: string, topics: string[]): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 

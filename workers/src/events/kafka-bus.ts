@@ -16,7 +16,10 @@ export interface KafkaOptions {
   onError?: (err: unknown, context: string) => void;
 }
 
-interface Connectable { connect(): Promise<void>; disconnect(): Promise<void> }
+interface Connectable {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
 
 /** Connect once and share the result; forget a failed attempt so the next call retries. */
 function lazily<T extends Connectable>(make: () => T, connected: Connectable[]): () => Promise<T> {
@@ -52,7 +55,10 @@ export class KafkaBus implements EventBus {
       logLevel: logLevel.WARN,
       ...(opts.retries !== undefined && { retry: { retries: opts.retries } }),
       ...(opts.onError && {
-        logCreator: () => ({ namespace, log }) => opts.onError!(new Error(log.message), `kafkajs ${namespace}`),
+        logCreator:
+          () =>
+          ({ namespace, log }) =>
+            opts.onError!(new Error(log.message), `kafkajs ${namespace}`),
       }),
     });
     // One request in flight keeps per-key order across retries; acks from all in-sync replicas (send's default -1).
@@ -78,6 +84,23 @@ export class KafkaBus implements EventBus {
 
   async ping(): Promise<void> {
     await withTimeout((async () => (await this.admin()).describeCluster())(), this.opts.pingTimeoutMs ?? 5_000, "kafka ping");
+  }
+
+  /** Per topic, the sum over partitions of the high watermark minus the group's committed offset (the low one when none). */
+  async consumerLag(group: string, topics: string[]): Promise<Record<string, number>> {
+    const admin = await this.admin();
+    const committed = await admin.fetchOffsets({ groupId: group, topics });
+    const out: Record<string, number> = {};
+    for (const topic of topics) {
+      const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      let lag = 0;
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        const at = done.get(p.partition) ?? -1;
+        lag += Math.max(0, Number(p.high) - (at >= 0 ? at : Number(p.low)));
+      }
+      out[topic] = lag;
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
 // publish only this variable instead of all).
 import type { WorkerJob } from "../handlers/context";
 import type { EventBus, TopicNames } from "./bus";
+import { traceHeaders } from "../tracing";
 import { EVENT_ID_HEADER } from "./event-id";
 
 /** The part of an SDK job this handler reads. */
@@ -12,7 +13,10 @@ export type PublishAndWaitJob = Pick<WorkerJob, "key" | "processInstanceKey" | "
 
 /** retryable: the bus failed (fail the job with backoff); otherwise the model or its variables are wrong (raise an incident). */
 export class PublishAndWaitError extends Error {
-  constructor(message: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
     this.name = "PublishAndWaitError";
   }
@@ -38,7 +42,8 @@ export async function handlePublishAndWait(job: PublishAndWaitJob, bus: EventBus
   const topicHeader = header(job, "topic");
   if (!topicHeader) throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: task header "topic" is missing`, false);
   const topic = resolveTopic(topicHeader, topics);
-  if (!topic) throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: unknown topic "${topicHeader}"; known: ${Object.values(topics).join(", ")}`, false);
+  if (!topic)
+    throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: unknown topic "${topicHeader}"; known: ${Object.values(topics).join(", ")}`, false);
 
   const keyVariable = header(job, "correlationKey");
   if (!keyVariable) throw new PublishAndWaitError(`publish-and-wait ${job.elementId}: task header "correlationKey" is missing`, false);
@@ -64,6 +69,7 @@ export async function handlePublishAndWait(job: PublishAndWaitJob, bus: EventBus
         "bpmn-process-id": job.bpmnProcessId,
         "process-instance-key": job.processInstanceKey,
         "element-id": job.elementId,
+        ...traceHeaders(),
       },
     });
   } catch (err) {

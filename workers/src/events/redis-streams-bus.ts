@@ -53,6 +53,26 @@ export class RedisStreamsBus implements EventBus {
     this.loops.push(this.consume(reader, topics, group, consumer, handler));
   }
 
+  /** XINFO GROUPS: `lag` (undelivered; Redis 7.0 and later, unknown after some deletions) plus `pending` (unacknowledged). */
+  async consumerLag(group: string, topics: string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const topic of topics) {
+      const groups = (await this.redis.xinfo("GROUPS", topic).catch((err: unknown) => {
+        if (errorText(err).includes("no such key")) return [];
+        throw err;
+      })) as unknown[][];
+      for (const fields of groups) {
+        const info = new Map<string, unknown>();
+        for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+        if (info.get("name") !== group) continue;
+        const lag = info.get("lag");
+        const pending = info.get("pending");
+        if (typeof lag === "number" && typeof pending === "number") out[topic] = lag + pending;
+      }
+    }
+    return out;
+  }
+
   async ping(): Promise<void> {
     await withTimeout(this.redis.ping(), this.opts.pingTimeoutMs ?? 2_000, "redis ping");
   }
@@ -105,7 +125,10 @@ export class RedisStreamsBus implements EventBus {
   private async claimStale(reader: Redis, topics: string[], group: string, consumer: string): Promise<Entry[]> {
     const out: Entry[] = [];
     for (const topic of topics) {
-      const [, entries] = (await reader.xautoclaim(topic, group, consumer, this.claimIdleMs, "0-0", "COUNT", this.batchSize)) as [string, ([string, string[]] | null)[]];
+      const [, entries] = (await reader.xautoclaim(topic, group, consumer, this.claimIdleMs, "0-0", "COUNT", this.batchSize)) as [
+        string,
+        ([string, string[]] | null)[],
+      ];
       for (const e of entries) if (e) out.push([topic, e[0], e[1]]);
     }
     return out;
@@ -113,7 +136,16 @@ export class RedisStreamsBus implements EventBus {
 
   private async readNew(reader: Redis, topics: string[], group: string, consumer: string): Promise<Entry[]> {
     const res = (await reader.xreadgroup(
-      "GROUP", group, consumer, "COUNT", this.batchSize, "BLOCK", this.blockMs, "STREAMS", ...topics, ...topics.map(() => ">"),
+      "GROUP",
+      group,
+      consumer,
+      "COUNT",
+      this.batchSize,
+      "BLOCK",
+      this.blockMs,
+      "STREAMS",
+      ...topics,
+      ...topics.map(() => ">"),
     )) as [string, [string, string[]][]][] | null;
     return (res ?? []).flatMap(([topic, entries]) => entries.map(([id, fields]): Entry => [topic, id, fields]));
   }

@@ -22,10 +22,12 @@ function parseHeaders(raw: string | undefined): Record<string, string> {
 /** id: the publisher's event-id header, else the stream entry id (stable across redeliveries). */
 export function fromStreamEntry(topic: string, entryId: string, fields: string[]): InboundEvent {
   const m = fieldMap(fields);
+  const headers = parseHeaders(m.get("headers"));
   return {
     topic,
-    id: parseHeaders(m.get("headers"))[EVENT_ID_HEADER] ?? entryId,
+    id: headers[EVENT_ID_HEADER] ?? entryId,
     key: m.get("key") ?? null,
     value: decodeValue(m.get("value") ?? null),
+    headers,
   };
 }

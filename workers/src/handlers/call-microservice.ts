@@ -23,20 +23,38 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
 
   const unstorable = unstorableStrings(job.variables);
   if (unstorable.length > 0) {
-    return failAsIncident(job, deps, `${service}: the job's variables cannot be recorded in the saga log: ${describeUnstorable(unstorable)}; the service was not called`);
+    return failAsIncident(
+      job,
+      deps,
+      `${service}: the job's variables cannot be recorded in the saga log: ${describeUnstorable(unstorable)}; the service was not called`,
+    );
   }
 
   try {
     const begun = await availability.run(
-      () => saga.begin(ref, { service, idempotencyKey: idempotencyKey("call", job.processInstanceKey, job.elementInstanceKey), request: job.variables, jobKey: job.key, leaseMs: config.JOB_TIMEOUT_MS }),
+      () =>
+        saga.begin(ref, {
+          service,
+          idempotencyKey: idempotencyKey("call", job.processInstanceKey, job.elementInstanceKey),
+          request: job.variables,
+          jobKey: job.key,
+          leaseMs: config.JOB_TIMEOUT_MS,
+        }),
       budget.holdUntil,
     );
     if (begun.state === "finished") return answerFromLog(job, deps, service, h, begun.row);
     if (begun.state === "busy") {
-      return failKeepingRetries(job, deps, `${service}: step ${job.elementId} is in progress in another delivery`, begun.retryInMs + Math.random() * LEASE_JITTER_MS, "step_in_progress");
+      return failKeepingRetries(
+        job,
+        deps,
+        `${service}: step ${job.elementId} is in progress in another delivery`,
+        begun.retryInMs + Math.random() * LEASE_JITTER_MS,
+        "step_in_progress",
+      );
     }
     // Step events go to the outbox in the transaction that records the outcome (none when streaming is off).
-    const finish = (o: AttemptOutcome, stepEvents: OutboxEvent[] = []) => availability.run(() => saga.finish(ref, begun.attempt, service, o, stepEvents), budget.writeUntil);
+    const finish = (o: AttemptOutcome, stepEvents: OutboxEvent[] = []) =>
+      availability.run(() => saga.finish(ref, begun.attempt, service, o, stepEvents), budget.writeUntil);
 
     const base = registry.resolve(service);
     if (!base) {
@@ -60,7 +78,10 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
       // Success or rejection: the service acted, and its reply must be recorded and handed to Zeebe whole.
       const problem = replyProblem(res.bodyTooLarge, res.body, { [h.resultVariable]: res.body }, config.RESPONSE_MAX_BYTES);
       if (problem) {
-        await finish({ ...attemptInfo, status: "failed", outcome: problem.outcome, detail: problem.message }, events.step("step.failed", ctx, { attempt: begun.attempt, reason: problem.outcome, rejected: false }));
+        await finish(
+          { ...attemptInfo, status: "failed", outcome: problem.outcome, detail: problem.message },
+          events.step("step.failed", ctx, { attempt: begun.attempt, reason: problem.outcome, rejected: false }),
+        );
         return failAsIncident(job, deps, `${service} answered HTTP ${res.status}, but ${problem.message}`);
       }
     }
@@ -81,7 +102,10 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
       ]);
       return throwRejection(job, deps, service, res.status ?? null, res.body, res.outcome.reason);
     }
-    await finish({ ...attemptInfo, status: "failed", outcome: "transient", detail: res.outcome.reason }, events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: false }));
+    await finish(
+      { ...attemptInfo, status: "failed", outcome: "transient", detail: res.outcome.reason },
+      events.step("step.failed", ctx, { attempt: begun.attempt, reason: res.outcome.reason, rejected: false }),
+    );
     return failTransient(job, deps, service, begun.attempt, `${service}: ${res.outcome.reason}`);
   } catch (err) {
     return failForSagaLog(job, deps, err, service);
@@ -89,11 +113,17 @@ export async function handleCall(job: WorkerJob, service: string, deps: HandlerD
 }
 
 /** Why a reply cannot be recorded or completed, if it cannot. */
-function replyProblem(tooLarge: boolean | undefined, body: unknown, completion: Record<string, unknown>, maxBytes: number): { outcome: AttemptOutcome["outcome"]; message: string } | undefined {
+function replyProblem(
+  tooLarge: boolean | undefined,
+  body: unknown,
+  completion: Record<string, unknown>,
+  maxBytes: number,
+): { outcome: AttemptOutcome["outcome"]; message: string } | undefined {
   const tooLargeMessage = `its reply is larger than RESPONSE_MAX_BYTES (${maxBytes} bytes; a CompleteJob must stay under the gateway's message limit)`;
   if (tooLarge) return { outcome: "response_too_large", message: tooLargeMessage };
   const unstorable = unstorableStrings(body);
-  if (unstorable.length > 0) return { outcome: "unstorable_response", message: `its reply cannot be recorded in the saga log: ${describeUnstorable(unstorable)}` };
+  if (unstorable.length > 0)
+    return { outcome: "unstorable_response", message: `its reply cannot be recorded in the saga log: ${describeUnstorable(unstorable)}` };
   if (Buffer.byteLength(JSON.stringify(completion)) > maxBytes) return { outcome: "response_too_large", message: tooLargeMessage };
   return undefined;
 }
@@ -102,7 +132,8 @@ function replyProblem(tooLarge: boolean | undefined, body: unknown, completion: 
 async function answerFromLog(job: WorkerJob, deps: HandlerDeps, service: string, h: CallHeaders, row: StepRow): Promise<unknown> {
   deps.metrics.deduplicated.inc({ service });
   deps.log.info({ jobKey: job.key, service, elementId: job.elementId, status: row.status }, "step already done; answering from the saga log");
-  if (row.status === "rejected") return throwRejection(job, deps, service, row.httpStatus, row.response, row.httpStatus ? `HTTP ${row.httpStatus}` : "rejected");
+  if (row.status === "rejected")
+    return throwRejection(job, deps, service, row.httpStatus, row.response, row.httpStatus ? `HTTP ${row.httpStatus}` : "rejected");
   await job.complete({ [h.resultVariable]: row.response });
   deps.metrics.jobs.inc({ type: job.type, outcome: "completed_from_log" });
   return undefined;

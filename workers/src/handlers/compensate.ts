@@ -32,7 +32,15 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
 
   try {
     const begun = await availability.run(
-      () => saga.begin(ref, { service, idempotencyKey: idempotencyKey("compensate", job.processInstanceKey, job.elementInstanceKey), request: null, jobKey: job.key, leaseMs: config.JOB_TIMEOUT_MS, compensates: h.compensates }),
+      () =>
+        saga.begin(ref, {
+          service,
+          idempotencyKey: idempotencyKey("compensate", job.processInstanceKey, job.elementInstanceKey),
+          request: null,
+          jobKey: job.key,
+          leaseMs: config.JOB_TIMEOUT_MS,
+          compensates: h.compensates,
+        }),
       budget.holdUntil,
     );
     if (begun.state === "finished") {
@@ -41,9 +49,11 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
       metrics.jobs.inc({ type: job.type, outcome: "completed_from_log" });
       return undefined;
     }
-    if (begun.state === "busy") return failKeepingRetries(job, deps, `compensation ${job.elementId} is in progress in another delivery`, begun.retryInMs, "step_in_progress");
+    if (begun.state === "busy")
+      return failKeepingRetries(job, deps, `compensation ${job.elementId} is in progress in another delivery`, begun.retryInMs, "step_in_progress");
     // Step events and the dead letter go to the outbox in the transaction that records the outcome.
-    const finish = (o: AttemptOutcome, stepEvents: OutboxEvent[] = []) => availability.run(() => saga.finish(ref, begun.attempt, service, o, stepEvents), budget.writeUntil);
+    const finish = (o: AttemptOutcome, stepEvents: OutboxEvent[] = []) =>
+      availability.run(() => saga.finish(ref, begun.attempt, service, o, stepEvents), budget.writeUntil);
 
     await availability.run(() => saga.startCompensation(job.processInstanceKey), budget.holdUntil);
     const steps = await availability.run(() => saga.undoCandidates(job.processInstanceKey, service, h.compensates), budget.holdUntil);
@@ -56,7 +66,16 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
       return undefined;
     }
 
-    await availability.run(() => saga.recordEvents(events.compensationTrigger(ctx, steps.map((s) => s.elementId))), budget.writeUntil);
+    await availability.run(
+      () =>
+        saga.recordEvents(
+          events.compensationTrigger(
+            ctx,
+            steps.map((s) => s.elementId),
+          ),
+        ),
+      budget.writeUntil,
+    );
     const base = registry.resolve(service);
     const result: UndoResult = base
       ? await undoNewestFirst(job, deps, service, `${base}${h.compensationPath}`, h, steps, budget)
@@ -119,7 +138,11 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
     metrics.deadLetters.inc({ service });
     metrics.compensations.inc({ service, outcome: "dead_lettered" });
     log.error({ jobKey: job.key, service, attempts: begun.attempt, reason: result.reason }, "compensation out of retries: dead-lettered, incident raised");
-    await job.fail({ errorMessage: `compensation of ${service} failed after ${begun.attempt} attempts (dead-lettered): ${result.reason}`, retries: 0, retryBackOff: 0 });
+    await job.fail({
+      errorMessage: `compensation of ${service} failed after ${begun.attempt} attempts (dead-lettered): ${result.reason}`,
+      retries: 0,
+      retryBackOff: 0,
+    });
     metrics.jobs.inc({ type: job.type, outcome: "incident" });
     return undefined;
   } catch (err) {
@@ -128,17 +151,33 @@ export async function handleCompensate(job: WorkerJob, service: string, deps: Ha
 }
 
 /** Undoes the steps (newest first), each once across all deliveries, each after every later step of the instance. */
-async function undoNewestFirst(job: WorkerJob, deps: HandlerDeps, service: string, url: string, h: CompensationHeaders, steps: StepRow[], budget: JobBudget): Promise<UndoResult> {
+async function undoNewestFirst(
+  job: WorkerJob,
+  deps: HandlerDeps,
+  service: string,
+  url: string,
+  h: CompensationHeaders,
+  steps: StepRow[],
+  budget: JobBudget,
+): Promise<UndoResult> {
   const { config, saga, availability, metrics } = deps;
   const undone: StepRow[] = [];
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i];
-    const stepRef: StepRef = { processInstanceKey: step.processInstanceKey, elementId: step.elementId, elementInstanceKey: step.elementInstanceKey, kind: "call" };
+    const stepRef: StepRef = {
+      processInstanceKey: step.processInstanceKey,
+      elementId: step.elementId,
+      elementInstanceKey: step.elementInstanceKey,
+      kind: "call",
+    };
     let waitingFor = "";
     for (;;) {
       const left = budget.callUntil - Date.now();
       if (left <= 0) return { kind: "held", reason: `${step.elementId} waits for ${waitingFor || "time to undo it"}`, undone };
-      const later = step.completedSeq === null ? [] : await availability.run(() => saga.laterToUndo(step.processInstanceKey, step.completedSeq!, config.COMPENSATION_ORDER_WAIT_MS), budget.callUntil);
+      const later =
+        step.completedSeq === null
+          ? []
+          : await availability.run(() => saga.laterToUndo(step.processInstanceKey, step.completedSeq!, config.COMPENSATION_ORDER_WAIT_MS), budget.callUntil);
       if (later.length > 0) {
         waitingFor = `the undo of later steps ${later.join(", ")}`;
         await saga.waitForUndo(step.processInstanceKey, Math.min(ORDER_POLL_MS, left));
@@ -152,13 +191,23 @@ async function undoNewestFirst(job: WorkerJob, deps: HandlerDeps, service: strin
         continue;
       }
       const timeoutMs = Math.floor(Math.min(h.timeoutMs, budget.callUntil - Date.now()));
-      const res = timeoutMs > 0 ? await postJson(url, compensationBody(step), { "Idempotency-Key": undoKey(step) }, timeoutMs, config.RESPONSE_MAX_BYTES) : undefined;
+      const res =
+        timeoutMs > 0 ? await postJson(url, compensationBody(step), { "Idempotency-Key": undoKey(step) }, timeoutMs, config.RESPONSE_MAX_BYTES) : undefined;
       if (res) metrics.callDuration.observe({ service, kind: "compensate", outcome: res.outcome.kind }, res.durationMs / 1000);
       const failure = res && res.outcome.kind !== "success" ? res.outcome.reason : undefined;
       const ok = res !== undefined && failure === undefined;
-      const compensated = ok ? deps.events.step("step.compensated", { ...stepContext(job, service), elementId: step.elementId }, { compensationElementId: job.elementId }) : [];
+      const compensated = ok
+        ? deps.events.step("step.compensated", { ...stepContext(job, service), elementId: step.elementId }, { compensationElementId: job.elementId })
+        : [];
       await availability.run(
-        () => saga.finishUndo(stepRef, claim.attempt, ok, { service, jobKey: job.key, httpStatus: res?.status, detail: failure, durationMs: res?.durationMs }, compensated),
+        () =>
+          saga.finishUndo(
+            stepRef,
+            claim.attempt,
+            ok,
+            { service, jobKey: job.key, httpStatus: res?.status, detail: failure, durationMs: res?.durationMs },
+            compensated,
+          ),
         budget.writeUntil,
       );
       if (!res) return { kind: "held", reason: `no time left to undo ${step.elementId}`, undone };

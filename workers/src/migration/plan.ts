@@ -36,7 +36,8 @@ export function readMapping(file: string): MappingInstruction[] {
   let pairs: MappingInstruction[];
   if (Array.isArray(json)) {
     pairs = json.map((m, i) => {
-      if (!m || !isId(m.sourceElementId) || !isId(m.targetElementId)) throw new PlanError(`mapping file ${file}: entry ${i} is not {sourceElementId, targetElementId}; ${shape}`);
+      if (!m || !isId(m.sourceElementId) || !isId(m.targetElementId))
+        throw new PlanError(`mapping file ${file}: entry ${i} is not {sourceElementId, targetElementId}; ${shape}`);
       return { sourceElementId: m.sourceElementId, targetElementId: m.targetElementId };
     });
   } else if (json && typeof json === "object") {

@@ -35,7 +35,15 @@ export interface OutboxRelayOptions {
   retryCapMs?: number;
 }
 
-interface Row { id: string; event_id: string; topic: string; event_key: string; payload: string; headers: string; publish_attempts: number }
+interface Row {
+  id: string;
+  event_id: string;
+  topic: string;
+  event_key: string;
+  payload: string;
+  headers: string;
+  publish_attempts: number;
+}
 
 export interface RoundResult {
   published: number;
@@ -47,7 +55,6 @@ export interface RoundResult {
 const GAUGE_INTERVAL_MS = 5_000;
 const CLEANUP_INTERVAL_MS = 60_000;
 const CLEANUP_BATCH = 10_000;
-
 
 export class OutboxRelay {
   private running = false;
@@ -220,7 +227,10 @@ export class OutboxRelay {
          from unnest($1::bigint[], $2::text[], $3::float8[]) as f(id, error, delay_ms) where o.id = f.id`,
         [failed.map((f) => f.row.id), failed.map((f) => f.error.slice(0, 1000)), failed.map((f) => backoffMs(f.row.publish_attempts + 1, base, cap))],
       );
-      this.opts.log.warn({ failed: failed.length, topics: [...new Set(failed.map((f) => f.row.topic))], error: failed[0].error }, "outbox publish failed; will retry");
+      this.opts.log.warn(
+        { failed: failed.length, topics: [...new Set(failed.map((f) => f.row.topic))], error: failed[0].error },
+        "outbox publish failed; will retry",
+      );
     }
     return { published: published.length, failed: failed.length, deferred };
   }

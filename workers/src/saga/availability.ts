@@ -11,7 +11,10 @@ export class SagaLogAvailability {
   /** Why the saga log is down (for logs and job messages). */
   lastError?: string;
 
-  constructor(private readonly probe: () => Promise<void>, private readonly probeEveryMs = 200) {}
+  constructor(
+    private readonly probe: () => Promise<void>,
+    private readonly probeEveryMs = 200,
+  ) {}
 
   isDown(): boolean {
     return this.down;

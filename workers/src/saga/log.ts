@@ -7,16 +7,7 @@ import { INSERT_OUTBOX_SQL, OutboxEvent, outboxColumns } from "../outbox/event";
 import { Batcher, uniqueRounds } from "./batcher";
 
 export type StepKind = "call" | "compensate";
-export type StepStatus =
-  | "started"
-  | "succeeded"
-  | "failed"
-  | "rejected"
-  | "compensating"
-  | "compensated"
-  | "compensation_failed"
-  | "skipped"
-  | "dead_lettered";
+export type StepStatus = "started" | "succeeded" | "failed" | "rejected" | "compensating" | "compensated" | "compensation_failed" | "skipped" | "dead_lettered";
 
 /** A step: one element instance (a loop or multi-instance iteration is its own) of a process instance. */
 export interface StepRef {
@@ -60,7 +51,8 @@ export type BeginResult =
 
 export interface AttemptOutcome {
   status: StepStatus;
-  outcome: "succeeded" | "transient" | "rejected" | "dead_lettered" | "skipped" | "unknown_service" | "unstorable_response" | "response_too_large" | "held_back";
+  outcome:
+    "succeeded" | "transient" | "rejected" | "dead_lettered" | "skipped" | "unknown_service" | "unstorable_response" | "response_too_large" | "held_back";
   jobKey: string;
   response?: unknown;
   httpStatus?: number;
@@ -81,8 +73,18 @@ const FINISHED: StepStatus[] = ["succeeded", "rejected", "compensating", "compen
 /** A step that is busy but whose lease time is unknown is retried after this long. */
 const UNKNOWN_LEASE_RETRY_MS = 100;
 
-interface BeginItem { ref: StepRef; input: BeginInput; request: string }
-interface FinishItem { ref: StepRef; attempt: number; service: string; o: AttemptOutcome; events: OutboxEvent[] }
+interface BeginItem {
+  ref: StepRef;
+  input: BeginInput;
+  request: string;
+}
+interface FinishItem {
+  ref: StepRef;
+  attempt: number;
+  service: string;
+  o: AttemptOutcome;
+  events: OutboxEvent[];
+}
 
 type Query = (sql: string, params: unknown[]) => Promise<Record<string, any>[]>;
 
@@ -233,9 +235,16 @@ export class SagaLog {
          left join ins on ins.process_instance_key = i.pik and ins.element_instance_key = i.eik and ins.kind = i.kind
          left join saga_steps s on ins.attempts is null and s.process_instance_key = i.pik and s.element_instance_key = i.eik and s.kind = i.kind`,
         [
-          col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind),
-          col((i) => i.input.service), col((i) => i.input.idempotencyKey), col((i) => i.request), col((i) => i.input.compensates ?? null),
-          col((i) => Math.max(1, Math.round(i.input.leaseMs))), round.map((r) => r.index),
+          col((i) => i.ref.processInstanceKey),
+          col((i) => i.ref.elementInstanceKey),
+          col((i) => i.ref.elementId),
+          col((i) => i.ref.kind),
+          col((i) => i.input.service),
+          col((i) => i.input.idempotencyKey),
+          col((i) => i.request),
+          col((i) => i.input.compensates ?? null),
+          col((i) => Math.max(1, Math.round(i.input.leaseMs))),
+          round.map((r) => r.index),
         ],
       );
       for (const r of rows) {
@@ -260,11 +269,13 @@ export class SagaLog {
     const out: boolean[] = items.map(() => false);
     for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
       const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
-      const recorded = await this.withEvents(round.some((r) => r.item.events.length > 0), async (q) => {
-        const rows = await q(
-          // Completion numbers are drawn in the order the outcomes were submitted (idx), not in the order the
-          // update happens to visit the rows: reverse-order compensation relies on them.
-          `with input as (
+      const recorded = await this.withEvents(
+        round.some((r) => r.item.events.length > 0),
+        async (q) => {
+          const rows = await q(
+            // Completion numbers are drawn in the order the outcomes were submitted (idx), not in the order the
+            // update happens to visit the rows: reverse-order compensation relies on them.
+            `with input as (
              select t.*, case when t.status = 'succeeded' and t.kind = 'call' then nextval('saga_completion_seq') end as seq
              from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
                as t(pik, eik, el, kind, attempt, status, response, service, job_key, outcome, http_status, detail, duration_ms, idx)
@@ -281,15 +292,27 @@ export class SagaLog {
              select pik, el, eik, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms from input
            )
            select idx from upd`,
-          [
-            col((i) => i.ref.processInstanceKey), col((i) => i.ref.elementInstanceKey), col((i) => i.ref.elementId), col((i) => i.ref.kind), col((i) => i.attempt),
-            col((i) => i.o.status), col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))), col((i) => i.service), col((i) => i.o.jobKey),
-            col((i) => i.o.outcome), col((i) => i.o.httpStatus ?? null), col((i) => i.o.detail ?? null), col((i) => i.o.durationMs ?? null), round.map((r) => r.index),
-          ],
+            [
+              col((i) => i.ref.processInstanceKey),
+              col((i) => i.ref.elementInstanceKey),
+              col((i) => i.ref.elementId),
+              col((i) => i.ref.kind),
+              col((i) => i.attempt),
+              col((i) => i.o.status),
+              col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))),
+              col((i) => i.service),
+              col((i) => i.o.jobKey),
+              col((i) => i.o.outcome),
+              col((i) => i.o.httpStatus ?? null),
+              col((i) => i.o.detail ?? null),
+              col((i) => i.o.durationMs ?? null),
+              round.map((r) => r.index),
+            ],
           );
-        const done = new Set(rows.map((r) => Number(r.idx)));
-        return { result: done, events: round.filter((r) => done.has(r.index)).flatMap((r) => r.item.events) };
-      });
+          const done = new Set(rows.map((r) => Number(r.idx)));
+          return { result: done, events: round.filter((r) => done.has(r.index)).flatMap((r) => r.item.events) };
+        },
+      );
       for (const idx of recorded) out[idx] = true;
     }
     return out;
@@ -305,7 +328,9 @@ export class SagaLog {
     return rows[0] ? toRow(rows[0]) : undefined;
   }
 
-  async attempts(ref: Omit<StepRef, "elementInstanceKey"> & { elementInstanceKey?: string }): Promise<{ attempt: number; outcome: string; httpStatus: number | null; detail: string | null }[]> {
+  async attempts(
+    ref: Omit<StepRef, "elementInstanceKey"> & { elementInstanceKey?: string },
+  ): Promise<{ attempt: number; outcome: string; httpStatus: number | null; detail: string | null }[]> {
     const rows = await this.q(
       `select attempt, outcome, http_status, detail from saga_attempts
        where process_instance_key = $1 and element_id = $2 and kind = $3 and ($4::text is null or element_instance_key = $4) order by id`,
@@ -376,7 +401,11 @@ export class SagaLog {
    * are written in the same transaction when the outcome was recorded.
    */
   async finishUndo(
-    ref: StepRef, undoAttempt: number, undone: boolean, a: { service: string; jobKey: string; httpStatus?: number; detail?: string; durationMs?: number }, events: OutboxEvent[] = [],
+    ref: StepRef,
+    undoAttempt: number,
+    undone: boolean,
+    a: { service: string; jobKey: string; httpStatus?: number; detail?: string; durationMs?: number },
+    events: OutboxEvent[] = [],
   ): Promise<boolean> {
     const recorded = await this.withEvents(events.length > 0, async (q) => {
       const rows = await q(
@@ -389,8 +418,20 @@ export class SagaLog {
            values ($1, $3, $2, 'undo', $6, $7, $4, $8, $9, $10, $11)
          )
          select count(*)::int as n from upd`,
-        [ref.processInstanceKey, ref.elementInstanceKey, ref.elementId, undoAttempt, undone ? "compensated" : "succeeded", a.service, a.jobKey, undone ? "succeeded" : "transient", a.httpStatus ?? null, a.detail ?? null, a.durationMs ?? null],
-        );
+        [
+          ref.processInstanceKey,
+          ref.elementInstanceKey,
+          ref.elementId,
+          undoAttempt,
+          undone ? "compensated" : "succeeded",
+          a.service,
+          a.jobKey,
+          undone ? "succeeded" : "transient",
+          a.httpStatus ?? null,
+          a.detail ?? null,
+          a.durationMs ?? null,
+        ],
+      );
       const ok = rows[0].n > 0;
       return { result: ok, events: ok ? events : [] };
     });

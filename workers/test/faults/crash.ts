@@ -62,7 +62,7 @@ export class Crasher {
 
   /** Resolves once every crash has been handled (the worker restarted). */
   async settled(): Promise<void> {
-    for (let seen: Promise<void> | undefined; seen !== this.queue; ) {
+    for (let seen: Promise<void> | undefined; seen !== this.queue;) {
       seen = this.queue;
       await seen;
     }
@@ -127,7 +127,10 @@ export class Crasher {
           }
           // A dead process's statement still waits on the lock: end it, so the outcome it carried is never
           // written (PostgreSQL would otherwise run it once the lock is released, client gone or not).
-          await locker.query(`select pg_terminate_backend(pid) ${WAITING_ON_LOCKS}`, [[...this.lockers], this.worker.alive() ? this.worker.startedAt : Date.now()]);
+          await locker.query(`select pg_terminate_backend(pid) ${WAITING_ON_LOCKS}`, [
+            [...this.lockers],
+            this.worker.alive() ? this.worker.startedAt : Date.now(),
+          ]);
           this.record(crash, killed, locked.rowCount === 1 ? "" : " (no saga-log row to lock)");
         } finally {
           this.lockers.delete(lockerPid);
@@ -150,8 +153,12 @@ export class Crasher {
       if (r.rows[0].n > 0) return true;
       await new Promise((res) => setTimeout(res, 20));
     }
-    const waiting = await locker.query("select pid, state, wait_event_type, wait_event, pg_blocking_pids(pid) as blockers, backend_xid, left(query, 80) as q from pg_stat_activity where datname = current_database()");
-    this.log(`no write blocked by lockers ${[...this.lockers]} (me ${(await locker.query("select pg_backend_pid() p")).rows[0].p}); waiting: ${JSON.stringify(waiting.rows)}`);
+    const waiting = await locker.query(
+      "select pid, state, wait_event_type, wait_event, pg_blocking_pids(pid) as blockers, backend_xid, left(query, 80) as q from pg_stat_activity where datname = current_database()",
+    );
+    this.log(
+      `no write blocked by lockers ${[...this.lockers]} (me ${(await locker.query("select pg_backend_pid() p")).rows[0].p}); waiting: ${JSON.stringify(waiting.rows)}`,
+    );
     return false;
   }
 }

@@ -38,7 +38,11 @@ export interface OutboxDelivery {
   records: number;
 }
 
-interface OutboxRow { event_id: string; topic: string; payload: string }
+interface OutboxRow {
+  event_id: string;
+  topic: string;
+  payload: string;
+}
 
 /**
  * Waits until the outbox has published everything (or 90 s), then reads the topics from the beginning and
@@ -96,6 +100,7 @@ export async function checkOutboxDelivered(databaseUrl: string, brokers: string[
     }
   }
   const missing = [...expected.keys()].filter((id) => !seen.has(id));
-  if (missing.length > 0) problems.push(`${missing.length} of ${expected.size} outbox events never reached the bus (e.g. ${expected.get(missing[0])} ${missing[0]})`);
+  if (missing.length > 0)
+    problems.push(`${missing.length} of ${expected.size} outbox events never reached the bus (e.g. ${expected.get(missing[0])} ${missing[0]})`);
   return { problems, events: expected.size, records: [...seen.entries()].filter(([id]) => expected.has(id)).reduce((n, [, c]) => n + c, 0) };
 }

@@ -46,7 +46,19 @@ async function main(): Promise<number> {
         r = await s.run({ pg, launch, seed, log });
       } catch (err) {
         const message = `the scenario itself failed: ${(err as Error)?.stack ?? err}`;
-        r = { name: s.name, items: s.items, sagas: 0, kills: 0, lost: 0, duplicates: 0, outOfOrder: 0, sameKeyRetries: 0, problems: [message], details: [message], notes: [] };
+        r = {
+          name: s.name,
+          items: s.items,
+          sagas: 0,
+          kills: 0,
+          lost: 0,
+          duplicates: 0,
+          outOfOrder: 0,
+          sameKeyRetries: 0,
+          problems: [message],
+          details: [message],
+          notes: [],
+        };
       }
       const result = { ...r, seconds: (Date.now() - t0) / 1000 };
       results.push(result);

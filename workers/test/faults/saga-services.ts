@@ -98,7 +98,8 @@ export async function startSagaService(name: string, opts: SagaServiceOptions = 
   const received = new Map<string, number>();
   const decide =
     opts.decide ??
-    ((req: ServiceRequest): Decision => (req.kind === "undo" ? { status: 200, body: { undone: req.callKey } } : { status: 200, body: { done: name, step: req.stepId } }));
+    ((req: ServiceRequest): Decision =>
+      req.kind === "undo" ? { status: 200, body: { undone: req.callKey } } : { status: 200, body: { done: name, step: req.stepId } });
 
   const svc: TestService = await startService(name, (call): Reply => {
     const key = String(call.headers["idempotency-key"] ?? "");

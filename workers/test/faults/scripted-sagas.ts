@@ -64,7 +64,10 @@ export class ScriptedSagaDriver {
   private readonly waiting = new Map<string, (o: Outcome) => void>();
   private readonly settled = new Map<string, Outcome>();
 
-  constructor(private readonly peer: GatewayPeer, private readonly random: Random) {
+  constructor(
+    private readonly peer: GatewayPeer,
+    private readonly random: Random,
+  ) {
     peer.on("complete", (c: { jobKey: string; variables: Record<string, unknown> }) => this.settle(c.jobKey, { kind: "completed", variables: c.variables }));
     peer.on("thrownError", (e: { jobKey: string; errorCode: string }) => this.settle(e.jobKey, { kind: "error", code: e.errorCode }));
     peer.on("fail", (f: { jobKey: string; retries: number; errorMessage: string }) => {
@@ -86,7 +89,17 @@ export class ScriptedSagaDriver {
   }
 
   /** Queues the job(s) of element instances together (one activation batch); resolves with the first final outcome of each. */
-  private async runJobs(jobs: { type: string; instance: StepInstance; spec: SagaSpec; variables?: Record<string, unknown>; rawVariables?: string; headers?: Record<string, string>; retries?: number }[]): Promise<Outcome[]> {
+  private async runJobs(
+    jobs: {
+      type: string;
+      instance: StepInstance;
+      spec: SagaSpec;
+      variables?: Record<string, unknown>;
+      rawVariables?: string;
+      headers?: Record<string, string>;
+      retries?: number;
+    }[],
+  ): Promise<Outcome[]> {
     const copies = jobs.flatMap((j) => (j.spec.duplicateDeliveries ? [j, j] : [j]));
     const keys = this.peer.addJobs(
       copies.map((j) => ({
@@ -157,7 +170,8 @@ export class ScriptedSagaDriver {
       retries: spec.compensationRetries,
     }));
     const outcomes = await this.runJobs(handlers);
-    for (const o of outcomes) if (o.kind !== "completed") run.incidents.push(o.kind === "incident" ? o.message : `BPMN error ${o.code} from a compensation handler`);
+    for (const o of outcomes)
+      if (o.kind !== "completed") run.incidents.push(o.kind === "incident" ? o.message : `BPMN error ${o.code} from a compensation handler`);
     run.state = run.incidents.length > 0 ? "compensation-incident" : "compensated";
     return run;
   }

@@ -25,7 +25,10 @@ export function renderTable(results: ScenarioResult[]): string {
   for (const r of results) {
     if (!passed(r)) out.push("", `${r.name} FAILED:`, ...r.details.map((d) => `  - ${d}`));
   }
-  out.push("", "every scenario also checks (item 15/16): no payload or database password in the worker's output or in failure messages sent to Zeebe, no unhandled rejection, no exit of its own");
+  out.push(
+    "",
+    "every scenario also checks (item 15/16): no payload or database password in the worker's output or in failure messages sent to Zeebe, no unhandled rejection, no exit of its own",
+  );
   const notes = results.filter((r) => r.notes.length > 0);
   if (notes.length > 0) out.push("", "figures:", ...notes.flatMap((r) => r.notes.map((n) => `  ${r.name}: ${n}`)));
   return out.join("\n");

@@ -44,7 +44,10 @@ export function endStateOf(instance: ProcessInstance): EndState | undefined {
 
 export class TemplateSagaDriver {
   /** confirm(sagaId): delivers the saga-confirmed message the template waits for (through the bus and the bridge). */
-  constructor(private readonly peer: GatewayPeer, private readonly confirm: (sagaId: string) => Promise<void>) {}
+  constructor(
+    private readonly peer: GatewayPeer,
+    private readonly confirm: (sagaId: string) => Promise<void>,
+  ) {}
 
   async run(spec: TemplateSagaSpec, deadline: number): Promise<TemplateSagaRun> {
     const instance = this.peer.engine!.createInstance({ bpmnProcessId: TEMPLATE_PROCESS, variables: templateVariables(spec) });
@@ -109,6 +112,9 @@ export function templateOutcome(run: TemplateSagaRun): SagaOutcome {
     sagaId: run.spec.sagaId,
     expected: run.spec.expected,
     state: run.state,
-    completedSteps: TEMPLATE_STEPS.filter((s) => done(TASK_OF[s])).map((s) => ({ stepId: stepIdOf(s, { sagaId: run.spec.sagaId }), result: run.instance?.variables[s] })),
+    completedSteps: TEMPLATE_STEPS.filter((s) => done(TASK_OF[s])).map((s) => ({
+      stepId: stepIdOf(s, { sagaId: run.spec.sagaId }),
+      result: run.instance?.variables[s],
+    })),
   };
 }

@@ -44,7 +44,9 @@ export function judgeSaga(outcome: SagaOutcome, services: SagaService[]): SagaVe
   const exchangesOf = groupBy(exchanges, (e) => keyOf(e.request.service, e.request.key));
   /** When the first successful answer to a key reached the worker (the connection was not cut first). */
   const firstSuccessDelivered = (service: string, key: string): number | undefined => {
-    const times = (exchangesOf.get(keyOf(service, key)) ?? []).filter((e) => ok(e.status) && e.call.endedAt !== undefined && !e.call.aborted).map((e) => e.call.endedAt!);
+    const times = (exchangesOf.get(keyOf(service, key)) ?? [])
+      .filter((e) => ok(e.status) && e.call.endedAt !== undefined && !e.call.aborted)
+      .map((e) => e.call.endedAt!);
     return times.length > 0 ? Math.min(...times) : undefined;
   };
   const firstReceived = (service: string, key: string): number => Math.min(...(exchangesOf.get(keyOf(service, key)) ?? []).map((e) => e.call.at));
@@ -63,7 +65,8 @@ export function judgeSaga(outcome: SagaOutcome, services: SagaService[]): SagaVe
   }
   for (const [callKey, execs] of groupBy(undos, (e) => keyOf(e.request.service, e.request.callKey ?? ""))) {
     if (execs.length > 1) v.duplicates.push(`call ${callKey} undone ${execs.length} times (keys ${execs.map((e) => e.request.key).join(", ")})`);
-    if (!succeededCalls.some((c) => keyOf(c.request.service, c.request.key) === callKey)) v.duplicates.push(`undo of ${callKey}, which the service never executed successfully`);
+    if (!succeededCalls.some((c) => keyOf(c.request.service, c.request.key) === callKey))
+      v.duplicates.push(`undo of ${callKey}, which the service never executed successfully`);
   }
   for (const [key, ex] of exchangesOf) {
     const open = maxOpenAtOnce(ex.map((e) => e.call));

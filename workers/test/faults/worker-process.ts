@@ -45,7 +45,11 @@ export class WorkerProcess {
   /** The ops port of the running process (a new one per process: an HTTP keep-alive connection to a dead process must not be reused). */
   port = 0;
 
-  private constructor(private readonly env: Record<string, string>, private readonly launch: WorkerLaunch, private readonly preload: string[]) {}
+  private constructor(
+    private readonly env: Record<string, string>,
+    private readonly launch: WorkerLaunch,
+    private readonly preload: string[],
+  ) {}
 
   /** preload: modules the process loads first (node -r), e.g. cluster-dns.js. */
   static async start(env: Record<string, string>, launch: WorkerLaunch, opts: { waitReady?: boolean; preload?: string[] } = {}): Promise<WorkerProcess> {
@@ -97,7 +101,10 @@ export class WorkerProcess {
   async waitReady(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ok = await this.get("/actuator/ready").then((r) => r.status === 200, () => false);
+      const ok = await this.get("/actuator/ready").then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) return;
       if (!this.alive()) throw new Error(`worker exited before it was ready:\n${this.tail()}`);
       if (Date.now() > deadline) throw new Error(`worker not ready within ${timeoutMs} ms:\n${this.tail()}`);
@@ -124,7 +131,12 @@ export class WorkerProcess {
    */
   async waitOps(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!(await this.get("/metrics").then(() => true, () => false))) {
+    while (
+      !(await this.get("/metrics").then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (!this.alive()) throw new Error(`worker exited before its ops port opened:\n${this.tail()}`);
       if (Date.now() > deadline) throw new Error(`worker's ops port not open within ${timeoutMs} ms:\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 200));

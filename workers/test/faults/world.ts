@@ -14,7 +14,6 @@ import { TemplateSagaDriver, TemplateSagaRun, TemplateSagaSpec } from "./templat
 import { judgeSaga, SagaOutcome, SagaVerdict } from "./verdict";
 import { WorkerLaunch, WorkerProcess } from "./worker-process";
 
-
 export interface SuiteContext {
   pg: PostgresServer;
   launch: WorkerLaunch;
@@ -91,7 +90,11 @@ export class World {
   readonly services: SagaService[] = [];
   private readonly stoppers: (() => Promise<unknown>)[] = [];
 
-  private constructor(readonly ctx: SuiteContext, readonly opts: WorldOptions, readonly peer: GatewayPeer) {
+  private constructor(
+    readonly ctx: SuiteContext,
+    readonly opts: WorldOptions,
+    readonly peer: GatewayPeer,
+  ) {
     this.random = new Random(ctx.seed + opts.salt);
   }
 
@@ -134,8 +137,16 @@ export class World {
   }
 
   workerEnv(): Record<string, string> {
-    const statics: Record<string, string> = this.opts.staticServices === false ? {} : { DISCOVERY_STATIC_SERVICES: JSON.stringify(Object.fromEntries(this.services.map((s) => [s.name, s.url]))) };
-    return { ...WORKER_ENV, ZEEBE_GRPC_ADDRESS: this.peer.address, DATABASE_URL: this.databaseUrl, WORKFLOWS_DIR: workflowsDir([]), ...statics, ...this.opts.env };
+    const statics: Record<string, string> =
+      this.opts.staticServices === false ? {} : { DISCOVERY_STATIC_SERVICES: JSON.stringify(Object.fromEntries(this.services.map((s) => [s.name, s.url]))) };
+    return {
+      ...WORKER_ENV,
+      ZEEBE_GRPC_ADDRESS: this.peer.address,
+      DATABASE_URL: this.databaseUrl,
+      WORKFLOWS_DIR: workflowsDir([]),
+      ...statics,
+      ...this.opts.env,
+    };
   }
 
   async startWorker(): Promise<WorkerProcess> {
@@ -148,24 +159,52 @@ export class World {
   /** Runs the scripted sagas (starts staggered by `staggerMs`), each until its end state or the deadline. */
   runSagas(specs: SagaSpec[], opts: { deadlineMs?: number; staggerMs?: number } = {}): Promise<SagaRun[]> {
     const unfinished = (spec: SagaSpec): SagaRun => ({ spec, state: "unfinished", completed: [], incidents: [], results: new Map() });
-    return this.runAll(specs, (spec) => spec.sagaId, (spec) => this.driver.run(spec), unfinished, opts);
+    return this.runAll(
+      specs,
+      (spec) => spec.sagaId,
+      (spec) => this.driver.run(spec),
+      unfinished,
+      opts,
+    );
   }
 
   /** Runs template sagas on the executing peer, each until its end state or the deadline. */
-  runTemplateSagas(specs: TemplateSagaSpec[], confirm: (sagaId: string) => Promise<void>, opts: { deadlineMs?: number; staggerMs?: number } = {}): Promise<TemplateSagaRun[]> {
+  runTemplateSagas(
+    specs: TemplateSagaSpec[],
+    confirm: (sagaId: string) => Promise<void>,
+    opts: { deadlineMs?: number; staggerMs?: number } = {},
+  ): Promise<TemplateSagaRun[]> {
     const driver = new TemplateSagaDriver(this.peer, confirm);
     const deadline = Date.now() + (opts.deadlineMs ?? DEADLINE_MS);
-    return this.runAll(specs, (spec) => spec.sagaId, (spec) => driver.run(spec, deadline), (spec) => ({ spec, state: "unfinished" as const }), opts);
+    return this.runAll(
+      specs,
+      (spec) => spec.sagaId,
+      (spec) => driver.run(spec, deadline),
+      (spec) => ({ spec, state: "unfinished" as const }),
+      opts,
+    );
   }
 
   /** Follows template sagas whose instances the bridge starts (from trigger events), each until its end state or the deadline. */
   followTemplateSagas(specs: TemplateSagaSpec[], confirm: (sagaId: string) => Promise<void>, opts: { deadlineMs?: number } = {}): Promise<TemplateSagaRun[]> {
     const driver = new TemplateSagaDriver(this.peer, confirm);
     const deadline = Date.now() + (opts.deadlineMs ?? DEADLINE_MS);
-    return this.runAll(specs, (spec) => spec.sagaId, (spec) => driver.follow(spec, deadline), (spec) => ({ spec, state: "unfinished" as const }), opts);
+    return this.runAll(
+      specs,
+      (spec) => spec.sagaId,
+      (spec) => driver.follow(spec, deadline),
+      (spec) => ({ spec, state: "unfinished" as const }),
+      opts,
+    );
   }
 
-  private async runAll<S, R extends { state: EndState }>(specs: S[], id: (s: S) => string, run: (s: S) => Promise<R>, unfinished: (s: S) => R, opts: { deadlineMs?: number; staggerMs?: number }): Promise<R[]> {
+  private async runAll<S, R extends { state: EndState }>(
+    specs: S[],
+    id: (s: S) => string,
+    run: (s: S) => Promise<R>,
+    unfinished: (s: S) => R,
+    opts: { deadlineMs?: number; staggerMs?: number },
+  ): Promise<R[]> {
     const deadline = opts.deadlineMs ?? DEADLINE_MS;
     const runs = specs.map(async (spec, i) => {
       await new Promise((r) => setTimeout(r, i * (opts.staggerMs ?? 0)));
@@ -194,7 +233,12 @@ export class World {
   }
 
   /** The scenario's figures: the per-saga verdict plus the checks every scenario makes. */
-  async verdict(name: string, items: number[], outcomes: SagaOutcome[], extra: { problems?: string[]; notes?: string[] } = {}): Promise<Omit<ScenarioResult, "seconds">> {
+  async verdict(
+    name: string,
+    items: number[],
+    outcomes: SagaOutcome[],
+    extra: { problems?: string[]; notes?: string[] } = {},
+  ): Promise<Omit<ScenarioResult, "seconds">> {
     const verdicts: SagaVerdict[] = outcomes.map((o) => judgeSaga(o, this.services));
     const problems = [...(extra.problems ?? []), ...(await this.workerProblems())];
     const details = [...verdicts.flatMap((v) => [...v.lost, ...v.duplicates, ...v.outOfOrder]), ...problems].slice(0, 12);
@@ -220,11 +264,15 @@ export class World {
     if (!this.worker) return problems;
     for (const exit of this.worker.unexpectedExits) problems.push(`the worker exited by itself (${exit})`);
     if (this.worker.alive()) {
-      const unhandled = await this.worker.waitOps().then(() => this.worker.metric("worker_unhandled_rejections_total")).catch((err: Error) => `unreadable (${err.message}: ${String((err as { cause?: unknown }).cause)})`);
+      const unhandled = await this.worker
+        .waitOps()
+        .then(() => this.worker.metric("worker_unhandled_rejections_total"))
+        .catch((err: Error) => `unreadable (${err.message}: ${String((err as { cause?: unknown }).cause)})`);
       if (unhandled !== 0) problems.push(`worker_unhandled_rejections_total is ${unhandled}`);
     }
     const messages = [...this.peer.failures.map((f) => f.errorMessage), ...this.peer.errors.map((e) => e.errorMessage)].join("\n");
-    if (messages.includes(PAYLOAD_MARKER) || messages.includes(SECRET_MARKER)) problems.push("a payload or the database password appeared in a job failure message sent to Zeebe");
+    if (messages.includes(PAYLOAD_MARKER) || messages.includes(SECRET_MARKER))
+      problems.push("a payload or the database password appeared in a job failure message sent to Zeebe");
     const out = this.worker.output();
     if (out.includes(PAYLOAD_MARKER)) problems.push("a saga's payload appeared in the worker's output");
     if (out.includes(SECRET_MARKER)) problems.push("the database password appeared in the worker's output");
@@ -237,9 +285,24 @@ export class World {
     if (!dir) return;
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, `${this.opts.name}.worker.log`), this.worker?.output() ?? "");
-    const peer = { failures: this.peer.failures, errors: this.peer.errors, completions: this.peer.completions.map((c) => ({ ...c, job: { ...c.job, variables: undefined } })) };
+    const peer = {
+      failures: this.peer.failures,
+      errors: this.peer.errors,
+      completions: this.peer.completions.map((c) => ({ ...c, job: { ...c.job, variables: undefined } })),
+    };
     fs.writeFileSync(path.join(dir, `${this.opts.name}.peer.json`), JSON.stringify(peer, null, 1));
-    const services = this.services.map((s) => ({ name: s.name, exchanges: s.exchanges.map((e) => ({ ...e.request, variables: undefined, at: e.call.at, endedAt: e.call.endedAt, aborted: e.call.aborted, replay: e.replay, status: e.status })) }));
+    const services = this.services.map((s) => ({
+      name: s.name,
+      exchanges: s.exchanges.map((e) => ({
+        ...e.request,
+        variables: undefined,
+        at: e.call.at,
+        endedAt: e.call.endedAt,
+        aborted: e.call.aborted,
+        replay: e.replay,
+        status: e.status,
+      })),
+    }));
     fs.writeFileSync(path.join(dir, `${this.opts.name}.services.json`), JSON.stringify(services, null, 1));
   }
 

@@ -4,7 +4,7 @@
 import * as crypto from "crypto";
 
 // bpmn-moddle ships no declarations "moduleResolution: node" can see; type the members used.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type El = { $type: string; id: string; [key: string]: any };
 const { BpmnModdle } = require("bpmn-moddle") as {
   BpmnModdle: new (ext: object) => { fromXML(xml: string): Promise<ModdleContext> };

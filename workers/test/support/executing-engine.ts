@@ -9,7 +9,7 @@ import { GatewayError, INVALID_ARGUMENT, newKey, NOT_FOUND, Variables } from "./
 import { BufferedMessage, MessageBuffer, MessageRequest } from "./message-buffer";
 
 // ESM packages with CommonJS builds / require(esm) on Node 20.19+; type the members used.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type Any = any;
 const { Engine } = require("bpmn-engine") as { Engine: new (opts: Any) => Any };
 const { evaluate: feelEvaluate } = require("feelin") as { evaluate(expr: string, ctx: Record<string, unknown>): { value: unknown; warnings: unknown[] } };
@@ -59,12 +59,40 @@ export interface Definition {
   contexts: Map<string, Any>;
 }
 
-export interface Incident { key: string; processInstanceKey: string; elementId: string; jobKey?: string; message: string; at: number }
-export interface ElementEvent { elementId: string; type: string; event: "activated" | "completed" | "terminated"; at: number }
-export interface CompensationRun { handlerId: string; compensates: string; jobKey: string; started: number; completed?: number }
+export interface Incident {
+  key: string;
+  processInstanceKey: string;
+  elementId: string;
+  jobKey?: string;
+  message: string;
+  at: number;
+}
+export interface ElementEvent {
+  elementId: string;
+  type: string;
+  event: "activated" | "completed" | "terminated";
+  at: number;
+}
+export interface CompensationRun {
+  handlerId: string;
+  compensates: string;
+  jobKey: string;
+  started: number;
+  completed?: number;
+}
 
-interface CompensationSubscription { elementId: string; handlerId: string; seq: number }
-interface MessageSubscription { elementId: string; name: string; correlationKey: string; api: Any; executionId: string }
+interface CompensationSubscription {
+  elementId: string;
+  handlerId: string;
+  seq: number;
+}
+interface MessageSubscription {
+  elementId: string;
+  name: string;
+  correlationKey: string;
+  api: Any;
+  executionId: string;
+}
 
 export type InstanceState = "ACTIVE" | "COMPLETED" | "CANCELED";
 
@@ -85,7 +113,11 @@ export class ProcessInstance {
   readonly startedBy?: { messageName: string; correlationKey: string };
   private seq = 0;
 
-  constructor(readonly key: string, public definition: Definition, startedBy?: { messageName: string; correlationKey: string }) {
+  constructor(
+    readonly key: string,
+    public definition: Definition,
+    startedBy?: { messageName: string; correlationKey: string },
+  ) {
     this.startedBy = startedBy;
   }
 
@@ -137,7 +169,10 @@ async function contextForStart(xml: string, model: ProcessModel, keep: string | 
   return ctx;
 }
 
-export interface MigrationInstruction { sourceElementId: string; targetElementId: string }
+export interface MigrationInstruction {
+  sourceElementId: string;
+  targetElementId: string;
+}
 
 export class ExecutingEngine extends EventEmitter {
   readonly definitions: Definition[] = [];
@@ -145,7 +180,10 @@ export class ExecutingEngine extends EventEmitter {
   readonly incidents: Incident[] = [];
   private readonly messages = new MessageBuffer();
 
-  constructor(private readonly jobs: JobSink, private readonly options: { shuffleCompensation?: boolean } = {}) {
+  constructor(
+    private readonly jobs: JobSink,
+    private readonly options: { shuffleCompensation?: boolean } = {},
+  ) {
     super();
   }
 
@@ -201,7 +239,10 @@ export class ExecutingEngine extends EventEmitter {
   createInstance(req: { bpmnProcessId?: string; version?: number; processDefinitionKey?: string; variables: Variables }): ProcessInstance {
     const def = this.resolveDefinition(req);
     if (!def.contexts.has("none")) {
-      throw new GatewayError(INVALID_ARGUMENT, `Expected to create instance of process with none start event, but there is no such event (process '${def.bpmnProcessId}')`);
+      throw new GatewayError(
+        INVALID_ARGUMENT,
+        `Expected to create instance of process with none start event, but there is no such event (process '${def.bpmnProcessId}')`,
+      );
     }
     return this.start(def, "none", req.variables);
   }
@@ -213,9 +254,8 @@ export class ExecutingEngine extends EventEmitter {
       return d;
     }
     const id = req.bpmnProcessId ?? "";
-    const d = req.version !== undefined && req.version > 0
-      ? this.definitions.find((x) => x.bpmnProcessId === id && x.version === req.version)
-      : this.latest(id);
+    const d =
+      req.version !== undefined && req.version > 0 ? this.definitions.find((x) => x.bpmnProcessId === id && x.version === req.version) : this.latest(id);
     if (!d) throw new GatewayError(NOT_FOUND, `Expected to find process definition with process ID '${id}', but none found`);
     return d;
   }
@@ -326,8 +366,10 @@ export class ExecutingEngine extends EventEmitter {
   private attachJobBehaviour(instance: ProcessInstance, activity: Any): undefined {
     const info = instance.definition.model.elements.get(activity.id);
     if (!info?.taskType || info.isForCompensation) return undefined;
+    // bpmn-elements constructs it with `new`: a plain function returning the service object, whose own `this`
+    // is not the engine.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const engine = this;
-    // bpmn-elements constructs it with `new`: a plain function returning the service object.
     activity.behaviour.Service = function ZeebeJobService() {
       let executionId = "";
       return {
@@ -389,7 +431,12 @@ export class ExecutingEngine extends EventEmitter {
       complete: (vars) => current.complete(vars),
       error: (code, message, vars) => {
         if (current.error(code, message, vars)) return true;
-        this.incident(instance, info.id, `Expected to throw an error event with the code '${code}' with message '${message}', but it was not caught. No error events are available in the scope.`, jobKey);
+        this.incident(
+          instance,
+          info.id,
+          `Expected to throw an error event with the code '${code}' with message '${message}', but it was not caught. No error events are available in the scope.`,
+          jobKey,
+        );
         return false;
       },
       incident: (message) => this.incident(instance, info.id, message, jobKey),
@@ -434,6 +481,8 @@ export class ExecutingEngine extends EventEmitter {
    * once in no order, and completes only when every handler has completed (Zeebe 8.8).
    */
   private compensateEventDefinition(instance: ProcessInstance): Any {
+    // The definition is constructed with `new` by bpmn-elements, so its `this` is the definition, not the engine.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const engine = this;
     return function ZeebeCompensateEventDefinition(this: Any, activity: Any, eventDefinition: Any) {
       this.id = activity.id;
@@ -446,14 +495,19 @@ export class ExecutingEngine extends EventEmitter {
         const broker = activity.broker;
         const tag = `_zeebe-compensate-${content.executionId}`;
         let done = false;
-        broker.subscribeTmp("api", `activity.#.${content.executionId}`, (_: string, msg: Any) => {
-          const t = msg.properties.type;
-          if (t === "discard" || t === "stop") {
-            done = true;
-            broker.cancel(tag);
-            if (t === "discard") broker.publish("execution", "execute.discard", { ...content });
-          }
-        }, { noAck: true, consumerTag: tag });
+        broker.subscribeTmp(
+          "api",
+          `activity.#.${content.executionId}`,
+          (_: string, msg: Any) => {
+            const t = msg.properties.type;
+            if (t === "discard" || t === "stop") {
+              done = true;
+              broker.cancel(tag);
+              if (t === "discard") broker.publish("execution", "execute.discard", { ...content });
+            }
+          },
+          { noAck: true, consumerTag: tag },
+        );
         if (!this.isThrowing) return; // boundary: waits until its activity leaves (then discarded)
         engine.throwCompensation(instance, activity.id, () => {
           if (done) return;
@@ -508,12 +562,18 @@ export class ExecutingEngine extends EventEmitter {
     const name = String(feel(info.messageName, instance.variables));
     const key = feel(info.correlationKey, instance.variables);
     if (typeof key !== "string" && typeof key !== "number") {
-      this.incident(instance, info.id, `Failed to extract the correlation key for '${info.correlationKey}': The value must be either a string or a number, but was '${JSON.stringify(key ?? null)}'.`);
+      this.incident(
+        instance,
+        info.id,
+        `Failed to extract the correlation key for '${info.correlationKey}': The value must be either a string or a number, but was '${JSON.stringify(key ?? null)}'.`,
+      );
       return;
     }
     const sub: MessageSubscription = { elementId: info.id, name, correlationKey: String(key), api, executionId: api.executionId };
     instance.subscriptions.set(info.id, sub);
-    const pending = this.messages.find((m) => m.name === name && m.correlationKey === sub.correlationKey && !m.correlatedTo.has(instance.definition.bpmnProcessId));
+    const pending = this.messages.find(
+      (m) => m.name === name && m.correlationKey === sub.correlationKey && !m.correlatedTo.has(instance.definition.bpmnProcessId),
+    );
     if (pending) this.correlate(instance, sub, pending);
   }
 
@@ -551,7 +611,11 @@ export class ExecutingEngine extends EventEmitter {
       const start = [...def.model.elements.values()].find((e) => e.type === "bpmn:StartEvent" && e.event === "message" && e.messageName === msg.name);
       if (!start) continue;
       // Zeebe: no second instance while one created by a message with the same correlation key is active.
-      const busy = msg.correlationKey !== "" && [...this.instances.values()].some((i) => i.state === "ACTIVE" && i.definition.bpmnProcessId === id && i.startedBy?.correlationKey === msg.correlationKey);
+      const busy =
+        msg.correlationKey !== "" &&
+        [...this.instances.values()].some(
+          (i) => i.state === "ACTIVE" && i.definition.bpmnProcessId === id && i.startedBy?.correlationKey === msg.correlationKey,
+        );
       if (busy) continue;
       msg.correlatedTo.add(id);
       this.start(def, start.id, msg.variables, { messageName: msg.name, correlationKey: msg.correlationKey });
@@ -567,22 +631,35 @@ export class ExecutingEngine extends EventEmitter {
       throw new GatewayError(NOT_FOUND, `Expected to migrate process instance but no process instance found with key '${processInstanceKey}'`);
     }
     const target = this.definitionByKey(targetProcessDefinitionKey);
-    if (!target) throw new GatewayError(NOT_FOUND, `Expected to migrate process instance to process definition but no process definition found with key '${targetProcessDefinitionKey}'`);
+    if (!target)
+      throw new GatewayError(
+        NOT_FOUND,
+        `Expected to migrate process instance to process definition but no process definition found with key '${targetProcessDefinitionKey}'`,
+      );
     const source = instance.definition;
     const reject = (why: string) => new GatewayError(INVALID_ARGUMENT, `Expected to migrate process instance '${processInstanceKey}' but ${why}`);
     const bySource = new Map<string, string>();
     for (const m of mapping) {
       if (bySource.has(m.sourceElementId)) throw reject(`the mapping instructions contain duplicate source element ids '${m.sourceElementId}'.`);
       bySource.set(m.sourceElementId, m.targetElementId);
-      if (!source.model.elements.has(m.sourceElementId)) throw reject(`mapping instruction with a source element id '${m.sourceElementId}' does not exist in source process definition '${source.bpmnProcessId}'.`);
-      if (!target.model.elements.has(m.targetElementId)) throw reject(`mapping instruction with a target element id '${m.targetElementId}' does not exist in target process definition '${target.bpmnProcessId}'.`);
+      if (!source.model.elements.has(m.sourceElementId))
+        throw reject(
+          `mapping instruction with a source element id '${m.sourceElementId}' does not exist in source process definition '${source.bpmnProcessId}'.`,
+        );
+      if (!target.model.elements.has(m.targetElementId))
+        throw reject(
+          `mapping instruction with a target element id '${m.targetElementId}' does not exist in target process definition '${target.bpmnProcessId}'.`,
+        );
     }
     const active = instance.activeElements().filter((id) => !source.model.elements.get(id)?.isForCompensation);
     for (const id of active) {
       const to = bySource.get(id);
       if (!to) throw reject(`no mapping instruction defined for active element with id '${id}'. Elements cannot be migrated without a mapping.`);
       const [s, t] = [source.model.elements.get(id)!, target.model.elements.get(to)!];
-      if (s.type !== t.type) throw reject(`active element with id '${id}' and type '${s.type}' is mapped to an element with id '${to}' and different type '${t.type}'. Elements must be mapped to elements of the same type.`);
+      if (s.type !== t.type)
+        throw reject(
+          `active element with id '${id}' and type '${s.type}' is mapped to an element with id '${to}' and different type '${t.type}'. Elements must be mapped to elements of the same type.`,
+        );
     }
     if (instance.compensations.some((c) => c.completed === undefined)) throw reject("it is compensating (not in a wait state the peer can migrate).");
 
@@ -611,7 +688,7 @@ export class ExecutingEngine extends EventEmitter {
       instance.jobs.set(m && bySource.has(m[1]) ? `${rename(m[1])}_${m[2]}` : exec, { ...j, elementId: rename(j.elementId) });
     }
     instance.subscriptions.clear();
-    this.run(instance, target.contexts.get(instance.startedBy ? [...target.contexts.keys()].find((k) => k !== "none") ?? "none" : "none"), migrated);
+    this.run(instance, target.contexts.get(instance.startedBy ? ([...target.contexts.keys()].find((k) => k !== "none") ?? "none") : "none"), migrated);
     this.emit("changed", instance);
   }
 }

@@ -9,7 +9,11 @@ interface Svc {
   metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string; creationTimestamp: string };
   spec: { ports: { name?: string; port: number }[] };
 }
-interface Ev { rv: number; type: "ADDED" | "MODIFIED" | "DELETED"; obj: Svc }
+interface Ev {
+  rv: number;
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  obj: Svc;
+}
 
 export class FakeKubeApi {
   private rv = 100;
@@ -23,7 +27,15 @@ export class FakeKubeApi {
   malformedListItems: unknown[] = [];
   lists = 0;
   watches = 0;
-  private constructor(private readonly server: http.Server, readonly url: string) {}
+  /** Answer this many of the next lists with `refusal` (e.g. RBAC missing), then serve them again. */
+  failLists = 0;
+  /** While true, every watch request is answered with `refusal` (e.g. the API server overloaded). */
+  refuseWatches = false;
+  refusal = { status: 403, reason: "Forbidden", message: 'services is forbidden: User "system:serviceaccount:shop:worker" cannot list resource "services"' };
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<FakeKubeApi> {
     const server = http.createServer();
@@ -42,12 +54,19 @@ export class FakeKubeApi {
    * Creates or modifies a Service. A new one is stamped one (fake) second after the previous one,
    * unless createdAt says otherwise (RFC 3339, as the API server writes it).
    */
-  upsert(namespace: string, name: string, port: number, labels: Record<string, string> = { "orchestration.platform/managed": "true" }, createdAt?: string): void {
+  upsert(
+    namespace: string,
+    name: string,
+    port: number,
+    labels: Record<string, string> = { "orchestration.platform/managed": "true" },
+    createdAt?: string,
+  ): void {
     const key = `${namespace}/${name}`;
     const existing = this.objects.get(key);
     const type = existing ? "MODIFIED" : "ADDED";
     this.rv += 1;
-    const creationTimestamp = existing?.metadata.creationTimestamp ?? createdAt ?? new Date(Date.UTC(2026, 0, 1) + this.rv * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const creationTimestamp =
+      existing?.metadata.creationTimestamp ?? createdAt ?? new Date(Date.UTC(2026, 0, 1) + this.rv * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
     const obj: Svc = { metadata: { name, namespace, labels, resourceVersion: String(this.rv), creationTimestamp }, spec: { ports: [{ name: "http", port }] } };
     this.objects.set(key, obj);
     this.emit({ rv: this.rv, type, obj });
@@ -60,6 +79,11 @@ export class FakeKubeApi {
     this.objects.delete(key);
     this.rv += 1;
     this.emit({ rv: this.rv, type: "DELETED", obj: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.rv) } } });
+  }
+
+  /** Compacts the event history: resuming a watch from any version so far answers 410 Gone (the next change is watchable). */
+  compact(): void {
+    this.compactedBefore = this.rv + 1;
   }
 
   /** Writes one raw watch event (any JSON) to every open watch, whatever its namespace or selector. */
@@ -105,14 +129,32 @@ export class FakeKubeApi {
     }
     const ns = m[1];
     const selector = u.searchParams.get("labelSelector") ?? undefined;
+    const refuse = () => {
+      res.writeHead(this.refusal.status, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          kind: "Status",
+          apiVersion: "v1",
+          status: "Failure",
+          message: this.refusal.message,
+          reason: this.refusal.reason,
+          code: this.refusal.status,
+        }),
+      );
+    };
     if (u.searchParams.get("watch") !== "true") {
       this.lists += 1;
+      if (this.failLists > 0) {
+        this.failLists -= 1;
+        return refuse();
+      }
       const items = [...[...this.objects.values()].filter((o) => this.matches(o, ns, selector)), ...this.malformedListItems];
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ kind: "ServiceList", apiVersion: "v1", metadata: { resourceVersion: String(this.rv) }, items }));
       return;
     }
     this.watches += 1;
+    if (this.refuseWatches) return refuse();
     const from = Number(u.searchParams.get("resourceVersion") ?? "0");
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
     res.flushHeaders();

@@ -4,7 +4,10 @@ export type Variables = Record<string, unknown>;
 
 /** gRPC-status-coded error (the peer maps `code` onto the gRPC status). */
 export class GatewayError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -47,10 +47,35 @@ export interface PeerJob {
   owner?: JobOwner;
 }
 
-export interface Completion { jobKey: string; job: PeerJob; variables: Record<string, unknown>; at: number; activatedAt: number }
-export interface Failure { jobKey: string; job: PeerJob; retries: number; errorMessage: string; retryBackOff: number; at: number }
-export interface ThrownError { jobKey: string; job: PeerJob; errorCode: string; errorMessage: string; variables: Record<string, unknown> }
-export interface PublishedMessage { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Record<string, unknown> }
+export interface Completion {
+  jobKey: string;
+  job: PeerJob;
+  variables: Record<string, unknown>;
+  at: number;
+  activatedAt: number;
+}
+export interface Failure {
+  jobKey: string;
+  job: PeerJob;
+  retries: number;
+  errorMessage: string;
+  retryBackOff: number;
+  at: number;
+}
+export interface ThrownError {
+  jobKey: string;
+  job: PeerJob;
+  errorCode: string;
+  errorMessage: string;
+  variables: Record<string, unknown>;
+}
+export interface PublishedMessage {
+  name: string;
+  correlationKey: string;
+  timeToLive: number;
+  messageId: string;
+  variables: Record<string, unknown>;
+}
 export interface ProcessStart {
   bpmnProcessId: string;
   variables: Record<string, unknown>;
@@ -58,7 +83,10 @@ export interface ProcessStart {
   /** Set when a published message started it through a message start event of a deployed model. */
   startMessage?: string;
 }
-export interface DeployedResource { name: string; content: string }
+export interface DeployedResource {
+  name: string;
+  content: string;
+}
 
 export interface GatewayPeerOptions {
   /** Re-hand a failed job with retries > 0 after its retryBackOff, like Zeebe does. Default true. */
@@ -76,13 +104,21 @@ export interface GatewayPeerOptions {
   rest?: boolean;
 }
 
-interface Waiter { maxJobs: number; call: grpc.ServerWritableStream<any, any>; timer?: NodeJS.Timeout }
-interface Stream { call: grpc.ServerWritableStream<any, any> }
+interface Waiter {
+  maxJobs: number;
+  call: grpc.ServerWritableStream<any, any>;
+  timer?: NodeJS.Timeout;
+}
+interface Stream {
+  call: grpc.ServerWritableStream<any, any>;
+}
 
 /** Names of the messages referenced by message start events of a model (enough for the shipped templates). */
 function messageStartNames(xml: string): string[] {
   const names = new Map([...xml.matchAll(/<bpmn:message\b[^>]*?\bid="([^"]+)"[^>]*?\bname="([^"]+)"/g)].map((m) => [m[1], m[2]]));
-  const refs = [...xml.matchAll(/<bpmn:startEvent\b(?:[^>]*\/>|[\s\S]*?<\/bpmn:startEvent>)/g)].flatMap((m) => [...m[0].matchAll(/messageRef="([^"]+)"/g)].map((r) => r[1]));
+  const refs = [...xml.matchAll(/<bpmn:startEvent\b(?:[^>]*\/>|[\s\S]*?<\/bpmn:startEvent>)/g)].flatMap((m) =>
+    [...m[0].matchAll(/messageRef="([^"]+)"/g)].map((r) => r[1]),
+  );
   return refs.flatMap((r) => (names.has(r) ? [names.get(r)!] : []));
 }
 
@@ -124,7 +160,11 @@ export class GatewayPeer extends EventEmitter {
   /** Scripted mode: Zeebe's message buffer, for its messageId uniqueness (the executing engine has its own). */
   private readonly scriptedMessages = new MessageBuffer();
 
-  private constructor(private readonly server: grpc.Server, readonly port: number, private readonly options: GatewayPeerOptions) {
+  private constructor(
+    private readonly server: grpc.Server,
+    readonly port: number,
+    private readonly options: GatewayPeerOptions,
+  ) {
     super();
     if (options.execute) {
       this.engine = new ExecutingEngine(
@@ -247,7 +287,11 @@ export class GatewayPeer extends EventEmitter {
 
   /** Executing mode: resolves when the instance is no longer active (or rejects after timeoutMs). */
   async waitForEnd(processInstanceKey: string, timeoutMs = 20000): Promise<ProcessInstance> {
-    await this.waitFor(() => this.instance(processInstanceKey).state !== "ACTIVE", timeoutMs, `end of process instance ${processInstanceKey} (active: ${this.instance(processInstanceKey).activeElements().join(", ")})`);
+    await this.waitFor(
+      () => this.instance(processInstanceKey).state !== "ACTIVE",
+      timeoutMs,
+      `end of process instance ${processInstanceKey} (active: ${this.instance(processInstanceKey).activeElements().join(", ")})`,
+    );
     return this.instance(processInstanceKey);
   }
 
@@ -389,12 +433,15 @@ export class GatewayPeer extends EventEmitter {
   private activate(batch: PeerJob[], worker: string, timeoutMs: number, fetchVariable: string[] = []): Record<string, unknown>[] {
     const now = Date.now();
     for (const job of batch) {
-      const timer = setTimeout(() => {
-        if (this.active.get(job.key)?.timer !== timer) return;
-        this.active.delete(job.key);
-        this.timedOut += 1;
-        this.enqueue(job);
-      }, timeoutMs > 0 ? timeoutMs : 300000);
+      const timer = setTimeout(
+        () => {
+          if (this.active.get(job.key)?.timer !== timer) return;
+          this.active.delete(job.key);
+          this.timedOut += 1;
+          this.enqueue(job);
+        },
+        timeoutMs > 0 ? timeoutMs : 300000,
+      );
       timer.unref();
       this.active.set(job.key, { job, activatedAt: now, timer });
     }
@@ -428,7 +475,8 @@ export class GatewayPeer extends EventEmitter {
   }
 
   private handlers(): grpc.UntypedServiceImplementation {
-    const unary = <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>) =>
+    const unary =
+      <Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>) =>
       (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
         const fail = (e: unknown) => {
           const err = e as grpc.ServiceError;
@@ -442,7 +490,11 @@ export class GatewayPeer extends EventEmitter {
       };
     const notFound = (jobKey: string) => Object.assign(new Error(`job ${jobKey} not activated`), { code: grpc.status.NOT_FOUND });
     const instanceResponse = (i: ProcessInstance) => ({
-      processDefinitionKey: i.definition.key, bpmnProcessId: i.definition.bpmnProcessId, version: i.definition.version, processInstanceKey: i.key, tenantId: "<default>",
+      processDefinitionKey: i.definition.key,
+      bpmnProcessId: i.definition.bpmnProcessId,
+      version: i.definition.version,
+      processInstanceKey: i.key,
+      tenantId: "<default>",
     });
 
     return {
@@ -450,7 +502,10 @@ export class GatewayPeer extends EventEmitter {
         if (!this.healthy) throw Object.assign(new Error("gateway unhealthy"), { code: grpc.status.UNAVAILABLE });
         return {
           brokers: [{ nodeId: 0, host: "127.0.0.1", port: 26501, version: "8.8.0", partitions: [{ partitionId: 1, role: "LEADER", health: "HEALTHY" }] }],
-          clusterSize: 1, partitionsCount: 1, replicationFactor: 1, gatewayVersion: "8.8.0",
+          clusterSize: 1,
+          partitionsCount: 1,
+          replicationFactor: 1,
+          gatewayVersion: "8.8.0",
         };
       }),
 
@@ -465,12 +520,15 @@ export class GatewayPeer extends EventEmitter {
         }
         const w: Waiter = { maxJobs: maxJobsToActivate, call };
         const ms = Number(requestTimeout);
-        w.timer = setTimeout(() => {
-          const ws = this.waiters.get(type) ?? [];
-          const i = ws.indexOf(w);
-          if (i >= 0) ws.splice(i, 1);
-          this.endWaiter(w);
-        }, ms > 0 ? ms : 10000);
+        w.timer = setTimeout(
+          () => {
+            const ws = this.waiters.get(type) ?? [];
+            const i = ws.indexOf(w);
+            if (i >= 0) ws.splice(i, 1);
+            this.endWaiter(w);
+          },
+          ms > 0 ? ms : 10000,
+        );
         call.on("cancelled", () => {
           if (w.timer) clearTimeout(w.timer);
           const ws = this.waiters.get(type) ?? [];
@@ -487,7 +545,12 @@ export class GatewayPeer extends EventEmitter {
         const type: string = call.request.type;
         const st: Stream = { call };
         this.streams.set(type, [...(this.streams.get(type) ?? []), st]);
-        call.on("cancelled", () => this.streams.set(type, (this.streams.get(type) ?? []).filter((x) => x !== st)));
+        call.on("cancelled", () =>
+          this.streams.set(
+            type,
+            (this.streams.get(type) ?? []).filter((x) => x !== st),
+          ),
+        );
       },
 
       CompleteJob: unary((req: { jobKey: string; variables: string }) => {
@@ -509,7 +572,14 @@ export class GatewayPeer extends EventEmitter {
         const a = this.active.get(req.jobKey);
         if (!a) throw notFound(req.jobKey);
         this.release(req.jobKey);
-        const f: Failure = { jobKey: req.jobKey, job: a.job, retries: req.retries, errorMessage: req.errorMessage, retryBackOff: Number(req.retryBackOff), at: Date.now() };
+        const f: Failure = {
+          jobKey: req.jobKey,
+          job: a.job,
+          retries: req.retries,
+          errorMessage: req.errorMessage,
+          retryBackOff: Number(req.retryBackOff),
+          at: Date.now(),
+        };
         this.failures.push(f);
         // Zeebe sets FailJob variables on the task's local scope; it never replaces the job's variables.
         const again = { ...a.job, retries: req.retries, variables: { ...a.job.variables, ...parseJson(req.variables) } };
@@ -538,7 +608,13 @@ export class GatewayPeer extends EventEmitter {
         const a = this.active.get(req.jobKey);
         if (!a) throw notFound(req.jobKey);
         this.release(req.jobKey);
-        const e: ThrownError = { jobKey: req.jobKey, job: a.job, errorCode: req.errorCode, errorMessage: req.errorMessage, variables: parseJson(req.variables) };
+        const e: ThrownError = {
+          jobKey: req.jobKey,
+          job: a.job,
+          errorCode: req.errorCode,
+          errorMessage: req.errorMessage,
+          variables: parseJson(req.variables),
+        };
         this.errors.push(e);
         a.job.owner?.error(e.errorCode, e.errorMessage, e.variables);
         this.recorded("thrownError", e);
@@ -548,7 +624,13 @@ export class GatewayPeer extends EventEmitter {
       // Like Zeebe (message-buffer.ts): a message whose name, correlation key and id equal a message still
       // buffered is rejected with ALREADY_EXISTS and correlates nothing (recorded in duplicateMessages).
       PublishMessage: unary((req: { name: string; correlationKey: string; timeToLive: string; messageId: string; variables: string }) => {
-        const m: PublishedMessage = { name: req.name, correlationKey: req.correlationKey, timeToLive: Number(req.timeToLive), messageId: req.messageId, variables: parseJson(req.variables) };
+        const m: PublishedMessage = {
+          name: req.name,
+          correlationKey: req.correlationKey,
+          timeToLive: Number(req.timeToLive),
+          messageId: req.messageId,
+          variables: parseJson(req.variables),
+        };
         let key: string;
         try {
           key = this.engine ? this.engine.publishMessage(m) : this.scriptedMessages.publish(m, () => this.startScriptedByMessage(m)).key;
@@ -570,30 +652,47 @@ export class GatewayPeer extends EventEmitter {
         const s: ProcessStart = { bpmnProcessId: req.bpmnProcessId, variables, processInstanceKey: newKey() };
         this.processStarts.push(s);
         this.recorded("processStart", s);
-        return { processDefinitionKey: "2251799813685000", bpmnProcessId: req.bpmnProcessId, version: 1, processInstanceKey: s.processInstanceKey, tenantId: "<default>" };
+        return {
+          processDefinitionKey: "2251799813685000",
+          bpmnProcessId: req.bpmnProcessId,
+          version: 1,
+          processInstanceKey: s.processInstanceKey,
+          tenantId: "<default>",
+        };
       }),
 
-      CreateProcessInstanceWithResult: unary(async (req: { request: { bpmnProcessId: string; version: number; processDefinitionKey: string; variables: string }; requestTimeout: string; fetchVariables: string[] }) => {
-        const i = this.executing().createInstance({ ...req.request, variables: parseJson(req.request.variables) });
-        const ms = Number(req.requestTimeout) || 20000;
-        await this.waitFor(() => i.state !== "ACTIVE", ms, "process completion").catch(() => {
-          throw new GatewayError(grpc.status.DEADLINE_EXCEEDED, `Expected to complete process instance ${i.key} within ${ms} ms`);
-        });
-        const all = i.variables;
-        const out = req.fetchVariables.length ? Object.fromEntries(req.fetchVariables.filter((n) => n in all).map((n) => [n, all[n]])) : all;
-        return { ...instanceResponse(i), variables: JSON.stringify(out) };
-      }),
+      CreateProcessInstanceWithResult: unary(
+        async (req: {
+          request: { bpmnProcessId: string; version: number; processDefinitionKey: string; variables: string };
+          requestTimeout: string;
+          fetchVariables: string[];
+        }) => {
+          const i = this.executing().createInstance({ ...req.request, variables: parseJson(req.request.variables) });
+          const ms = Number(req.requestTimeout) || 20000;
+          await this.waitFor(() => i.state !== "ACTIVE", ms, "process completion").catch(() => {
+            throw new GatewayError(grpc.status.DEADLINE_EXCEEDED, `Expected to complete process instance ${i.key} within ${ms} ms`);
+          });
+          const all = i.variables;
+          const out = req.fetchVariables.length ? Object.fromEntries(req.fetchVariables.filter((n) => n in all).map((n) => [n, all[n]])) : all;
+          return { ...instanceResponse(i), variables: JSON.stringify(out) };
+        },
+      ),
 
       CancelProcessInstance: unary((req: { processInstanceKey: string }) => {
         this.executing().cancel(req.processInstanceKey);
         return {};
       }),
 
-      MigrateProcessInstance: unary(async (req: { processInstanceKey: string; migrationPlan: { targetProcessDefinitionKey: string; mappingInstructions: { sourceElementId: string; targetElementId: string }[] } }) => {
-        await this.executing().migrate(req.processInstanceKey, req.migrationPlan.targetProcessDefinitionKey, req.migrationPlan.mappingInstructions);
-        this.recorded("migrate", req);
-        return {};
-      }),
+      MigrateProcessInstance: unary(
+        async (req: {
+          processInstanceKey: string;
+          migrationPlan: { targetProcessDefinitionKey: string; mappingInstructions: { sourceElementId: string; targetElementId: string }[] };
+        }) => {
+          await this.executing().migrate(req.processInstanceKey, req.migrationPlan.targetProcessDefinitionKey, req.migrationPlan.mappingInstructions);
+          this.recorded("migrate", req);
+          return {};
+        },
+      ),
 
       DeployResource: unary(async (req: { resources: { name: string; content: Buffer }[] }) => {
         const deployments: unknown[] = [];
@@ -601,7 +700,9 @@ export class GatewayPeer extends EventEmitter {
           const content = Buffer.from(r.content).toString("utf8");
           if (this.engine) {
             for (const d of await this.engine.deploy(r.name, content)) {
-              deployments.push({ process: { bpmnProcessId: d.bpmnProcessId, version: d.version, processDefinitionKey: d.key, resourceName: r.name, tenantId: "<default>" } });
+              deployments.push({
+                process: { bpmnProcessId: d.bpmnProcessId, version: d.version, processDefinitionKey: d.key, resourceName: r.name, tenantId: "<default>" },
+              });
             }
           } else {
             const id = /<bpmn:process[^>]*\sid="([^"]+)"/.exec(content)?.[1] ?? r.name;

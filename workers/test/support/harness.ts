@@ -30,7 +30,12 @@ export function tempDir(prefix: string): string {
 export function workflowsDir(types: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-"));
   madeDirs.push(dir);
-  const tasks = types.map((t, i) => `<bpmn:serviceTask id="t${i}"><bpmn:extensionElements><zeebe:taskDefinition type="${t}" retries="3"/></bpmn:extensionElements></bpmn:serviceTask>`).join("");
+  const tasks = types
+    .map(
+      (t, i) =>
+        `<bpmn:serviceTask id="t${i}"><bpmn:extensionElements><zeebe:taskDefinition type="${t}" retries="3"/></bpmn:extensionElements></bpmn:serviceTask>`,
+    )
+    .join("");
   fs.writeFileSync(
     path.join(dir, "test.bpmn"),
     `<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t"><bpmn:process id="test-process" isExecutable="true">${tasks}</bpmn:process></bpmn:definitions>`,

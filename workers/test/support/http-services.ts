@@ -33,7 +33,13 @@ export interface TestService {
 
 /** Most exchanges open at the same time among calls (e.g. of one Idempotency-Key); an open exchange ends when answered or aborted. */
 export function maxOpenAtOnce(calls: RecordedCall[]): number {
-  const edges = calls.flatMap((c) => [[c.at, 1], [c.endedAt ?? Infinity, -1]] as [number, number][]);
+  const edges = calls.flatMap(
+    (c) =>
+      [
+        [c.at, 1],
+        [c.endedAt ?? Infinity, -1],
+      ] as [number, number][],
+  );
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let open = 0;
   let max = 0;
@@ -71,9 +77,10 @@ export async function startService(name: string, behaviour: Behaviour = () => ({
     url: `http://127.0.0.1:${port}`,
     calls,
     callsTo: (path) => calls.filter((c) => c.path === path),
-    stop: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -6,7 +6,13 @@
 // expiry the same id is accepted again.
 import { ALREADY_EXISTS, GatewayError, newKey, Variables } from "./gateway-error";
 
-export interface MessageRequest { name: string; correlationKey: string; timeToLive: number; messageId: string; variables: Variables }
+export interface MessageRequest {
+  name: string;
+  correlationKey: string;
+  timeToLive: number;
+  messageId: string;
+  variables: Variables;
+}
 
 export interface BufferedMessage {
   key: string;
@@ -32,7 +38,15 @@ export class MessageBuffer {
     if (req.messageId && this.buffered.some((m) => m.name === req.name && m.correlationKey === req.correlationKey && m.messageId === req.messageId)) {
       throw new GatewayError(ALREADY_EXISTS, `Expected to publish a new message with id '${req.messageId}', but a message with that id was already published`);
     }
-    const msg: BufferedMessage = { key: newKey(), name: req.name, correlationKey: req.correlationKey, messageId: req.messageId, variables: req.variables, expiresAt: now + req.timeToLive, correlatedTo: new Set() };
+    const msg: BufferedMessage = {
+      key: newKey(),
+      name: req.name,
+      correlationKey: req.correlationKey,
+      messageId: req.messageId,
+      variables: req.variables,
+      expiresAt: now + req.timeToLive,
+      correlatedTo: new Set(),
+    };
     deliver(msg);
     if (req.timeToLive > 0) this.buffered.push(msg);
     return msg;

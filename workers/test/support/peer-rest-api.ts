@@ -21,7 +21,10 @@ const ELEMENT_TYPES: Record<string, string> = {
 };
 
 type Filter = Record<string, unknown>;
-interface SearchBody { filter?: Filter; page?: { from?: number; limit?: number } }
+interface SearchBody {
+  filter?: Filter;
+  page?: { from?: number; limit?: number };
+}
 
 const HTTP_STATUS: Record<number, number> = { [INVALID_ARGUMENT]: 400, [NOT_FOUND]: 404 };
 
@@ -37,7 +40,10 @@ function page<T>(items: T[], body: SearchBody): { items: T[]; page: { totalItems
 }
 
 export class PeerRestApi {
-  private constructor(private readonly server: http.Server, readonly address: string) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly address: string,
+  ) {}
 
   static async start(engine: ExecutingEngine): Promise<PeerRestApi> {
     const server = http.createServer((req, res) => {
@@ -54,9 +60,17 @@ export class PeerRestApi {
             res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
           }
         } catch (err) {
-          const status = err instanceof GatewayError ? HTTP_STATUS[err.code] ?? 500 : 500;
+          const status = err instanceof GatewayError ? (HTTP_STATUS[err.code] ?? 500) : 500;
           res.writeHead(status, { "content-type": "application/problem+json" });
-          res.end(JSON.stringify({ type: "about:blank", title: status === 404 ? "NOT_FOUND" : status === 400 ? "INVALID_ARGUMENT" : "INTERNAL", status, detail: (err as Error).message, instance: req.url }));
+          res.end(
+            JSON.stringify({
+              type: "about:blank",
+              title: status === 404 ? "NOT_FOUND" : status === 400 ? "INVALID_ARGUMENT" : "INTERNAL",
+              status,
+              detail: (err as Error).message,
+              instance: req.url,
+            }),
+          );
         }
       });
     });
@@ -89,7 +103,14 @@ async function route(engine: ExecutingEngine, method: string, path: string, body
   let m: RegExpExecArray | null;
   if (method === "POST" && path === "/v2/process-definitions/search") {
     const items = engine.definitions
-      .map((d) => ({ processDefinitionKey: d.key, processDefinitionId: d.bpmnProcessId, version: d.version, name: d.bpmnProcessId, resourceName: d.resourceName, tenantId: "<default>" }))
+      .map((d) => ({
+        processDefinitionKey: d.key,
+        processDefinitionId: d.bpmnProcessId,
+        version: d.version,
+        name: d.bpmnProcessId,
+        resourceName: d.resourceName,
+        tenantId: "<default>",
+      }))
       .filter((d) => matches(d, body.filter));
     return page(items, body);
   }
@@ -99,7 +120,10 @@ async function route(engine: ExecutingEngine, method: string, path: string, body
     return d.xml;
   }
   if (method === "POST" && path === "/v2/process-instances/search") {
-    return page([...engine.instances.values()].map(instanceItem).filter((i) => matches(i, body.filter)), body);
+    return page(
+      [...engine.instances.values()].map(instanceItem).filter((i) => matches(i, body.filter)),
+      body,
+    );
   }
   if (method === "POST" && path === "/v2/element-instances/search") {
     const items = [...engine.instances.values()].flatMap((i) => {
@@ -110,9 +134,19 @@ async function route(engine: ExecutingEngine, method: string, path: string, body
         type: ELEMENT_TYPES[i.definition.model.elements.get(id)?.type ?? ""] ?? "UNKNOWN",
         state: active.has(id) ? "ACTIVE" : "COMPLETED",
       }));
-      return [process, ...elements].map((e) => ({ ...e, processInstanceKey: i.key, processDefinitionKey: i.definition.key, processDefinitionId: i.definition.bpmnProcessId, hasIncident: false, tenantId: "<default>" }));
+      return [process, ...elements].map((e) => ({
+        ...e,
+        processInstanceKey: i.key,
+        processDefinitionKey: i.definition.key,
+        processDefinitionId: i.definition.bpmnProcessId,
+        hasIncident: false,
+        tenantId: "<default>",
+      }));
     });
-    return page(items.filter((e) => matches(e, body.filter)), body);
+    return page(
+      items.filter((e) => matches(e, body.filter)),
+      body,
+    );
   }
   if (method === "POST" && (m = /^\/v2\/process-instances\/(\d+)\/migration$/.exec(path))) {
     const plan = body as { targetProcessDefinitionKey?: string; mappingInstructions?: { sourceElementId: string; targetElementId: string }[] };

@@ -72,7 +72,9 @@ function findPgBin(): string {
   const dirs = fromEnv ? [fromEnv, ...debianPgBinDirs()] : debianPgBinDirs();
   const dir = dirs.find((d) => fs.existsSync(path.join(d, "postgres")) && fs.existsSync(path.join(d, "initdb")));
   if (!dir) {
-    throw new Error(`PostgreSQL server binaries not found (looked in ${dirs.join(", ") || "/usr/lib/postgresql/<major>/bin"}): install the Debian package "postgresql" (apt-get install -y postgresql)`);
+    throw new Error(
+      `PostgreSQL server binaries not found (looked in ${dirs.join(", ") || "/usr/lib/postgresql/<major>/bin"}): install the Debian package "postgresql" (apt-get install -y postgresql)`,
+    );
   }
   return dir;
 }
@@ -131,7 +133,12 @@ function initializedDataDir(bin: string, dataDir: string, env: NodeJS.ProcessEnv
     fs.chmodSync(root, 0o755);
     ownByPgUser(root);
     const template = path.join(root, "data");
-    const init = spawnSync(path.join(bin, "initdb"), ["-D", template, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"], { encoding: "utf8", env, cwd: root, ...ids });
+    const init = spawnSync(path.join(bin, "initdb"), ["-D", template, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"], {
+      encoding: "utf8",
+      env,
+      cwd: root,
+      ...ids,
+    });
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
     pgTemplate = template;
   }
@@ -172,9 +179,22 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   const start = async (): Promise<void> => {
     const args = [
-      "-D", dataDir, "-p", String(port), "-k", sockDir,
-      "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-      "-c", "max_connections=200",
+      "-D",
+      dataDir,
+      "-p",
+      String(port),
+      "-k",
+      sockDir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
+      "-c",
+      "max_connections=200",
     ];
     log = "";
     const proc = spawn(path.join(bin, "postgres"), args, { stdio: ["ignore", "pipe", "pipe"], env, cwd: root, ...ids });
@@ -238,7 +258,9 @@ export function findRedisServer(pathVariable = process.env.PATH ?? "", knownDirs
       // not here
     }
   }
-  throw new Error(`redis-server not found on PATH or in ${knownDirs.join(", ") || "(no other folders)"}: install the Debian package "redis-server" (apt-get install -y redis-server), or put redis-server on PATH`);
+  throw new Error(
+    `redis-server not found on PATH or in ${knownDirs.join(", ") || "(no other folders)"}: install the Debian package "redis-server" (apt-get install -y redis-server), or put redis-server on PATH`,
+  );
 }
 
 /** With a password, the server requires AUTH (requirepass) and `url` carries it. */
@@ -258,7 +280,12 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     proc.stdout?.on("data", (d) => (log += d));
     proc.stderr?.on("data", (d) => (log += d));
     child = proc;
-    await waitFor("redis-server", () => redisPing(port, opts.password), proc, () => log);
+    await waitFor(
+      "redis-server",
+      () => redisPing(port, opts.password),
+      proc,
+      () => log,
+    );
   };
   const halt = async (signal: NodeJS.Signals): Promise<void> => {
     if (child) await stopChild(child, signal);
@@ -293,10 +320,9 @@ let kafkaMockBinary: Buffer | undefined;
 /** Compiles kafka-mock.c once per test process (in a temp dir, removed at once; never committed). */
 function buildKafkaMock(): Buffer {
   if (kafkaMockBinary) return kafkaMockBinary;
-  const missing = [
-    !fs.existsSync("/usr/include/librdkafka/rdkafka_mock.h") && "librdkafka-dev",
-    spawnSync("gcc", ["--version"]).status !== 0 && "gcc",
-  ].filter(Boolean);
+  const missing = [!fs.existsSync("/usr/include/librdkafka/rdkafka_mock.h") && "librdkafka-dev", spawnSync("gcc", ["--version"]).status !== 0 && "gcc"].filter(
+    Boolean,
+  );
   if (missing.length > 0) {
     throw new Error(`the mock Kafka cluster needs ${missing.join(" and ")}: apt-get install -y ${missing.join(" ")} (.ci/run installs them)`);
   }
@@ -352,7 +378,10 @@ export async function startKafkaMock(brokerCount = 1): Promise<KafkaMockServer> 
   };
   let brokers: string[];
   try {
-    brokers = (await nextLine("bootstrap servers")).split(",").map((b) => b.trim()).filter(Boolean);
+    brokers = (await nextLine("bootstrap servers"))
+      .split(",")
+      .map((b) => b.trim())
+      .filter(Boolean);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -30,7 +30,8 @@ export function crashScenario(o: CrashScenarioOptions): Scenario {
         const rnd = world.random;
         const specs: SagaSpec[] = [];
         for (let i = 0; i < o.sagas; i++) {
-          const rejectAt: StepService | undefined = o.on === "undo" ? rnd.pick(["shipping", "invoice"] as const) : rnd.pick([undefined, undefined, "shipping", "invoice"] as const);
+          const rejectAt: StepService | undefined =
+            o.on === "undo" ? rnd.pick(["shipping", "invoice"] as const) : rnd.pick([undefined, undefined, "shipping", "invoice"] as const);
           specs.push(standardSaga(`${o.name}-${i}`, rejectAt));
         }
         // Both kinds of crash point, in a seeded order.
@@ -53,14 +54,19 @@ export function crashScenario(o: CrashScenarioOptions): Scenario {
         const c = world.crasher.crashes;
         // The harness, not the worker, would be at fault; but a crash scenario without a kill proves nothing.
         const problems = c.some((x) => x.killed) ? [] : [`none of the ${planned} crash points killed the worker`];
-        return await world.verdict(o.name, this.items, runs.map((r) => outcomeOf(r)), {
-          problems,
-          notes: [
-            `kills: ${c.filter((x) => x.killed && x.point === "after-receipt").length} after the service received a call, ` +
-              `${c.filter((x) => x.killed && x.point === "before-log-write").length} with the saga-log write blocked; ` +
-              `${planned - new Set(c.filter((x) => x.killed).map((x) => x.label)).size} of ${planned} planned points reached only by processes already killed`,
-          ],
-        });
+        return await world.verdict(
+          o.name,
+          this.items,
+          runs.map((r) => outcomeOf(r)),
+          {
+            problems,
+            notes: [
+              `kills: ${c.filter((x) => x.killed && x.point === "after-receipt").length} after the service received a call, ` +
+                `${c.filter((x) => x.killed && x.point === "before-log-write").length} with the saga-log write blocked; ` +
+                `${planned - new Set(c.filter((x) => x.killed).map((x) => x.label)).size} of ${planned} planned points reached only by processes already killed`,
+            ],
+          },
+        );
       } finally {
         await world.close();
       }

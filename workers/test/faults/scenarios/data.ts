@@ -61,20 +61,27 @@ export function badDataScenario(o: { name: string; healthy: number; unsafeIntege
         for (const [specs, pattern] of why) {
           for (const spec of specs) {
             const run = runs.find((r) => r.spec === spec)!;
-            if (run.state === "incident" && !run.incidents.some((m) => pattern.test(m))) problems.push(`saga ${spec.sagaId}: incident without the cause (${run.incidents.join("; ").slice(0, 200)})`);
+            if (run.state === "incident" && !run.incidents.some((m) => pattern.test(m)))
+              problems.push(`saga ${spec.sagaId}: incident without the cause (${run.incidents.join("; ").slice(0, 200)})`);
           }
         }
         // Per-job writes: a bad job in a batch costs the healthy ones nothing (no failure, no retry).
         const healthyKeys = new Set([...healthy, ...late].map((s) => s.processInstanceKey));
         const healthyFailures = world.peer.failures.filter((f) => healthyKeys.has(f.job.processInstanceKey));
-        if (healthyFailures.length > 0) problems.push(`${healthyFailures.length} failure(s) of healthy sagas' jobs, e.g. ${healthyFailures[0].errorMessage.slice(0, 160)}`);
+        if (healthyFailures.length > 0)
+          problems.push(`${healthyFailures.length} failure(s) of healthy sagas' jobs, e.g. ${healthyFailures[0].errorMessage.slice(0, 160)}`);
         if (world.peer.timedOut > 0) problems.push(`${world.peer.timedOut} job(s) timed out (stuck, e.g. a completion the gateway refused)`);
 
         const noCall = (run: SagaRun) => (nulVars.includes(run.spec) || unsafe.includes(run.spec) ? [...STEPS] : undefined);
-        return await world.verdict(o.name, items, runs.map((r) => outcomeOf(r, noCall(r))), {
-          problems,
-          notes: [`${runs.filter((r) => r.state === "incident").length} incidents, ${healthy.length + late.length} healthy sagas ended without a failed job`],
-        });
+        return await world.verdict(
+          o.name,
+          items,
+          runs.map((r) => outcomeOf(r, noCall(r))),
+          {
+            problems,
+            notes: [`${runs.filter((r) => r.state === "incident").length} incidents, ${healthy.length + late.length} healthy sagas ended without a failed job`],
+          },
+        );
       } finally {
         await world.close();
       }

@@ -16,14 +16,17 @@ const portOf = (url: string) => Number(new URL(url).port);
 
 function kubeconfig(server: string): string {
   const file = path.join(tempDir("kubeconfig-"), "config");
-  fs.writeFileSync(file, JSON.stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name: "peer", cluster: { server, "insecure-skip-tls-verify": true } }],
-    users: [{ name: "worker", user: { token: "fault-suite" } }],
-    contexts: [{ name: "peer", context: { cluster: "peer", user: "worker" } }],
-    "current-context": "peer",
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "peer", cluster: { server, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "worker", user: { token: "fault-suite" } }],
+      contexts: [{ name: "peer", context: { cluster: "peer", user: "worker" } }],
+      "current-context": "peer",
+    }),
+  );
   return file;
 }
 
@@ -68,7 +71,12 @@ export function hostileDiscoveryScenario(o: { name: string; sagas: number; salt:
         kube.upsert(INTRUDER, "invoice", portOf(hostile.url));
         await pause();
         kube.upsert(INTRUDER, "payment", portOf(hostile.url));
-        kube.malformedListItems = [null, {}, { metadata: { namespace: INTRUDER } }, { metadata: { name: "inventory", namespace: INTRUDER }, spec: { ports: [{ port: "x" }] } }];
+        kube.malformedListItems = [
+          null,
+          {},
+          { metadata: { namespace: INTRUDER } },
+          { metadata: { name: "inventory", namespace: INTRUDER }, spec: { ports: [{ port: "x" }] } },
+        ];
         kube.dropWatches(); // the worker lists again and meets the malformed items
         await pause();
         for (const s of STEPS) kube.upsert(INTRUDER, s, portOf(hostile.url));
@@ -79,10 +87,15 @@ export function hostileDiscoveryScenario(o: { name: string; sagas: number; salt:
         const malformed = await w.worker.metric("worker_discovery_malformed_objects_total");
         if (!(collisions > 0)) problems.push("no name collision counted (worker_discovery_name_collisions_total)");
         if (!(malformed > 0)) problems.push("no malformed object counted (worker_discovery_malformed_objects_total)");
-        return await w.verdict(o.name, items, runs.map((r) => outcomeOf(r)), {
-          problems,
-          notes: [`intruder: ${hostile.exchanges.length} requests; collisions refused ${collisions}, malformed objects skipped ${malformed}`],
-        });
+        return await w.verdict(
+          o.name,
+          items,
+          runs.map((r) => outcomeOf(r)),
+          {
+            problems,
+            notes: [`intruder: ${hostile.exchanges.length} requests; collisions refused ${collisions}, malformed objects skipped ${malformed}`],
+          },
+        );
       } finally {
         await world?.close();
         await Promise.all([kube.stop(), hostile.stop()]);

@@ -42,7 +42,9 @@ function watchReadiness(world: World): { stop(): Promise<string | undefined> } {
 
 /** Failures that used up a retry: an outage must never cost one. */
 function retriesUsed(world: World): string[] {
-  return world.peer.failures.filter((f) => f.retries < f.job.retries).map((f) => `${f.job.elementId} of ${f.job.processInstanceKey} lost a retry: ${f.errorMessage.slice(0, 120)}`);
+  return world.peer.failures
+    .filter((f) => f.retries < f.job.retries)
+    .map((f) => `${f.job.elementId} of ${f.job.processInstanceKey} lost a retry: ${f.errorMessage.slice(0, 120)}`);
 }
 
 export function readOnlyScenario(o: { name: string; sagas: number; salt: number }): Scenario {
@@ -54,7 +56,9 @@ export function readOnlyScenario(o: { name: string; sagas: number; salt: number 
     async run(ctx) {
       const world = await World.create(ctx, { name: o.name, services: standardServices(), salt: o.salt });
       try {
-        const specs: SagaSpec[] = Array.from({ length: o.sagas }, (_, i) => standardSaga(`${o.name}-${i}`, world.random.pick([undefined, "shipping", "invoice"] as const)));
+        const specs: SagaSpec[] = Array.from({ length: o.sagas }, (_, i) =>
+          standardSaga(`${o.name}-${i}`, world.random.pick([undefined, "shipping", "invoice"] as const)),
+        );
         await world.startWorker();
         const sagas = world.runSagas(specs, { staggerMs: 300 });
         await new Promise((r) => setTimeout(r, 1000));
@@ -68,7 +72,12 @@ export function readOnlyScenario(o: { name: string; sagas: number; salt: number 
         const down = await readiness.stop();
         const runs = await sagas;
         const problems = [...retriesUsed(world), ...(down ? [] : ["readiness never reported PostgreSQL down while it was read-only"])];
-        return await world.verdict(o.name, items, runs.map((r) => outcomeOf(r)), { problems, notes: down ? [`readiness during the outage: ${down.slice(0, 100)}`] : [] });
+        return await world.verdict(
+          o.name,
+          items,
+          runs.map((r) => outcomeOf(r)),
+          { problems, notes: down ? [`readiness during the outage: ${down.slice(0, 100)}`] : [] },
+        );
       } finally {
         await world.close();
       }
@@ -84,10 +93,17 @@ export function postgresStoppedScenario(o: { name: string; sagas: number; queued
     proves: `${o.sagas} sagas running and ${o.queued} one-step sagas queued while PostgreSQL is stopped for 5 s (default backoffs): no retry used up, readiness DOWN, the queue drains by itself after the restart (time measured)`,
     async run(ctx) {
       // The worker's default backoffs (1 s base, 60 s cap): a per-job backoff would hold the queue long after recovery.
-      const world = await World.create(ctx, { name: o.name, services: standardServices(), salt: o.salt, env: { BACKOFF_BASE_MS: "1000", BACKOFF_CAP_MS: "60000" } });
+      const world = await World.create(ctx, {
+        name: o.name,
+        services: standardServices(),
+        salt: o.salt,
+        env: { BACKOFF_BASE_MS: "1000", BACKOFF_CAP_MS: "60000" },
+      });
       let paused = false;
       try {
-        const specs: SagaSpec[] = Array.from({ length: o.sagas }, (_, i) => standardSaga(`${o.name}-${i}`, world.random.pick([undefined, "shipping"] as const)));
+        const specs: SagaSpec[] = Array.from({ length: o.sagas }, (_, i) =>
+          standardSaga(`${o.name}-${i}`, world.random.pick([undefined, "shipping"] as const)),
+        );
         const queued: SagaSpec[] = Array.from({ length: o.queued }, (_, i) => {
           const spec = standardSaga(`${o.name}-q${i}`);
           spec.steps = spec.steps.slice(0, 1);
@@ -111,11 +127,17 @@ export function postgresStoppedScenario(o: { name: string; sagas: number; queued
         const problems = [...retriesUsed(world), ...(down ? [] : ["readiness never reported PostgreSQL down while it was stopped"])];
         // Item 8 asks for 5 s; the bound here is generous for a loaded 2-core machine, yet far below the 55 s of a
         // backoff counted per job (outages.e2e holds the 5 s bound).
-        if (drainedIn > DRAIN_BOUND_S) problems.push(`the ${o.queued} queued sagas took ${drainedIn.toFixed(1)} s after PostgreSQL was back (bound ${DRAIN_BOUND_S} s)`);
-        return await world.verdict(o.name, items, runs.map((r) => outcomeOf(r)), {
-          problems,
-          notes: [`${o.queued} queued one-step sagas done ${drainedIn.toFixed(1)} s after PostgreSQL was back (bound ${DRAIN_BOUND_S} s)`],
-        });
+        if (drainedIn > DRAIN_BOUND_S)
+          problems.push(`the ${o.queued} queued sagas took ${drainedIn.toFixed(1)} s after PostgreSQL was back (bound ${DRAIN_BOUND_S} s)`);
+        return await world.verdict(
+          o.name,
+          items,
+          runs.map((r) => outcomeOf(r)),
+          {
+            problems,
+            notes: [`${o.queued} queued one-step sagas done ${drainedIn.toFixed(1)} s after PostgreSQL was back (bound ${DRAIN_BOUND_S} s)`],
+          },
+        );
       } finally {
         if (paused) await ctx.pg.resume();
         await world.close();

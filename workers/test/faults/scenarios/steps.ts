@@ -34,11 +34,18 @@ export function loopScenario(o: { name: string; sagas: number; salt: number }): 
         }
         await world.startWorker();
         const runs = await world.runSagas(specs, { staggerMs: 300 });
-        const iterations = world.services.flatMap((s) => s.executions).filter((e) => e.request.kind === "call" && e.request.variables.item !== undefined).length;
-        return await world.verdict(o.name, items, runs.map((r) => outcomeOf(r)), {
-          problems: world.crasher.crashes.some((c) => c.killed) ? [] : ["no crash point killed the worker"],
-          notes: [`${iterations} iterations executed (${o.sagas} sagas x 6 expected)`],
-        });
+        const iterations = world.services
+          .flatMap((s) => s.executions)
+          .filter((e) => e.request.kind === "call" && e.request.variables.item !== undefined).length;
+        return await world.verdict(
+          o.name,
+          items,
+          runs.map((r) => outcomeOf(r)),
+          {
+            problems: world.crasher.crashes.some((c) => c.killed) ? [] : ["no crash point killed the worker"],
+            notes: [`${iterations} iterations executed (${o.sagas} sagas x 6 expected)`],
+          },
+        );
       } finally {
         await world.close();
       }
@@ -58,10 +65,16 @@ export function duplicateDeliveryScenario(o: { name: string; sagas: number; salt
         name: o.name,
         salt: o.salt,
         // Payment takes 5.5 s to answer a slow saga: longer than 80% of the job timeout, where the worker ends every call.
-        services: standardServices({ payment: { decide: (req: ServiceRequest) => ({ ...standardDecision("payment", req), delayMs: slow.has(req.sagaId) && req.kind === "call" ? 5500 : 0 }) } }),
+        services: standardServices({
+          payment: {
+            decide: (req: ServiceRequest) => ({ ...standardDecision("payment", req), delayMs: slow.has(req.sagaId) && req.kind === "call" ? 5500 : 0 }),
+          },
+        }),
       });
       try {
-        const specs: SagaSpec[] = Array.from({ length: o.sagas }, (_, i) => standardSaga(`${o.name}-${i}`, world.random.pick([undefined, "shipping", "invoice"] as const), { duplicateDeliveries: true }));
+        const specs: SagaSpec[] = Array.from({ length: o.sagas }, (_, i) =>
+          standardSaga(`${o.name}-${i}`, world.random.pick([undefined, "shipping", "invoice"] as const), { duplicateDeliveries: true }),
+        );
         for (const i of [0, 1]) {
           const spec = standardSaga(`${o.name}-slow-${i}`, i === 1 ? "shipping" : undefined);
           spec.steps = spec.steps.map((s) => (s.service === "payment" ? { ...s, headers: { ...s.headers, timeoutMs: "20000" } } : s));
@@ -73,10 +86,15 @@ export function duplicateDeliveryScenario(o: { name: string; sagas: number; salt
         // Without crashes, a step answered once is never asked again: a retry with the same key is a second call of a
         // step that had an outcome (only the slow steps, cut off by the worker's own timeout, are retried).
         const asked = world.services.flatMap((s) => s.exchanges).filter((e) => e.replay && !slow.has(e.request.sagaId));
-        return await world.verdict(o.name, items, runs.map((r) => outcomeOf(r)), {
-          problems: asked.map((e) => `${e.request.kind} ${e.request.stepId} asked again with its key after it had an outcome`),
-          notes: [`${world.peer.activations} job activations for ${world.peer.completions.length + world.peer.errors.length} outcomes`],
-        });
+        return await world.verdict(
+          o.name,
+          items,
+          runs.map((r) => outcomeOf(r)),
+          {
+            problems: asked.map((e) => `${e.request.kind} ${e.request.stepId} asked again with its key after it had an outcome`),
+            notes: [`${world.peer.activations} job activations for ${world.peer.completions.length + world.peer.errors.length} outcomes`],
+          },
+        );
       } finally {
         await world.close();
       }
@@ -119,7 +137,12 @@ export function redirectScenario(o: { name: string; sagas: number; salt: number 
         const runs = await world.runSagas(specs, { staggerMs: 100 });
         const problems = hostile.exchanges.length > 0 ? [`the hostile host received ${hostile.exchanges.length} request(s)`] : [];
         if (world.worker.output().includes("stolen")) problems.push("the redirect's query (a token) appeared in the worker's output");
-        return await world.verdict(o.name, items, runs.map((r) => outcomeOf(r)), { problems, notes: [`hostile host: ${hostile.exchanges.length} requests`] });
+        return await world.verdict(
+          o.name,
+          items,
+          runs.map((r) => outcomeOf(r)),
+          { problems, notes: [`hostile host: ${hostile.exchanges.length} requests`] },
+        );
       } finally {
         await world.close();
         await hostile.stop();

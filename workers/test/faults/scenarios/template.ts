@@ -40,7 +40,9 @@ export function templateCrashScenario(o: { name: string; sagas: number; crashes:
         });
         try {
           const rnd = world.random;
-          const specs: TemplateSagaSpec[] = Array.from({ length: o.sagas }, (_, i) => templateSaga(`${o.name}-${i}`, rnd.pick([undefined, "shipping", "payment"] as const)));
+          const specs: TemplateSagaSpec[] = Array.from({ length: o.sagas }, (_, i) =>
+            templateSaga(`${o.name}-${i}`, rnd.pick([undefined, "shipping", "payment"] as const)),
+          );
           const points = rnd.shuffle(Array.from({ length: o.crashes }, (_, i) => POINTS[i % POINTS.length]));
           for (const [n, spec] of rnd.sample(specs, o.crashes).entries()) {
             const done = spec.rejectAt ? TEMPLATE_STEPS.slice(0, TEMPLATE_STEPS.indexOf(spec.rejectAt)) : [...TEMPLATE_STEPS];
@@ -83,7 +85,8 @@ export function kafkaOutageScenario(o: { name: string; sagas: number; salt: numb
         try {
           const specs: TemplateSagaSpec[] = Array.from({ length: o.sagas }, (_, i) =>
             // Compensating sagas need no bus to end (no publish-and-wait, no confirmation); one undo fails for good.
-            templateSaga(`${o.name}-${i}`, world.random.pick(["shipping", "payment"] as TemplateStep[]), i === 0 ? "inventory" : undefined));
+            templateSaga(`${o.name}-${i}`, world.random.pick(["shipping", "payment"] as TemplateStep[]), i === 0 ? "inventory" : undefined),
+          );
           await world.startWorker();
           await producer.close();
           await kafka.down();

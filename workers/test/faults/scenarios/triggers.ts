@@ -14,12 +14,18 @@ import type { EventBus } from "../../../src/events/bus";
 import { Scenario, World } from "../world";
 
 function trigger(spec: TemplateSagaSpec) {
-  return { key: spec.sagaId, value: { bpmnProcessId: TEMPLATE_PROCESS, variables: templateVariables(spec) }, headers: { "event-id": `trigger-${spec.sagaId}` } };
+  return {
+    key: spec.sagaId,
+    value: { bpmnProcessId: TEMPLATE_PROCESS, variables: templateVariables(spec) },
+    headers: { "event-id": `trigger-${spec.sagaId}` },
+  };
 }
 
 /** More than one instance for a trigger is a process started twice. */
 function doubleStarts(world: World, specs: TemplateSagaSpec[]): string[] {
-  return specs.filter((s) => instancesOfSaga(world.peer, s.sagaId).length > 1).map((s) => `trigger of ${s.sagaId} started ${instancesOfSaga(world.peer, s.sagaId).length} instances`);
+  return specs
+    .filter((s) => instancesOfSaga(world.peer, s.sagaId).length > 1)
+    .map((s) => `trigger of ${s.sagaId} started ${instancesOfSaga(world.peer, s.sagaId).length} instances`);
 }
 
 export function duplicateTriggerScenario(o: { name: string; sagas: number; salt: number }): Scenario {
@@ -43,7 +49,9 @@ export function duplicateTriggerScenario(o: { name: string; sagas: number; salt:
           env: { ...kafkaEnv(kafka.brokers, redis.url, prefix), WORKFLOWS_DIR: TEMPLATES_DIR },
         });
         const w = world;
-        const specs = Array.from({ length: o.sagas }, (_, i) => templateSaga(`${o.name}-${i}`, w.random.pick([undefined, "shipping", "payment"] as (TemplateStep | undefined)[])));
+        const specs = Array.from({ length: o.sagas }, (_, i) =>
+          templateSaga(`${o.name}-${i}`, w.random.pick([undefined, "shipping", "payment"] as (TemplateStep | undefined)[])),
+        );
         await w.startWorker();
         const triggers = topicNames(prefix).triggers;
         for (const spec of specs) {
@@ -54,11 +62,17 @@ export function duplicateTriggerScenario(o: { name: string; sagas: number; salt:
         await w.until(() => w.peer.instancesOf(TEMPLATE_PROCESS).length >= o.sagas / 2, 60_000, "half the sagas started");
         await redis.pause("SIGKILL");
         let redisDown: string | undefined;
-        await w.until(async () => {
-          const r = await w.worker.get("/actuator/ready").catch(() => undefined);
-          if (r?.status === 503 && String(r.body?.checks?.dedupRedis ?? "").startsWith("DOWN")) redisDown = r.body.checks.dedupRedis;
-          return redisDown !== undefined;
-        }, 20_000, "readiness to report the de-duplication Redis down").catch(() => undefined);
+        await w
+          .until(
+            async () => {
+              const r = await w.worker.get("/actuator/ready").catch(() => undefined);
+              if (r?.status === 503 && String(r.body?.checks?.dedupRedis ?? "").startsWith("DOWN")) redisDown = r.body.checks.dedupRedis;
+              return redisDown !== undefined;
+            },
+            20_000,
+            "readiness to report the de-duplication Redis down",
+          )
+          .catch(() => undefined);
         await redis.resume(); // empty: it kept no data
         for (const spec of specs) await producer.publish(triggers, trigger(spec)); // e.g. a replay of the topic
         const runs = await sagas;
@@ -66,7 +80,10 @@ export function duplicateTriggerScenario(o: { name: string; sagas: number; salt:
         // when the instance was started before the Redis outage, or by a delivery still pending then).
         const marks = new Redis(redis.url, { maxRetriesPerRequest: 3 });
         const marked = async () => (await marks.mget(...specs.map((s) => `dedup:event-bridge:trigger-${s.sagaId}`))).every((v) => v === "done");
-        const handled = await w.until(marked, 60_000, "every trigger delivery handled").then(() => true, () => false);
+        const handled = await w.until(marked, 60_000, "every trigger delivery handled").then(
+          () => true,
+          () => false,
+        );
         marks.disconnect();
         const refused = new Set(w.peer.duplicateMessages.filter((m) => m.name === `start:${TEMPLATE_PROCESS}`).map((m) => m.messageId)).size;
         const problems = [
@@ -76,7 +93,9 @@ export function duplicateTriggerScenario(o: { name: string; sagas: number; salt:
         ];
         return await w.verdict(o.name, items, runs.map(templateOutcome), {
           problems,
-          notes: [`${o.sagas * 3} trigger deliveries, ${w.peer.instancesOf(TEMPLATE_PROCESS).length} instances; ${refused} triggers repeated after the Redis outage were refused by Zeebe (same message id), the others by the marks`],
+          notes: [
+            `${o.sagas * 3} trigger deliveries, ${w.peer.instancesOf(TEMPLATE_PROCESS).length} instances; ${refused} triggers repeated after the Redis outage were refused by Zeebe (same message id), the others by the marks`,
+          ],
         });
       } finally {
         await producer?.close();
@@ -112,7 +131,9 @@ export function redisStreamsRestartScenario(o: { name: string; sagas: number; sa
         const w = world;
         producer = new RedisStreamsBus({ url: redis.url, clientId: "fault-suite-producer" });
         const bus = producer;
-        const specs = Array.from({ length: o.sagas }, (_, i) => templateSaga(`${o.name}-${i}`, w.random.pick([undefined, "shipping"] as (TemplateStep | undefined)[])));
+        const specs = Array.from({ length: o.sagas }, (_, i) =>
+          templateSaga(`${o.name}-${i}`, w.random.pick([undefined, "shipping"] as (TemplateStep | undefined)[])),
+        );
         const triggers = topicNames(prefix).triggers;
         await w.startWorker();
         const half = Math.floor(o.sagas / 2);
