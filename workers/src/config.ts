@@ -131,7 +131,8 @@ export const configSchema = z
     RESPONSE_MAX_BYTES: int(1_048_576).pipe(
       z.number().max(RESPONSE_MAX_BYTES_LIMIT, `must be at most ${RESPONSE_MAX_BYTES_LIMIT} (a CompleteJob must stay under the gateway's 4 MB message limit)`),
     ),
-    COMPENSATION_ORDER_WAIT_MS: int(10000, 0),
+    // Unset: JOB_TIMEOUT_MS + ORDER_WAIT_MARGIN_MS (see loadConfig).
+    COMPENSATION_ORDER_WAIT_MS: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(0, "must be at least 0").optional(),
     JOB_WORKER_STALL_MS: int(30000),
     DEDUP_TTL_MS: int(86_400_000),
     START_MESSAGE_TTL_MS: int(3_600_000),
@@ -195,7 +196,14 @@ export const configSchema = z
     }
   });
 
-export type Config = z.output<typeof configSchema>;
+export type Config = Omit<z.output<typeof configSchema>, "COMPENSATION_ORDER_WAIT_MS"> & { COMPENSATION_ORDER_WAIT_MS: number };
+
+/**
+ * How much longer than the job timeout a compensation waits, by default, for a later step that no compensation
+ * job has taken on: a handler activated by a worker that died before beginning it comes back from Zeebe only
+ * after JOB_TIMEOUT_MS, and the reverse order must survive that.
+ */
+export const ORDER_WAIT_MARGIN_MS = 10_000;
 
 export class ConfigError extends Error {}
 
@@ -212,7 +220,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings mean "unset" (Kubernetes often renders optional variables as "").
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const result = configSchema.safeParse(cleaned);
-  if (result.success) return result.data;
+  if (result.success)
+    return { ...result.data, COMPENSATION_ORDER_WAIT_MS: result.data.COMPENSATION_ORDER_WAIT_MS ?? result.data.JOB_TIMEOUT_MS + ORDER_WAIT_MARGIN_MS };
   const issue = result.error.issues[0];
   const name = String(issue.path[0] ?? "environment");
   const value = cleaned[name];

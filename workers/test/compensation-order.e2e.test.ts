@@ -237,3 +237,53 @@ describe("worker end-to-end: compensation in reverse order", function () {
     assert.strictEqual(peer.completions.filter((c) => c.jobKey === key).length, 1);
   });
 });
+
+describe("worker end-to-end: compensation order with the default window, across a lost handler", function () {
+  const JOB_TIMEOUT_MS = 12_000; // longer than the window used to be (10 s), so the old default fails here
+  let pg: PostgresServer;
+  let peer: GatewayPeer;
+  let worker: RunningWorker;
+  const services: TestService[] = [];
+  const undone = () =>
+    services
+      .flatMap((s) => s.callsTo("/api/compensate"))
+      .sort((a, b) => a.at - b.at)
+      .map((c) => c.body.elementId);
+
+  before(async () => {
+    pg = await startPostgres();
+    peer = await GatewayPeer.start();
+    const ok = (name: string) =>
+      startService(name, (c) => (c.path === "/api/compensate" ? { status: 200, body: { undone: true } } : { status: 200, body: { done: name } }));
+    services.push(await ok("inventory"), await ok("payment"));
+    const db = await freshDatabase(pg.url, "comporderdefault");
+    worker = await runWorker(testConfig(peer, db, services, { JOB_TIMEOUT_MS: String(JOB_TIMEOUT_MS) }));
+  });
+  after(async () => {
+    await worker?.stop(1000);
+    await peer.stop();
+    for (const s of services) await s.stop();
+    await pg.stop();
+  });
+
+  it("waits for a later step's handler that a dead worker held, until Zeebe hands it out again after the job timeout", async function () {
+    this.timeout(60_000);
+    const pik = "6200000000000006";
+    for (const [service, elementId] of [
+      ["inventory", "Reserve"],
+      ["payment", "Charge"],
+    ]) {
+      const key = peer.addJob({ type: `call-microservice-${service}`, processInstanceKey: pik, elementId });
+      await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 10000, `${elementId} done`);
+    }
+    // The later step's handler was activated by a worker that died before beginning it: Zeebe hands it out
+    // again only after the job timeout. Meanwhile the earlier step's handler runs here.
+    const t0 = Date.now();
+    const first = peer.addJob({ type: "compensate-inventory", processInstanceKey: pik, elementId: "UndoReserve" });
+    await new Promise((r) => setTimeout(r, JOB_TIMEOUT_MS - 1000));
+    assert.deepStrictEqual(undone(), [], `nothing undone before the lost handler came back (${Date.now() - t0} ms)`);
+    const second = peer.addJob({ type: "compensate-payment", processInstanceKey: pik, elementId: "UndoCharge" });
+    await peer.waitFor(() => [first, second].every((k) => peer.completions.some((c) => c.jobKey === k)), 30000, "both compensations");
+    assert.deepStrictEqual(undone(), ["Charge", "Reserve"]);
+  });
+});

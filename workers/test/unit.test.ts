@@ -23,6 +23,13 @@ describe("config", () => {
     assert.match(c.WORKFLOWS_DIR, /workers\/workflows$/);
   });
 
+  it("waits for a later step's compensation longer than the job timeout by default, so a handler lost in a crash comes back in time", () => {
+    // Zeebe hands a job held by a dead worker out again only after JOB_TIMEOUT_MS.
+    assert.strictEqual(loadConfig(base).COMPENSATION_ORDER_WAIT_MS, 70_000);
+    assert.strictEqual(loadConfig({ ...base, JOB_TIMEOUT_MS: "30000" }).COMPENSATION_ORDER_WAIT_MS, 40_000);
+    assert.strictEqual(loadConfig({ ...base, COMPENSATION_ORDER_WAIT_MS: "0" }).COMPENSATION_ORDER_WAIT_MS, 0, "an explicit value wins");
+  });
+
   it("parses lists, booleans, numbers and the static service map", () => {
     const c = loadConfig({
       ...base,

@@ -60,7 +60,8 @@ export const WORKER_ENV: Record<string, string> = {
   BACKOFF_BASE_MS: "200",
   BACKOFF_CAP_MS: "2000",
   POLL_INTERVAL_MS: "50",
-  COMPENSATION_ORDER_WAIT_MS: "5000",
+  // COMPENSATION_ORDER_WAIT_MS: the default (JOB_TIMEOUT_MS + 10 s), so that a compensate job held by a killed
+  // worker is back before an earlier step's undo may go ahead (a 5 s window once let one through).
   SHUTDOWN_DRAIN_MS: "2000",
   LOG_LEVEL: "info",
 };
