@@ -4,6 +4,7 @@
 import { Camunda8 } from "@camunda8/sdk";
 import { parseArgs } from "util";
 import { checkMapping, elementTypes, MappingInstruction, PlanError, readMapping, unmappedActive } from "./migration/plan";
+import { tokenCacheSettings } from "./zeebe";
 
 export const USAGE = `Usage: npm run migrate -w workers -- --process <bpmnProcessId> --from <version> --to <version> --mapping <file> [--dry-run]
 
@@ -58,14 +59,12 @@ class ApiError extends Error {}
 const PAGE = 100;
 
 /**
- * The SDK's own variable names, passed through (the command needs no worker configuration). As in the
- * worker, OAuth tokens stay in memory unless CAMUNDA_TOKEN_CACHE_DIR names a directory: the SDK's default
- * disk cache under $HOME cannot be written on the image's read-only root filesystem.
+ * The SDK's own variable names, passed through (the command needs no worker configuration); the token cache
+ * as in the worker (in memory unless CAMUNDA_TOKEN_CACHE_DIR names a directory).
  */
 function restClient(env: NodeJS.ProcessEnv): MigrationApi {
   const config = Object.fromEntries(Object.entries(env).filter(([k, v]) => /^(ZEEBE|CAMUNDA)_/.test(k) && v !== undefined && v !== ""));
-  const tokenCache = config.CAMUNDA_TOKEN_CACHE_DIR ? {} : { CAMUNDA_TOKEN_DISK_CACHE_DISABLE: true };
-  return new Camunda8({ CAMUNDA_AUTH_STRATEGY: "NONE", ...tokenCache, ...config } as ConstructorParameters<
+  return new Camunda8({ CAMUNDA_AUTH_STRATEGY: "NONE", ...tokenCacheSettings(config.CAMUNDA_TOKEN_CACHE_DIR), ...config } as ConstructorParameters<
     typeof Camunda8
   >[0]).getCamundaRestClient() as unknown as MigrationApi;
 }

@@ -13,6 +13,7 @@
 import { Attributes, Context, context, ROOT_CONTEXT, Span, SpanContext, SpanKind, SpanStatusCode, trace, TraceFlags } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { createHash } from "crypto";
+import type { WorkerJob } from "./handlers/context";
 
 export const TRACER_NAME = "camunda-orchestrator-worker";
 /** Process variables that carry an instance's trace context (the W3C header names). */
@@ -73,16 +74,8 @@ export function instanceSpanContext(processInstanceKey: string): SpanContext {
   return { traceId, spanId: digest.slice(32, 48), traceFlags: instanceSampled(traceId) ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true };
 }
 
-export interface TracedJob {
-  key: string;
-  type: string;
-  processInstanceKey: string;
-  bpmnProcessId: string;
-  elementId: string;
-  elementInstanceKey: string;
-  retries: number;
-  variables: Record<string, unknown>;
-}
+/** What a job's span reads of the job. */
+export type TracedJob = Pick<WorkerJob, "key" | "type" | "processInstanceKey" | "bpmnProcessId" | "elementId" | "elementInstanceKey" | "retries" | "variables">;
 
 /** The parent of a job's span: the instance's trace context from its variables, else the instance's derived one. */
 export function jobParentContext(job: Pick<TracedJob, "variables" | "processInstanceKey">): Context {

@@ -4,6 +4,15 @@ import type { Config } from "./config";
 
 export type ZeebeClient = ReturnType<Camunda8["getZeebeGrpcApiClient"]>;
 
+/**
+ * The SDK's OAuth token cache. The SDK writes a test file to its cache directory, $HOME/.camunda by default, as
+ * soon as it is constructed, and exits when it cannot (src/oauth/lib/OAuthProvider.ts, 8.8.13): on the image's
+ * read-only root filesystem, tokens stay in memory unless a writable directory is given.
+ */
+export function tokenCacheSettings(cacheDir: string | undefined): { CAMUNDA_TOKEN_CACHE_DIR: string } | { CAMUNDA_TOKEN_DISK_CACHE_DISABLE: true } {
+  return cacheDir ? { CAMUNDA_TOKEN_CACHE_DIR: cacheDir } : { CAMUNDA_TOKEN_DISK_CACHE_DISABLE: true };
+}
+
 export function createZeebeClient(config: Config): ZeebeClient {
   const sdkConfig: Record<string, unknown> = {
     ZEEBE_GRPC_ADDRESS: config.ZEEBE_GRPC_ADDRESS,
@@ -23,11 +32,7 @@ export function createZeebeClient(config: Config): ZeebeClient {
     sdkConfig.ZEEBE_CLIENT_SECRET = config.ZEEBE_CLIENT_SECRET;
     sdkConfig.CAMUNDA_OAUTH_URL = config.CAMUNDA_OAUTH_URL;
     if (config.ZEEBE_TOKEN_AUDIENCE) sdkConfig.ZEEBE_TOKEN_AUDIENCE = config.ZEEBE_TOKEN_AUDIENCE;
-    // The SDK writes a test file to its token cache directory, $HOME/.camunda by default, as soon as it is
-    // constructed, and exits when it cannot (src/oauth/lib/OAuthProvider.ts, 8.8.13): on a read-only root
-    // filesystem, tokens stay in memory unless a writable directory is given.
-    if (config.CAMUNDA_TOKEN_CACHE_DIR) sdkConfig.CAMUNDA_TOKEN_CACHE_DIR = config.CAMUNDA_TOKEN_CACHE_DIR;
-    else sdkConfig.CAMUNDA_TOKEN_DISK_CACHE_DISABLE = true;
+    Object.assign(sdkConfig, tokenCacheSettings(config.CAMUNDA_TOKEN_CACHE_DIR));
   }
   if (config.CAMUNDA_AUTH_STRATEGY === "BASIC") {
     // BasicAuthProvider (src/oauth/lib/BasicAuthProvider.ts): an `authorization: Basic` header on every call.

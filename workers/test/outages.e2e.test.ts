@@ -1,7 +1,6 @@
 // Dependency outages are not job faults: a read-only PostgreSQL (failover) or a stopped one holds jobs
 // without using up their retries, readiness says DOWN, and queued jobs drain fast once it is back.
 import * as assert from "assert";
-import { Client } from "pg";
 import pino from "pino";
 import type { RunningWorker } from "../src/app";
 import { loadConfig } from "../src/config";
@@ -9,18 +8,10 @@ import { streamingOverrides } from "../src/streaming";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson, runWorker, testConfig } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
-import { PostgresServer, RedisServer, startPostgres, startRedis } from "./support/servers";
+import { PostgresServer, RedisServer, setReadOnly, startPostgres, startRedis } from "./support/servers";
 
-async function setReadOnly(serverUrl: string, on: boolean): Promise<void> {
-  const c = new Client({ connectionString: serverUrl });
-  await c.connect();
-  try {
-    await c.query("set default_transaction_read_only = off"); // this session may still write
-    await c.query(on ? "alter system set default_transaction_read_only = on" : "alter system reset default_transaction_read_only");
-    await c.query("select pg_reload_conf()");
-  } finally {
-    await c.end();
-  }
+async function setReadOnlyAndWait(serverUrl: string, on: boolean): Promise<void> {
+  await setReadOnly(serverUrl, on);
   await new Promise((r) => setTimeout(r, 300)); // backends apply the reload at their next command
 }
 
@@ -49,7 +40,7 @@ describe("worker end-to-end: dependency outages", function () {
 
   it("a read-only PostgreSQL (failover) keeps the job's retries, reports not ready, and recovers by itself", async () => {
     worker = await runWorker(testConfig(peer, await freshDatabase(pg.url, "readonly"), [svc]));
-    await setReadOnly(pg.url, true);
+    await setReadOnlyAndWait(pg.url, true);
     let key = "";
     try {
       const r = await ready();
@@ -64,7 +55,7 @@ describe("worker end-to-end: dependency outages", function () {
       );
       assert.strictEqual(callsFor("6300000000000001").length, 0, "no call without a saga-log record");
     } finally {
-      await setReadOnly(pg.url, false);
+      await setReadOnlyAndWait(pg.url, false);
     }
     await peer.waitFor(() => peer.completions.some((c) => c.jobKey === key), 15000, "completion after recovery");
     assert.strictEqual(callsFor("6300000000000001").length, 1);

@@ -147,6 +147,19 @@ function initializedDataDir(bin: string, dataDir: string, env: NodeJS.ProcessEnv
   if (copy.status !== 0) throw new Error(`copying the initialized PostgreSQL data directory failed: ${copy.stderr}`);
 }
 
+/** Makes the server read-only, as a failover to a standby does (SQLSTATE 25006 on writes), or writable again. */
+export async function setReadOnly(serverUrl: string, on: boolean): Promise<void> {
+  const c = new Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    await c.query("set default_transaction_read_only = off"); // this session may still write
+    await c.query(on ? "alter system set default_transaction_read_only = on" : "alter system reset default_transaction_read_only");
+    await c.query("select pg_reload_conf()");
+  } finally {
+    await c.end();
+  }
+}
+
 export async function startPostgres(): Promise<PostgresServer> {
   const bin = findPgBin();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "pg-test-"));

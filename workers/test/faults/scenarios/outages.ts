@@ -1,21 +1,9 @@
 // PostgreSQL outages mid-saga: read-only (a failover) and stopped. Jobs wait on PostgreSQL's state without
 // using up retries, readiness reports it, and the work drains by itself once it is back.
-import { Client } from "pg";
+import { setReadOnly } from "../../support/servers";
 import { standardSaga, standardServices } from "../sagas";
 import type { SagaSpec } from "../scripted-sagas";
 import { outcomeOf, Scenario, World } from "../world";
-
-async function setReadOnly(serverUrl: string, on: boolean): Promise<void> {
-  const c = new Client({ connectionString: serverUrl });
-  await c.connect();
-  try {
-    await c.query("set default_transaction_read_only = off"); // this session may still write
-    await c.query(on ? "alter system set default_transaction_read_only = on" : "alter system reset default_transaction_read_only");
-    await c.query("select pg_reload_conf()");
-  } finally {
-    await c.end();
-  }
-}
 
 /** How long the queued sagas may take to drain once PostgreSQL is back. */
 const DRAIN_BOUND_S = 20;

@@ -7,7 +7,7 @@ import type { CrashPoint } from "../crash";
 import { checkOutboxDelivered, kafkaEnv, kafkaProducer } from "../event-checks";
 import { standardServices } from "../sagas";
 import { confirmInEngine, templateOutcome, templateSaga, TemplateSagaSpec, TEMPLATE_STEPS, TemplateStep } from "../template-sagas";
-import { Scenario, World } from "../world";
+import { Scenario, SuiteContext, World } from "../world";
 
 const POINTS: CrashPoint[] = ["after-receipt", "before-log-write"];
 const ITEMS_CRASH = [1, 5, 6, 9, 12];
@@ -22,6 +22,17 @@ async function withKafka<T>(fn: (kafka: KafkaMockServer, redis: RedisServer) => 
   }
 }
 
+/** A world whose peer executes the shipped templates, with Kafka as the bus and the scenario's name as the topics prefix. */
+function templateWorld(ctx: SuiteContext, o: { name: string; salt: number }, kafka: KafkaMockServer, redis: RedisServer): Promise<World> {
+  return World.create(ctx, {
+    name: o.name,
+    services: standardServices(),
+    salt: o.salt,
+    peerOptions: { execute: true },
+    env: { ...kafkaEnv(kafka.brokers, redis.url, o.name), WORKFLOWS_DIR: TEMPLATES_DIR },
+  });
+}
+
 export function templateCrashScenario(o: { name: string; sagas: number; crashes: number; salt: number }): Scenario {
   return {
     name: o.name,
@@ -31,13 +42,7 @@ export function templateCrashScenario(o: { name: string; sagas: number; crashes:
       withKafka(async (kafka, redis) => {
         const prefix = o.name;
         const producer = await kafkaProducer(kafka.brokers, prefix);
-        const world = await World.create(ctx, {
-          name: o.name,
-          services: standardServices(),
-          salt: o.salt,
-          peerOptions: { execute: true },
-          env: { ...kafkaEnv(kafka.brokers, redis.url, prefix), WORKFLOWS_DIR: TEMPLATES_DIR },
-        });
+        const world = await templateWorld(ctx, o, kafka, redis);
         try {
           const rnd = world.random;
           const specs: TemplateSagaSpec[] = Array.from({ length: o.sagas }, (_, i) =>
@@ -75,13 +80,7 @@ export function kafkaOutageScenario(o: { name: string; sagas: number; salt: numb
       withKafka(async (kafka, redis) => {
         const prefix = o.name;
         const producer = await kafkaProducer(kafka.brokers, prefix);
-        const world = await World.create(ctx, {
-          name: o.name,
-          services: standardServices(),
-          salt: o.salt,
-          peerOptions: { execute: true },
-          env: { ...kafkaEnv(kafka.brokers, redis.url, prefix), WORKFLOWS_DIR: TEMPLATES_DIR },
-        });
+        const world = await templateWorld(ctx, o, kafka, redis);
         try {
           const specs: TemplateSagaSpec[] = Array.from({ length: o.sagas }, (_, i) =>
             // Compensating sagas need no bus to end (no publish-and-wait, no confirmation); one undo fails for good.
