@@ -59,36 +59,6 @@ describe("saga log batching helpers", () => {
   });
 });
 
-describe("saga log batching helpers: executions in submission order", () => {
-  // Completion numbers are drawn when an execution runs: an execution that overtook an earlier one would number
-  // a later outcome first, and compensation would undo in the wrong order.
-  it("with inOrder, starts an execution only once the one before it has settled, also when an item runs alone", async () => {
-    const log: string[] = [];
-    let releaseFirst: () => void = () => undefined;
-    const firstHeld = new Promise<void>((r) => (releaseFirst = r));
-    const b = new Batcher<number, number>(
-      async (xs) => {
-        log.push(`start ${xs.join(",")}`);
-        if (xs.includes(1)) await firstHeld;
-        if (xs.length > 1 && xs.includes(13)) throw new Error("bad data");
-        log.push(`end ${xs.join(",")}`);
-        return xs.map((x) => x * 10);
-      },
-      (err) => (err as Error).message === "bad data",
-      256,
-      true,
-    );
-    const first = b.submit(1);
-    await new Promise((r) => setImmediate(r));
-    const later = [b.submit(2), b.submit(13)];
-    await new Promise((r) => setTimeout(r, 50));
-    assert.deepStrictEqual(log, ["start 1"], "the second execution waits for the first");
-    releaseFirst();
-    assert.deepStrictEqual(await Promise.all([first, ...later]), [10, 20, 130]);
-    assert.deepStrictEqual(log, ["start 1", "end 1", "start 2,13", "start 2", "end 2", "start 13", "end 13"]);
-  });
-});
-
 describe("saga log in PostgreSQL", () => {
   let pg: PostgresServer;
   let pool: Pool;

@@ -1,22 +1,17 @@
 // Groups calls made in the same event-loop turn into one execution: the jobs of one activation
 // batch reach the saga log together, so one statement serves them all instead of one each.
 // Each item still stands alone: when a batch fails for a reason tied to its data (isolate(err)), every
-// item is run again by itself, so one bad item fails only its own job. In order (inOrder), an execution starts
-// only once the one before it has settled, and items run alone run one after another: what an execution draws
-// from a sequence then follows submission order.
+// item is run again by itself, so one bad item fails only its own job.
 
 export class Batcher<I, O> {
   private pending: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
-  /** With inOrder: settles when the last execution started has settled. */
-  private previous: Promise<void> = Promise.resolve();
 
   /** exec must return one output per input, in order. */
   constructor(
     private readonly exec: (items: I[]) => Promise<O[]>,
     private readonly isolate: (err: unknown) => boolean = () => false,
     private readonly maxSize = 256,
-    private readonly inOrder = false,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -35,31 +30,14 @@ export class Batcher<I, O> {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    if (!this.inOrder) {
-      void this.run(batch);
-      return;
-    }
-    this.previous = this.previous.then(() => this.run(batch));
-  }
-
-  /** Runs one batch and settles its items; never rejects. */
-  private async run(batch: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[]): Promise<void> {
-    try {
-      const outs = await this.exec(batch.map((b) => b.item));
-      batch.forEach((b, i) => b.resolve(outs[i]));
-    } catch (err) {
-      if (batch.length > 1 && this.isolate(err)) {
-        const alone = batch.map((b) => async () => {
-          try {
-            b.resolve((await this.exec([b.item]))[0]);
-          } catch (e) {
-            b.reject(e);
-          }
-        });
-        if (this.inOrder) for (const runAlone of alone) await runAlone();
-        else await Promise.all(alone.map((runAlone) => runAlone()));
-      } else batch.forEach((b) => b.reject(err));
-    }
+    this.exec(batch.map((b) => b.item)).then(
+      (outs) => batch.forEach((b, i) => b.resolve(outs[i])),
+      (err) => {
+        if (batch.length > 1 && this.isolate(err)) {
+          for (const b of batch) this.exec([b.item]).then((outs) => b.resolve(outs[0]), b.reject);
+        } else batch.forEach((b) => b.reject(err));
+      },
+    );
   }
 }
 

@@ -265,20 +265,17 @@ export class SagaLog {
     return this.finishBatch.submit({ ref, attempt, service, o, events });
   }
 
-  // In order (last argument): each execution draws its completion numbers only after the one before it has
-  // settled, so the numbers follow submission order across executions too (reverse-order compensation).
-  private readonly finishBatch = new Batcher<FinishItem, boolean>(
-    async (items) => {
-      const out: boolean[] = items.map(() => false);
-      for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
-        const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
-        const recorded = await this.withEvents(
-          round.some((r) => r.item.events.length > 0),
-          async (q) => {
-            const rows = await q(
-              // Completion numbers are drawn in the order the outcomes were submitted (idx), not in the order the
-              // update happens to visit the rows: reverse-order compensation relies on them.
-              `with input as (
+  private readonly finishBatch = new Batcher<FinishItem, boolean>(async (items) => {
+    const out: boolean[] = items.map(() => false);
+    for (const round of uniqueRounds(items, (i) => refKey(i.ref))) {
+      const col = <T>(f: (i: FinishItem) => T) => round.map((r) => f(r.item));
+      const recorded = await this.withEvents(
+        round.some((r) => r.item.events.length > 0),
+        async (q) => {
+          const rows = await q(
+            // Completion numbers are drawn in the order the outcomes were submitted (idx), not in the order the
+            // update happens to visit the rows: reverse-order compensation relies on them.
+            `with input as (
              select t.*, case when t.status = 'succeeded' and t.kind = 'call' then nextval('saga_completion_seq') end as seq
              from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::float8[], $14::int[])
                as t(pik, eik, el, kind, attempt, status, response, service, job_key, outcome, http_status, detail, duration_ms, idx)
@@ -295,35 +292,31 @@ export class SagaLog {
              select pik, el, eik, kind, service, job_key, attempt, outcome, http_status, detail, duration_ms from input
            )
            select idx from upd`,
-              [
-                col((i) => i.ref.processInstanceKey),
-                col((i) => i.ref.elementInstanceKey),
-                col((i) => i.ref.elementId),
-                col((i) => i.ref.kind),
-                col((i) => i.attempt),
-                col((i) => i.o.status),
-                col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))),
-                col((i) => i.service),
-                col((i) => i.o.jobKey),
-                col((i) => i.o.outcome),
-                col((i) => i.o.httpStatus ?? null),
-                col((i) => i.o.detail ?? null),
-                col((i) => i.o.durationMs ?? null),
-                round.map((r) => r.index),
-              ],
-            );
-            const done = new Set(rows.map((r) => Number(r.idx)));
-            return { result: done, events: round.filter((r) => done.has(r.index)).flatMap((r) => r.item.events) };
-          },
-        );
-        for (const idx of recorded) out[idx] = true;
-      }
-      return out;
-    },
-    isDataError,
-    undefined,
-    true,
-  );
+            [
+              col((i) => i.ref.processInstanceKey),
+              col((i) => i.ref.elementInstanceKey),
+              col((i) => i.ref.elementId),
+              col((i) => i.ref.kind),
+              col((i) => i.attempt),
+              col((i) => i.o.status),
+              col((i) => (i.o.response === undefined ? null : JSON.stringify(i.o.response))),
+              col((i) => i.service),
+              col((i) => i.o.jobKey),
+              col((i) => i.o.outcome),
+              col((i) => i.o.httpStatus ?? null),
+              col((i) => i.o.detail ?? null),
+              col((i) => i.o.durationMs ?? null),
+              round.map((r) => r.index),
+            ],
+          );
+          const done = new Set(rows.map((r) => Number(r.idx)));
+          return { result: done, events: round.filter((r) => done.has(r.index)).flatMap((r) => r.item.events) };
+        },
+      );
+      for (const idx of recorded) out[idx] = true;
+    }
+    return out;
+  }, isDataError);
 
   /** The step of one element instance, or (without elementInstanceKey) the latest of that element. */
   async get(ref: Omit<StepRef, "elementInstanceKey"> & { elementInstanceKey?: string }): Promise<StepRow | undefined> {

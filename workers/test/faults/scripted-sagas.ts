@@ -38,6 +38,8 @@ export interface StepInstance {
   elementId: string;
   elementInstanceKey: string;
   item?: unknown;
+  /** The saga's waves of jobs, counted: a wave is created once every job of the one before has completed. */
+  phase: number;
 }
 
 export interface SagaRun {
@@ -92,7 +94,7 @@ export class ScriptedSagaDriver {
   private async runJobs(
     jobs: {
       type: string;
-      instance: StepInstance;
+      instance: Pick<StepInstance, "elementId" | "elementInstanceKey">;
       spec: SagaSpec;
       variables?: Record<string, unknown>;
       rawVariables?: string;
@@ -127,10 +129,11 @@ export class ScriptedSagaDriver {
   async run(spec: SagaSpec): Promise<SagaRun> {
     const run: SagaRun = { spec, state: "unfinished", completed: [], incidents: [], results: new Map() };
     let rejected = false;
+    let phase = 0;
     for (const step of spec.steps) {
       const items = step.items?.values ?? [undefined];
-      const instances: StepInstance[] = items.map((item) => ({ service: step.service, elementId: step.elementId, elementInstanceKey: newKey(), item }));
-      const job = (instance: StepInstance) => ({
+      const instances = items.map((item) => ({ service: step.service, elementId: step.elementId, elementInstanceKey: newKey(), item }));
+      const job = (instance: (typeof instances)[number]) => ({
         type: `call-microservice-${step.service}`,
         instance,
         spec,
@@ -144,12 +147,13 @@ export class ScriptedSagaDriver {
         wave.forEach((instance, n) => {
           const o = outcomes[n];
           if (o.kind === "completed") {
-            run.completed.push(instance);
+            run.completed.push({ ...instance, phase });
             run.results.set(instance.elementInstanceKey, o.variables);
           } else if (o.kind === "error") rejected = true;
           else run.incidents.push(o.message);
         });
         if (rejected || run.incidents.length > 0) break;
+        phase++;
       }
       if (run.incidents.length > 0) {
         run.state = "incident";

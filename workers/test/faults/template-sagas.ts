@@ -115,6 +115,7 @@ export function templateOutcome(run: TemplateSagaRun): SagaOutcome {
     completedSteps: TEMPLATE_STEPS.filter((s) => done(TASK_OF[s])).map((s) => ({
       stepId: stepIdOf(s, { sagaId: run.spec.sagaId }),
       result: run.instance?.variables[s],
+      phase: TEMPLATE_STEPS.indexOf(s), // the template runs its steps one after another
     })),
   };
 }

@@ -7,9 +7,10 @@
 //   A later request with an executed key is a retry the service answers from its record (counted, allowed).
 // - lost: a saga not at its designed end state; a completed step the service never executed, or completed with
 //   a result that is not its own; a successfully executed call of a compensated saga that was never undone.
-// - out of order: call A's success reached the worker before call B was first received, yet A's undo was
-//   received before B's undo had been answered successfully (reverse order of completion; steps that
-//   overlapped have no order between them).
+// - out of order: the engine created call B's job only after call A's had completed (a later phase), yet A's
+//   undo was received before B's undo had been answered successfully (reverse order of completion). Steps the
+//   engine ran at the same time (parallel iterations) have no order between them, whatever the services'
+//   clocks say: a request the worker sent before a reply arrived may still reach the service after it.
 import { maxOpenAtOnce } from "../support/http-services";
 import type { Execution, Exchange, SagaService } from "./saga-services";
 import type { EndState } from "./scripted-sagas";
@@ -19,8 +20,11 @@ export interface SagaOutcome {
   sagaId: string;
   expected: EndState;
   state: EndState;
-  /** Completed call steps (stepIdOf) with the result their completion carried, when the engine tells. */
-  completedSteps?: { stepId: string; result?: unknown }[];
+  /**
+   * Completed call steps (stepIdOf) with the result their completion carried, when the engine tells, and their
+   * phase: the engine created a step's job only after every step of a lower phase had completed.
+   */
+  completedSteps?: { stepId: string; result?: unknown; phase: number }[];
   /** Services that must execute nothing for this saga (e.g. its data must never leave the worker). */
   mustNotExecute?: string[];
 }
@@ -49,7 +53,6 @@ export function judgeSaga(outcome: SagaOutcome, services: SagaService[]): SagaVe
       .map((e) => e.call.endedAt!);
     return times.length > 0 ? Math.min(...times) : undefined;
   };
-  const firstReceived = (service: string, key: string): number => Math.min(...(exchangesOf.get(keyOf(service, key)) ?? []).map((e) => e.call.at));
   v.sameKeyRetries = exchanges.filter((e) => e.replay).length;
 
   if (outcome.state !== outcome.expected) v.lost.push(`saga ${outcome.sagaId} ended ${outcome.state}, designed to end ${outcome.expected}`);
@@ -93,14 +96,15 @@ export function judgeSaga(outcome: SagaOutcome, services: SagaService[]): SagaVe
     }
   }
 
-  // Reverse order of completion.
+  // Reverse order of completion, as the engine ordered the steps.
   if (compensating) {
+    const phaseOf = new Map((outcome.completedSteps ?? []).map((s) => [s.stepId, s.phase]));
     for (const a of succeededCalls) {
-      const aDone = firstSuccessDelivered(a.request.service, a.request.key);
       const undoA = undoOf(a)[0];
-      if (aDone === undefined || !undoA) continue;
+      const phaseA = phaseOf.get(a.request.stepId);
+      if (!undoA || phaseA === undefined) continue;
       for (const b of succeededCalls) {
-        if (a === b || !(aDone < firstReceived(b.request.service, b.request.key))) continue; // b overlapped a: no order
+        if (!((phaseOf.get(b.request.stepId) ?? -1) > phaseA)) continue;
         const undoB = undoOf(b)[0];
         if (!undoB || !ok(undoB.decision.status)) continue; // a missing undo is lost; a failed one was given up (dead letter)
         const undoBDone = firstSuccessDelivered(undoB.request.service, undoB.request.key);

@@ -322,6 +322,7 @@ export function outcomeOf(run: SagaRun, mustNotExecute?: string[]): SagaOutcome 
     completedSteps: run.completed.map((c) => ({
       stepId: stepIdOf(c.service, { sagaId: run.spec.sagaId, item: c.item }),
       result: resultOf(run, c.elementInstanceKey, c.service),
+      phase: c.phase,
     })),
     mustNotExecute,
   };
