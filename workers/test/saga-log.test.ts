@@ -153,6 +153,20 @@ describe("saga log in PostgreSQL", () => {
     assert.ok(c < b && b < a, `one batch: completion order follows submission (got ${a}, ${b}, ${c})`);
   });
 
+  it("survives the server ending a connection it holds between two statements (no unhandled 'error' event)", async () => {
+    // A server that shuts down sends each session a FATAL message; one that arrives while a client is checked
+    // out and idle (e.g. in the same packet as the previous statement's result) is emitted as the client's
+    // 'error' event, which ends the process when nothing listens: the fault suite saw the worker exit so.
+    const client = await pool.connect();
+    const pid = (await client.query("select pg_backend_pid() as pid")).rows[0].pid;
+    const ended = new Promise((resolve) => client.once("end", resolve));
+    await pool.query("select pg_terminate_backend($1)", [pid]);
+    await ended;
+    await assert.rejects(client.query("select 1"), "the dead session is not queryable");
+    client.release(new Error("connection terminated"));
+    assert.deepStrictEqual(await log.attempts({ processInstanceKey: "none", elementId: "A", kind: "call" }), [], "the pool works on");
+  });
+
   it("reports a read-only server as unavailable", async () => {
     await pool.query("alter database sagalog set default_transaction_read_only = on");
     const ro = SagaLog.connect(pg.url.replace(/\/postgres$/, "/sagalog"));

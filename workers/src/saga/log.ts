@@ -129,6 +129,10 @@ export class SagaLog {
     const pool = new Pool({ connectionString: url, max: 20, connectionTimeoutMillis: 2000, query_timeout: 5000, idleTimeoutMillis: 10000 });
     // A server restart errors idle clients; the pool drops them and reconnects on next use.
     pool.on("error", () => undefined);
+    // A session the server ends (shutdown, failover, pg_terminate_backend) emits 'error' on its client, also
+    // while the client is checked out between two statements; unheard, that event ends the process. The next
+    // statement on that client fails as unavailable, and the client is then dropped.
+    pool.on("connect", (client) => client.on("error", () => undefined));
     return pool;
   }
 
@@ -172,8 +176,6 @@ export class SagaLog {
   private async withEvents<T>(hasEvents: boolean, fn: (q: Query) => Promise<{ result: T; events: readonly OutboxEvent[] }>): Promise<T> {
     if (!hasEvents) return (await fn((sql, params) => this.q(sql, params))).result;
     const client = await this.connect();
-    const ignore = () => undefined; // a session lost between statements fails the next one; never the process
-    client.on("error", ignore);
     let broken: Error | undefined;
     try {
       await this.run(client, "begin", []);
@@ -186,7 +188,6 @@ export class SagaLog {
       broken = e instanceof Error ? e : new Error(String(e));
       throw e;
     } finally {
-      client.off("error", ignore);
       client.release(broken);
     }
   }

@@ -242,7 +242,8 @@ export class World {
   ): Promise<Omit<ScenarioResult, "seconds">> {
     const verdicts: SagaVerdict[] = outcomes.map((o) => judgeSaga(o, this.services));
     const problems = [...(extra.problems ?? []), ...(await this.workerProblems())];
-    const details = [...verdicts.flatMap((v) => [...v.lost, ...v.duplicates, ...v.outOfOrder]), ...problems].slice(0, 12);
+    // Problems first: one of them (the worker exited by itself) often explains every unfinished saga after it.
+    const details = [...problems, ...verdicts.flatMap((v) => [...v.lost, ...v.duplicates, ...v.outOfOrder])].slice(0, 12);
     return {
       name,
       items,
