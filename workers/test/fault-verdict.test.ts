@@ -39,43 +39,41 @@ function outcome(phases: Record<number, number>): SagaOutcome {
 }
 
 describe("fault suite verdict: order of undos", () => {
-  // Item 1 answered 1 ms before item 2 was received, then undone first.
-  const records = service("payment", [
-    { kind: "call", item: 1, at: 100, endedAt: 101 },
-    { kind: "call", item: 2, at: 102, endedAt: 103 },
-    { kind: "undo", item: 1, at: 200, endedAt: 201 },
-    { kind: "undo", item: 2, at: 210, endedAt: 211 },
+  // Item 1 answered 1 ms before item 2 was received; then the undos, each received at `at` and answered at `endedAt`.
+  const withUndos = (undos: { item: number; at: number; endedAt: number }[]) =>
+    service("payment", [
+      { kind: "call", item: 1, at: 100, endedAt: 101 },
+      { kind: "call", item: 2, at: 102, endedAt: 103 },
+      ...undos.map((u) => ({ kind: "undo" as const, ...u })),
+    ]);
+  const oldestFirst = withUndos([
+    { item: 1, at: 200, endedAt: 201 },
+    { item: 2, at: 210, endedAt: 211 },
   ]);
 
   it("reports an undo before that of a step the engine started only after the undone one had completed", () => {
-    const v = judgeSaga(outcome({ 1: 0, 2: 1 }), [records]);
+    const v = judgeSaga(outcome({ 1: 0, 2: 1 }), [oldestFirst]);
     assert.deepStrictEqual(v.outOfOrder, [`payment:${SAGA}#1 undone before payment:${SAGA}#2 (completed after it) had been undone`]);
   });
 
   it("does not order steps the engine ran at the same time (parallel iterations), whatever the services' clocks say", () => {
-    const v = judgeSaga(outcome({ 1: 0, 2: 0 }), [records]);
+    const v = judgeSaga(outcome({ 1: 0, 2: 0 }), [oldestFirst]);
     assert.deepStrictEqual(v.outOfOrder, []);
   });
 
   it("accepts the reverse order of completion", () => {
-    const reversed = service("payment", [
-      { kind: "call", item: 1, at: 100, endedAt: 101 },
-      { kind: "call", item: 2, at: 102, endedAt: 103 },
-      { kind: "undo", item: 2, at: 200, endedAt: 201 },
-      { kind: "undo", item: 1, at: 210, endedAt: 211 },
+    const newestFirst = withUndos([
+      { item: 2, at: 200, endedAt: 201 },
+      { item: 1, at: 210, endedAt: 211 },
     ]);
-    const v = judgeSaga(outcome({ 1: 0, 2: 1 }), [reversed]);
-    assert.deepStrictEqual(v.outOfOrder, []);
+    assert.deepStrictEqual(judgeSaga(outcome({ 1: 0, 2: 1 }), [newestFirst]).outOfOrder, []);
   });
 
   it("reports an undo received while the later step's undo was still unanswered", () => {
-    const overlapping = service("payment", [
-      { kind: "call", item: 1, at: 100, endedAt: 101 },
-      { kind: "call", item: 2, at: 102, endedAt: 103 },
-      { kind: "undo", item: 2, at: 200, endedAt: 215 },
-      { kind: "undo", item: 1, at: 210, endedAt: 211 },
+    const overlapping = withUndos([
+      { item: 2, at: 200, endedAt: 215 },
+      { item: 1, at: 210, endedAt: 211 },
     ]);
-    const v = judgeSaga(outcome({ 1: 0, 2: 1 }), [overlapping]);
-    assert.strictEqual(v.outOfOrder.length, 1);
+    assert.strictEqual(judgeSaga(outcome({ 1: 0, 2: 1 }), [overlapping]).outOfOrder.length, 1);
   });
 });
