@@ -32,11 +32,14 @@ export const GROUPS: MutationGroup[] = [
       { name: "workers/src/saga", mutate: ["workers/src/saga/**/*.ts"] },
       { name: "workers/src/idempotency.ts", mutate: ["workers/src/idempotency.ts"] },
     ],
-    // The saga core's tests: the handlers driven directly and the real worker end to end against real
-    // PostgreSQL (started by the tests), the gateway peer and loopback services.
+    // The saga core's tests: the handlers, the saga log, its availability and its traced writes driven
+    // directly, and the real worker end to end against real PostgreSQL (started by the tests), the gateway
+    // peer and loopback services.
     specs: [
       "workers/test/handlers.test.ts",
       "workers/test/saga-log.test.ts",
+      "workers/test/availability.test.ts",
+      "workers/test/tracing.test.ts",
       "workers/test/unit.test.ts",
       "workers/test/redirects.test.ts",
       "workers/test/saga.e2e.test.ts",

@@ -18,10 +18,13 @@ describe("saga log batching helpers", () => {
 
   it("runs the calls of one event-loop turn as one execution and maps results back", async () => {
     const calls: number[][] = [];
-    const b = new Batcher<number, number>(async (xs) => {
-      calls.push(xs);
-      return xs.map((x) => x * 10);
-    });
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        calls.push(xs);
+        return xs.map((x) => x * 10);
+      },
+      () => false,
+    );
     const r = await Promise.all([b.submit(1), b.submit(2), b.submit(3)]);
     assert.deepStrictEqual(r, [10, 20, 30]);
     assert.deepStrictEqual(calls, [[1, 2, 3]]);
@@ -29,15 +32,21 @@ describe("saga log batching helpers", () => {
     assert.strictEqual(calls.length, 2);
   });
 
-  it("rejects every call of a failed execution", async () => {
-    const b = new Batcher<number, number>(async () => {
-      throw new Error("db down");
-    });
+  it("rejects every call of an execution that failed for another reason than its data, without running them alone", async () => {
+    let executions = 0;
+    const b = new Batcher<number, number>(
+      async () => {
+        executions += 1;
+        throw new Error("db down");
+      },
+      (err) => (err as Error).message === "bad data",
+    );
     const r = await Promise.allSettled([b.submit(1), b.submit(2)]);
     assert.deepStrictEqual(
       r.map((x) => x.status),
       ["rejected", "rejected"],
     );
+    assert.strictEqual(executions, 1, "an outage is not retried item by item");
   });
 
   it("runs each item alone when a batch fails on its data, so only the bad item fails", async () => {
@@ -151,6 +160,47 @@ describe("saga log in PostgreSQL", () => {
     const seqOf = async (r: StepRef) => (await log.get(r))!.completedSeq!;
     const [a, b, c] = await Promise.all(refs.map(seqOf));
     assert.ok(c < b && b < a, `one batch: completion order follows submission (got ${a}, ${b}, ${c})`);
+  });
+
+  it("answers every final status from the log, and claims a failed or dead-lettered step again", async () => {
+    const finished = ["succeeded", "rejected", "compensating", "compensated", "compensation_failed", "skipped"];
+    const retried = ["failed", "dead_lettered"];
+    for (const [n, status] of [...finished, ...retried].entries()) {
+      const r = ref(String(60 + n), `Final${n}`);
+      assert.strictEqual((await log.begin(r, input())).state, "claimed");
+      await pool.query("update saga_steps set status = $2 where element_instance_key = $1", [r.elementInstanceKey, status]);
+      const again = await log.begin(r, input());
+      const expected = finished.includes(status) ? "finished" : "claimed";
+      assert.strictEqual(again.state, expected, `a redelivery of a ${status} step`);
+      if (again.state === "finished") assert.strictEqual(again.row.status, status);
+      if (again.state === "claimed") assert.strictEqual(again.attempt, 2);
+    }
+  });
+
+  it("has no completion number for a step that did not succeed", async () => {
+    assert.strictEqual((await log.begin(ref("70"), input())).state, "claimed");
+    assert.strictEqual(await log.finish(ref("70"), 1, "svc", { status: "failed", outcome: "transient", jobKey: "j", httpStatus: 503 }), true);
+    const row = await log.get(ref("70"));
+    assert.strictEqual(row?.status, "failed");
+    assert.strictEqual(row?.completedSeq, null);
+  });
+
+  it("claims an undo once: busy for its lease, done once undone, claimable again after a failed undo or its lease", async () => {
+    const call = ref("80", "Undo80");
+    assert.strictEqual((await log.begin(call, input())).state, "claimed");
+    assert.strictEqual(await log.finish(call, 1, "svc", { status: "succeeded", outcome: "succeeded", jobKey: "j" }), true);
+    assert.deepStrictEqual(await log.claimUndo(call, 60000), { state: "claimed", attempt: 1 });
+    const busy = await log.claimUndo(call, 60000);
+    assert.ok(busy.state === "busy" && busy.retryInMs > 55000 && busy.retryInMs <= 60000, `held for its lease: ${JSON.stringify(busy)}`);
+    const undo = { service: "svc", jobKey: "u" };
+    assert.strictEqual(await log.finishUndo(call, 1, false, undo), true, "a failed undo hands the step back");
+    assert.deepStrictEqual(await log.claimUndo(call, 300), { state: "claimed", attempt: 2 });
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepStrictEqual(await log.claimUndo(call, 60000), { state: "claimed", attempt: 3 }, "a lease that ran out frees the undo");
+    assert.strictEqual(await log.finishUndo(call, 2, true, undo), false, "attempt 2 lost the undo");
+    assert.strictEqual(await log.finishUndo(call, 3, true, undo), true);
+    assert.deepStrictEqual(await log.claimUndo(call, 60000), { state: "done", status: "compensated" });
+    assert.deepStrictEqual(await log.claimUndo(ref("81", "Never"), 60000), { state: "done", status: "compensated" }, "no such step: nothing to undo");
   });
 
   it("survives the server ending a connection it holds between two statements (no unhandled 'error' event)", async () => {

@@ -6,7 +6,10 @@ import { fromKafkaRecord, toKafkaMessage } from "../src/events/kafka-mapping";
 import { fromStreamEntry, toStreamFields } from "../src/events/redis-streams-mapping";
 import { diagText, rootSampleRatio, tracingConfigured } from "../src/telemetry";
 import { instanceSpanContext, jobParentContext, withoutTraceVariables } from "../src/tracing";
-import { trace } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { tracing } from "@opentelemetry/sdk-node";
+import type { SagaLog } from "../src/saga/log";
+import { withTracedWrites } from "../src/saga/traced";
 
 const base = { DATABASE_URL: "postgres://u@db/x" };
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -111,5 +114,55 @@ describe("trace context carriers", () => {
       fromStreamEntry("t", "1-0", toStreamFields({ key: "k", value: {}, headers: { traceparent: TRACEPARENT } })).headers?.traceparent,
       TRACEPARENT,
     );
+  });
+});
+
+describe("saga-log writes as spans (withTracedWrites)", () => {
+  const exporter = new tracing.InMemorySpanExporter();
+  before(() => {
+    trace.setGlobalTracerProvider(new tracing.BasicTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(exporter)] }));
+  });
+  after(() => trace.disable());
+  beforeEach(() => exporter.reset());
+
+  /** A saga log whose methods answer without PostgreSQL; `this` must be the log itself. */
+  const fakeLog = () => {
+    const log = {
+      pool: "the log's own state",
+      begin: async function (this: { pool: string }) {
+        return this.pool;
+      },
+      finishUndo: async () => {
+        throw new Error("connection lost");
+      },
+      get: function (this: { pool: string }) {
+        return this.pool;
+      },
+    };
+    return withTracedWrites(log as unknown as SagaLog) as unknown as typeof log;
+  };
+
+  it("gives every write a client span named after it, on the saga log itself", async () => {
+    const traced = fakeLog();
+    assert.strictEqual(await traced.begin(), "the log's own state");
+    const [span] = exporter.getFinishedSpans();
+    assert.strictEqual(span.name, "saga-log begin");
+    assert.strictEqual(span.kind, SpanKind.CLIENT);
+    assert.deepStrictEqual(span.attributes, { "db.system.name": "postgresql", "db.operation.name": "begin" });
+    assert.strictEqual(span.status.code, SpanStatusCode.UNSET);
+  });
+
+  it("marks a failed write's span as an error and passes the error on", async () => {
+    await assert.rejects(fakeLog().finishUndo(), /connection lost/);
+    const [span] = exporter.getFinishedSpans();
+    assert.strictEqual(span.name, "saga-log finishUndo");
+    assert.strictEqual(span.status.code, SpanStatusCode.ERROR);
+  });
+
+  it("leaves reads and fields alone: no span, same answers", () => {
+    const traced = fakeLog();
+    assert.strictEqual(traced.get(), "the log's own state");
+    assert.strictEqual(traced.pool, "the log's own state");
+    assert.deepStrictEqual(exporter.getFinishedSpans(), []);
   });
 });

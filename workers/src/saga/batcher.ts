@@ -7,10 +7,10 @@ export class Batcher<I, O> {
   private pending: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
 
-  /** exec must return one output per input, in order. */
+  /** exec must return one output per input, in order; isolate(err) says a failed execution failed on its items' data. */
   constructor(
     private readonly exec: (items: I[]) => Promise<O[]>,
-    private readonly isolate: (err: unknown) => boolean = () => false,
+    private readonly isolate: (err: unknown) => boolean,
     private readonly maxSize = 256,
   ) {}
 
