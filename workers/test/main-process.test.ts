@@ -6,7 +6,7 @@ import Redis from "ioredis";
 import * as os from "os";
 import * as path from "path";
 import { RedisStreamsBus } from "../src/events/redis-streams-bus";
-import { FakeKubeApi } from "./support/fake-kube-api";
+import { FakeKubeApi, writeKubeconfig } from "./support/fake-kube-api";
 import { GatewayPeer } from "./support/gateway-peer";
 import { freshDatabase, getJson, workflowsDir } from "./support/harness";
 import { startService, TestService } from "./support/http-services";
@@ -16,19 +16,7 @@ import { freePort, PostgresServer, RedisServer, startPostgres, startRedis } from
 /** A kubeconfig file pointing at the loopback API peer (read by KubeConfig.loadFromDefault). */
 function kubeconfigFile(server: string, token: string): { file: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-"));
-  const file = path.join(dir, "config");
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: "peer", cluster: { server, "insecure-skip-tls-verify": true } }],
-      users: [{ name: "worker", user: { token } }],
-      contexts: [{ name: "peer", context: { cluster: "peer", user: "worker" } }],
-      "current-context": "peer",
-    }),
-  );
-  return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { file: writeKubeconfig(dir, server, token), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 describe("worker process (main.ts)", function () {

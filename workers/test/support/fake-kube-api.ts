@@ -2,8 +2,10 @@
 // list with resourceVersion, watch streams of JSON lines, 410 Gone for expired versions,
 // the ability to drop every open watch connection, and malformed data (list items and watch events
 // a real API server would never send, but a proxy, a bug or a hostile peer might).
+import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
+import * as path from "path";
 
 interface Svc {
   metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string; creationTimestamp: string };
@@ -13,6 +15,23 @@ interface Ev {
   rv: number;
   type: "ADDED" | "MODIFIED" | "DELETED";
   obj: Svc;
+}
+
+/** Writes `dir`/config, a kubeconfig for the API peer at `server` with a bearer token (KUBECONFIG points the worker at it); returns its path. */
+export function writeKubeconfig(dir: string, server: string, token: string): string {
+  const file = path.join(dir, "config");
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "peer", cluster: { server, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "worker", user: { token } }],
+      contexts: [{ name: "peer", context: { cluster: "peer", user: "worker" } }],
+      "current-context": "peer",
+    }),
+  );
+  return file;
 }
 
 export class FakeKubeApi {

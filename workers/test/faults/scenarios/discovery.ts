@@ -2,9 +2,8 @@
 // namespace (older ones, new ones, deleted and created again), malformed list items and watch events, dropped
 // watches. The services are found through a Kubernetes list/watch API on loopback, their names resolved as
 // cluster DNS would (cluster-dns.js preloaded into the worker).
-import * as fs from "fs";
 import * as path from "path";
-import { FakeKubeApi } from "../../support/fake-kube-api";
+import { FakeKubeApi, writeKubeconfig } from "../../support/fake-kube-api";
 import { tempDir } from "../../support/harness";
 import { startSagaService } from "../saga-services";
 import { standardSaga, standardServices, STEPS } from "../sagas";
@@ -13,22 +12,6 @@ import { outcomeOf, Scenario, World } from "../world";
 const OURS = "shop";
 const INTRUDER = "intruder";
 const portOf = (url: string) => Number(new URL(url).port);
-
-function kubeconfig(server: string): string {
-  const file = path.join(tempDir("kubeconfig-"), "config");
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: "peer", cluster: { server, "insecure-skip-tls-verify": true } }],
-      users: [{ name: "worker", user: { token: "fault-suite" } }],
-      contexts: [{ name: "peer", context: { cluster: "peer", user: "worker" } }],
-      "current-context": "peer",
-    }),
-  );
-  return file;
-}
 
 export function hostileDiscoveryScenario(o: { name: string; sagas: number; salt: number }): Scenario {
   const items = [13, 16];
@@ -47,7 +30,7 @@ export function hostileDiscoveryScenario(o: { name: string; sagas: number; salt:
           staticServices: false,
           preload: [path.join(__dirname, "..", "cluster-dns.js")],
           // Our namespace first: it owns its names whatever else claims them, however old.
-          env: { KUBECONFIG: kubeconfig(kube.url), DISCOVERY_NAMESPACES: `${OURS},*` },
+          env: { KUBECONFIG: writeKubeconfig(tempDir("kubeconfig-"), kube.url, "fault-suite"), DISCOVERY_NAMESPACES: `${OURS},*` },
         });
         const w = world;
         kube.upsert(INTRUDER, "payment", portOf(hostile.url), undefined, "2020-01-01T00:00:00Z");
