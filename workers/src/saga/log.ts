@@ -121,6 +121,7 @@ const isDataError = (err: unknown): boolean => err instanceof SagaLogRejectedErr
 export class SagaLog {
   private readonly undone = new EventEmitter();
 
+  /** `pool`: from SagaLog.connect, whose clients survive a session the server ends (a bare Pool's do not). */
   constructor(private readonly pool: Pool) {
     this.undone.setMaxListeners(0);
   }
